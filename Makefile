@@ -1,0 +1,39 @@
+# Two commands for a new user: `make run` and `make test`. Nothing needs installing by hand beyond
+# Python >= 3.11: the targets create .venv and install the project into it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench check clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the project's metadata changes, so that a second `make run` starts at once.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --editable '.[dev]'
+	@touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/fedi migrate
+	$(BIN)/fedi serve
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check fedi tests migrations bench
+	$(BIN)/ruff format --check fedi tests migrations bench
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
+
+check: $(VENV)/.installed
+	$(BIN)/fedi check
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

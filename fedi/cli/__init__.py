@@ -1,0 +1,45 @@
+"""The ``fedi`` command line: ``fedi COMMAND --help`` documents each command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fedi import __version__
+from fedi.cli import database, serve, users
+from fedi.cli.common import CommandError
+from fedi.errors import FediError
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fedi",
+        description="Transnationality: a federated community-of-practice server. Settings come "
+        "from FEDI_* environment variables, over an optional TOML file given with --config.",
+    )
+    parser.add_argument("--version", action="version", version=f"fedi {__version__}")
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="read settings from this fedi.toml"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    serve.add_commands(commands)
+    database.add_commands(commands)
+    users.add_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; failures print ``fedi: error: <reason>`` on one line and exit 1."""
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except (CommandError, FediError) as exc:
+        print(f"fedi: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return status

@@ -1,0 +1,44 @@
+"""What every command shares: settings loading, a database session, and one-line failures."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.engine import make_async_engine, make_sessionmaker
+from fedi.settings import Settings, SettingsError, load_settings
+
+__all__ = ["CommandError", "run_in_session", "settings_from_args"]
+
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A command failed; the message is printed as one line and the exit status is 1."""
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    config: Path | None = args.config
+    try:
+        return load_settings(config_file=config)
+    except SettingsError as exc:
+        raise CommandError("invalid settings: " + "; ".join(exc.problems)) from exc
+
+
+def run_in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one transaction, committed when it returns and rolled back when it raises."""
+
+    async def runner() -> T:
+        engine = make_async_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())

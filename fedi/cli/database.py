@@ -1,0 +1,67 @@
+"""``fedi migrate`` and ``fedi check``."""
+
+from __future__ import annotations
+
+import argparse
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from fedi.cli.common import CommandError, settings_from_args
+from fedi.db import migrate
+
+__all__ = ["add_commands"]
+
+
+def _first_line(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(exc).__name__
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    try:
+        if args.down_to:
+            migrate.downgrade(settings.database_url, args.down_to)
+        else:
+            migrate.upgrade(settings.database_url)
+        state = migrate.status(settings.database_url)
+    except SQLAlchemyError as exc:
+        raise CommandError(f"migration failed: {_first_line(exc)}") from exc
+    print(f"database at {state.current or 'base (empty)'}; newest migration {state.head}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    for name, value in settings.masked().items():
+        print(f"{name}={value}")
+    try:
+        state = migrate.status(settings.database_url)
+    except SQLAlchemyError as exc:
+        raise CommandError(f"database unreachable: {_first_line(exc)}") from exc
+    if not state.at_head:
+        raise CommandError(
+            f"database at {state.current or 'base (empty)'}, newest migration is {state.head}: "
+            "run `fedi migrate`"
+        )
+    print(f"database: reachable, migrations at head ({state.head})")
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "migrate",
+        help="bring the database schema up to date (safe to run again)",
+        description="Apply every pending migration. Running it again changes nothing.",
+    )
+    parser.add_argument(
+        "--down-to", metavar="REVISION", help="instead, downgrade to REVISION ('base' for empty)"
+    )
+    parser.set_defaults(handler=cmd_migrate)
+    parser = commands.add_parser(
+        "check",
+        help="print the effective settings (secrets masked) and check the database",
+        description="Print the effective settings with secrets masked, then check that the "
+        "database answers and its migrations are at head. Exit status 1 otherwise.",
+    )
+    parser.set_defaults(handler=cmd_check)

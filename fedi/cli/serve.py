@@ -1,0 +1,66 @@
+"""``fedi serve``: start one instance (and, later, its in-process worker)."""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.cli.common import CommandError, run_in_session, settings_from_args
+from fedi.db import migrate
+from fedi.log import configure_logging
+from fedi.services.actors import ensure_instance_actors
+from fedi.services.members import FirstAdmin, ensure_first_admin
+from fedi.web import create_app
+
+__all__ = ["add_commands"]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    configure_logging(settings.log_level)
+    try:
+        state = migrate.status(settings.database_url)
+    except SQLAlchemyError as exc:
+        raise CommandError(f"database unreachable: {exc}") from exc
+    if not state.at_head:
+        raise CommandError("the database is not migrated to the newest schema: run `fedi migrate`")
+
+    async def bootstrap(session: AsyncSession) -> FirstAdmin | None:
+        await ensure_instance_actors(session, settings)
+        return await ensure_first_admin(session, settings)
+
+    first_admin = run_in_session(settings, bootstrap)
+    print(f"Transnationality ({settings.instance_name}) at {settings.base_url}", flush=True)
+    print(f"listening on {settings.host}:{settings.port}", flush=True)
+    if first_admin is not None:
+        print(
+            f"first admin created, shown only this once: login {first_admin.login}, "
+            f"password {first_admin.password}",
+            flush=True,
+        )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
+        ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
+        proxy_headers=True,
+        server_header=False,
+    )
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="run the instance's web server",
+        description="Serve the instance at FEDI_HOST:FEDI_PORT (TLS when FEDI_TLS_CERT and "
+        "FEDI_TLS_KEY are set). On a new instance, creates the first admin and prints its "
+        "password once.",
+    )
+    parser.set_defaults(handler=cmd_serve)

@@ -1,0 +1,119 @@
+"""``fedi user add|list|set-role|reset-password``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.cli.common import run_in_session, settings_from_args
+from fedi.db.models import Role
+from fedi.services import members
+from fedi.services.passwords import generate_password
+
+__all__ = ["add_commands"]
+
+
+def _password_from(args: argparse.Namespace) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return None
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    role = members.parse_role(args.role)
+    given = _password_from(args)
+    password = given or generate_password()
+
+    async def work(session: AsyncSession) -> None:
+        await members.add_member(session, settings, args.login, password, role)
+
+    run_in_session(settings, work)
+    print(f"added {args.login.lower()} ({role.value})")
+    if given is None:
+        print(f"password: {password}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+
+    async def work(session: AsyncSession) -> list[tuple[str, str, str]]:
+        return [
+            (m.login, m.role.value, "disabled" if m.disabled else "active")
+            for m in await members.list_members(session)
+        ]
+
+    rows = run_in_session(settings, work)
+    width = max((len(login) for login, _, _ in rows), default=5)
+    print(f"{'login':<{width}}  {'role':<9}  state")
+    for login, role, state in rows:
+        print(f"{login:<{width}}  {role:<9}  {state}")
+    return 0
+
+
+def cmd_set_role(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    role = members.parse_role(args.role)
+
+    async def work(session: AsyncSession) -> None:
+        await members.set_role(session, args.login, role)
+
+    run_in_session(settings, work)
+    print(f"{args.login.lower()} is now {role.value}")
+    return 0
+
+
+def cmd_reset_password(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    given = _password_from(args)
+
+    async def work(session: AsyncSession) -> str:
+        return await members.reset_password(session, args.login, given)
+
+    password = run_in_session(settings, work)
+    print(f"password of {args.login.lower()} reset")
+    if given is None:
+        print(f"password: {password}")
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    user = commands.add_parser("user", help="manage members", description="Manage members.")
+    sub = user.add_subparsers(dest="user_command", metavar="COMMAND", required=True)
+    roles = ", ".join(r.value for r in Role)
+
+    parser = sub.add_parser(
+        "add",
+        help="add a member",
+        description="Add a member. Without --password-stdin a random password is printed once.",
+    )
+    parser.add_argument("login", help="1-30 lower-case letters, digits or underscores")
+    parser.add_argument("--role", default="member", help=f"one of {roles} (default member)")
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    parser.set_defaults(handler=cmd_add)
+
+    parser = sub.add_parser("list", help="list members", description="List members and roles.")
+    parser.set_defaults(handler=cmd_list)
+
+    parser = sub.add_parser(
+        "set-role", help="change a member's role", description="Change a member's role."
+    )
+    parser.add_argument("login")
+    parser.add_argument("role", help=roles)
+    parser.set_defaults(handler=cmd_set_role)
+
+    parser = sub.add_parser(
+        "reset-password",
+        help="set a new password",
+        description="Set a new password; without --password-stdin a random one is printed once.",
+    )
+    parser.add_argument("login")
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    parser.set_defaults(handler=cmd_reset_password)

@@ -1,0 +1,83 @@
+"""Engines and sessions: an async engine for the application, a sync one for migrations and the CLI.
+
+``FEDI_DATABASE_URL`` names the database without a driver (``sqlite:///var/fedi.sqlite3``,
+``postgresql://user@host/db``); the driver is chosen here: aiosqlite or psycopg (async), the
+standard library's sqlite3 or psycopg (sync). SQLite runs in WAL mode with foreign keys enforced.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+__all__ = ["async_url", "make_async_engine", "make_sessionmaker", "make_sync_engine", "sync_url"]
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+_SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+
+
+def _with_driver(url: str, drivers: dict[str, str]) -> str:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgres":
+        backend = "postgresql"
+    return parsed.set(drivername=drivers[backend]).render_as_string(hide_password=False)
+
+
+def async_url(url: str) -> str:
+    return _with_driver(url, _ASYNC_DRIVERS)
+
+
+def sync_url(url: str) -> str:
+    return _with_driver(url, _SYNC_DRIVERS)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    parsed = make_url(url)
+    database = parsed.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_async_engine(url: str) -> AsyncEngine:
+    """The application's engine for ``url`` (a driver-less database URL)."""
+    is_sqlite = make_url(url).get_backend_name() == "sqlite"
+    if is_sqlite:
+        _prepare_sqlite_file(url)
+    engine = create_async_engine(async_url(url), pool_pre_ping=not is_sqlite)
+    if is_sqlite:
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def make_sync_engine(url: str) -> Engine:
+    """A synchronous engine for migrations and command-line tools."""
+    is_sqlite = make_url(url).get_backend_name() == "sqlite"
+    if is_sqlite:
+        _prepare_sqlite_file(url)
+    engine = create_engine(sync_url(url))
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

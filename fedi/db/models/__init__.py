@@ -1,0 +1,30 @@
+"""The data model, one module per noun; importing this package registers every table."""
+
+from fedi.db.models.actor import Actor, ActorType
+from fedi.db.models.base import Base, UTCDateTime, utcnow
+from fedi.db.models.content import Activity, ActivityState, ContentObject
+from fedi.db.models.delivery import Delivery, DeliveryState
+from fedi.db.models.follow import Follow, FollowState
+from fedi.db.models.member import ApiToken, Member, Role
+from fedi.db.models.peer import BlockSeverity, DomainBlock, Peer
+
+__all__ = [
+    "Activity",
+    "ActivityState",
+    "Actor",
+    "ActorType",
+    "ApiToken",
+    "Base",
+    "BlockSeverity",
+    "ContentObject",
+    "Delivery",
+    "DeliveryState",
+    "DomainBlock",
+    "Follow",
+    "FollowState",
+    "Member",
+    "Peer",
+    "Role",
+    "UTCDateTime",
+    "utcnow",
+]

@@ -1,0 +1,81 @@
+"""Content objects (notes, articles, pages) local and remote, and the activities that carry them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fedi.db.models.base import Base, utcnow
+
+__all__ = ["Activity", "ActivityState", "ContentObject"]
+
+
+class ContentObject(Base):
+    __tablename__ = "objects"
+    __table_args__ = (
+        Index("ix_objects_attributed_to_id_published", "attributed_to_id", "published"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    local: Mapped[bool] = mapped_column(Boolean, default=False)
+    attributed_to_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    in_reply_to: Mapped[str | None] = mapped_column(String(2048), index=True)
+    context: Mapped[str | None] = mapped_column(String(2048))
+    audience: Mapped[str | None] = mapped_column(String(2048))
+    url: Mapped[str | None] = mapped_column(String(2048))
+    name: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    source_media_type: Mapped[str | None] = mapped_column(String(128))
+    language: Mapped[str | None] = mapped_column(String(16))
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    published: Mapped[datetime] = mapped_column(default=utcnow)
+    updated: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+
+
+class ActivityState(enum.StrEnum):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    FAILED = "failed"
+    SENT = "sent"
+
+
+class Activity(Base):
+    """An activity we sent (local) or received (remote), stored as received.
+
+    Incoming activities are recorded by the inbox with state ``received`` and worked later; the
+    unique ``uri`` is the de-duplication key.
+    """
+
+    __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_state_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    object_uri: Mapped[str | None] = mapped_column(String(2048), index=True)
+    local: Mapped[bool] = mapped_column(Boolean, default=False)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[ActivityState] = mapped_column(
+        Enum(
+            ActivityState,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]

@@ -1,0 +1,53 @@
+"""Structured logging: one JSON object per line, on standard error.
+
+Two streams of events matter to operators: ``fedi.request`` (one line per HTTP request, with its
+request id) and ``fedi.job`` (one line per background job: inbox processing, delivery). Callers
+pass fields through ``extra={"fields": {...}}``; nothing secret is ever put in them (no tokens, no
+keys, no passwords, no query strings).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = ["JsonFormatter", "configure_logging", "log_event"]
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            line.update(fields)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send every ``fedi`` and ``uvicorn`` log line to standard error as JSON (from the CLI)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # uvicorn's own access log would duplicate our request lines.
+    logging.getLogger("uvicorn.access").disabled = True
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+
+
+def log_event(
+    logger: logging.Logger, message: str, level: int = logging.INFO, **fields: Any
+) -> None:
+    logger.log(level, message, extra={"fields": fields})

@@ -1,0 +1,1 @@
+"""Use cases over the data model, shared by the web layer, the workers and the CLI."""

@@ -1,0 +1,146 @@
+"""Local actors: their URIs, their keys, and the two every instance has (instance and network)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.crypto import keys
+from fedi.db.models import Actor, ActorType
+from fedi.errors import ValidationError
+from fedi.settings import Settings
+
+__all__ = [
+    "INSTANCE_ACTOR_USERNAME",
+    "LocalActorUrls",
+    "create_local_actor",
+    "ensure_instance_actors",
+    "validate_username",
+]
+
+INSTANCE_ACTOR_USERNAME = "instance.actor"
+_USERNAME = re.compile(r"^[a-z0-9_]{1,30}$")
+# Names that would shadow routes or be mistaken for the instance itself.
+RESERVED_USERNAMES = frozenset(
+    {
+        "admin",
+        "administrator",
+        "root",
+        "instance",
+        "actor",
+        "system",
+        "support",
+        "postmaster",
+        "webmaster",
+        "abuse",
+        "security",
+        "nodeinfo",
+        "well_known",
+        "inbox",
+        "outbox",
+    }
+)
+
+
+def validate_username(username: str) -> str:
+    name = username.strip().lower()
+    if not _USERNAME.match(name):
+        raise ValidationError(f"{username!r}: use 1-30 lower-case letters, digits or underscores")
+    return name
+
+
+@dataclass(frozen=True)
+class LocalActorUrls:
+    """The URIs of a local actor, all derived from the instance's base URL."""
+
+    id: str
+
+    @classmethod
+    def for_actor(cls, settings: Settings, actor_type: ActorType, username: str) -> LocalActorUrls:
+        if username == INSTANCE_ACTOR_USERNAME:
+            return cls(f"{settings.base_url}/actor")
+        segment = "groups" if actor_type is ActorType.GROUP else "users"
+        return cls(f"{settings.base_url}/{segment}/{username}")
+
+    @property
+    def inbox(self) -> str:
+        return f"{self.id}/inbox"
+
+    @property
+    def outbox(self) -> str:
+        return f"{self.id}/outbox"
+
+    @property
+    def followers(self) -> str:
+        return f"{self.id}/followers"
+
+    @property
+    def following(self) -> str:
+        return f"{self.id}/following"
+
+    @property
+    def rsa_key_id(self) -> str:
+        return f"{self.id}#main-key"
+
+    @property
+    def ed25519_key_id(self) -> str:
+        return f"{self.id}#ed25519-key"
+
+
+def create_local_actor(
+    settings: Settings,
+    actor_type: ActorType,
+    username: str,
+    display_name: str = "",
+    summary: str = "",
+) -> Actor:
+    """A new local actor with fresh RSA-2048 and Ed25519 key pairs (not yet added to a session)."""
+    urls = LocalActorUrls.for_actor(settings, actor_type, username)
+    rsa_key = keys.generate_rsa_key()
+    ed_key = keys.generate_ed25519_key()
+    return Actor(
+        uri=urls.id,
+        type=actor_type,
+        local=True,
+        username=username,
+        domain=settings.domain,
+        display_name=display_name or username,
+        summary=summary,
+        url=urls.id,
+        inbox=urls.inbox,
+        outbox=urls.outbox,
+        shared_inbox=f"{settings.base_url}/inbox",
+        followers_url=urls.followers,
+        following_url=urls.following,
+        manually_approves_followers=False,
+        indexable=True,
+        public_key_id=urls.rsa_key_id,
+        public_key_pem=keys.dump_public_key_pem(rsa_key.public_key()),
+        private_key_pem=keys.dump_private_key_pem(rsa_key),
+        ed25519_key_id=urls.ed25519_key_id,
+        ed25519_public_multibase=keys.ed25519_public_key_to_multibase(ed_key.public_key()),
+        ed25519_private_pem=keys.dump_private_key_pem(ed_key),
+    )
+
+
+async def local_actor(session: AsyncSession, settings: Settings, username: str) -> Actor | None:
+    return await session.scalar(
+        select(Actor).where(
+            Actor.local.is_(True), Actor.domain == settings.domain, Actor.username == username
+        )
+    )
+
+
+async def ensure_instance_actors(session: AsyncSession, settings: Settings) -> None:
+    """Create the instance actor (FEP-2677) and the network group when they do not exist yet."""
+    wanted = (
+        (ActorType.APPLICATION, INSTANCE_ACTOR_USERNAME, settings.instance_name),
+        (ActorType.GROUP, settings.network_handle, settings.instance_name),
+    )
+    for actor_type, username, display_name in wanted:
+        if await local_actor(session, settings, username) is None:
+            session.add(create_local_actor(settings, actor_type, username, display_name))
+    await session.flush()

@@ -1,0 +1,321 @@
+"""Instance settings: read from ``FEDI_*`` environment variables and an optional TOML file.
+
+Every value is validated when the settings are built; each bad value yields one clear line in a
+:class:`SettingsError`, so that ``fedi serve`` refuses to start with a complete list of what to
+fix.
+The environment wins over the file, so a deployment can override one value without editing the file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fedi.vocabulary import country_codes, normalise_country
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+
+# Variable name -> key in fedi.toml (lower case, without the prefix).
+_VARIABLES = (
+    "FEDI_BASE_URL",
+    "FEDI_INSTANCE_NAME",
+    "FEDI_COUNTRY",
+    "FEDI_DATABASE_URL",
+    "FEDI_DATA_DIR",
+    "FEDI_SECRET_KEY",
+    "FEDI_HOST",
+    "FEDI_PORT",
+    "FEDI_TLS_CERT",
+    "FEDI_TLS_KEY",
+    "FEDI_ALLOW_PRIVATE_ADDRESSES",
+    "FEDI_CA_BUNDLE",
+    "FEDI_NETWORK_HANDLE",
+    "FEDI_AUTHORIZED_FETCH",
+    "FEDI_DELIVERY_CONCURRENCY_PER_HOST",
+    "FEDI_LOG_LEVEL",
+)
+
+
+class SettingsError(Exception):
+    """One or more settings are invalid; ``problems`` holds one line for each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated settings of one instance. Build it with :func:`load_settings`."""
+
+    base_url: str
+    instance_name: str
+    country: str
+    database_url: str
+    data_dir: Path
+    secret_key: str = field(repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    allow_private_addresses: bool = False
+    ca_bundle: Path | None = None
+    network_handle: str = "network"
+    authorized_fetch: bool = False
+    delivery_concurrency_per_host: int = 4
+    log_level: str = "INFO"
+
+    @property
+    def domain(self) -> str:
+        """The host (with ``:port`` when not the scheme's default) that names this instance."""
+        return urlsplit(self.base_url).netloc
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.base_url).scheme
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def masked(self) -> dict[str, str]:
+        """Effective settings for display, with secrets (and database passwords) masked."""
+        return {
+            "FEDI_BASE_URL": self.base_url,
+            "FEDI_INSTANCE_NAME": self.instance_name,
+            "FEDI_COUNTRY": self.country,
+            "FEDI_DATABASE_URL": mask_url_password(self.database_url),
+            "FEDI_DATA_DIR": str(self.data_dir),
+            "FEDI_SECRET_KEY": "********",
+            "FEDI_HOST": self.host,
+            "FEDI_PORT": str(self.port),
+            "FEDI_TLS_CERT": str(self.tls_cert or ""),
+            "FEDI_TLS_KEY": str(self.tls_key or ""),
+            "FEDI_ALLOW_PRIVATE_ADDRESSES": "on" if self.allow_private_addresses else "off",
+            "FEDI_CA_BUNDLE": str(self.ca_bundle or ""),
+            "FEDI_NETWORK_HANDLE": self.network_handle,
+            "FEDI_AUTHORIZED_FETCH": "on" if self.authorized_fetch else "off",
+            "FEDI_DELIVERY_CONCURRENCY_PER_HOST": str(self.delivery_concurrency_per_host),
+            "FEDI_LOG_LEVEL": self.log_level,
+        }
+
+
+def mask_url_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+    *,
+    create_secret: bool = True,
+) -> Settings:
+    """Build settings from ``environ`` (default: ``os.environ``) over the optional TOML file.
+
+    Raises :class:`SettingsError` listing every invalid value. When no secret key is configured, one
+    is generated and stored in the data directory (``create_secret``), so it survives restarts.
+    """
+    env = os.environ if environ is None else environ
+    raw: dict[str, str] = {}
+    problems: list[str] = []
+    if config_file is not None:
+        raw.update(_read_toml(config_file, problems))
+    for name in _VARIABLES:
+        if name in env and env[name] != "":
+            raw[name] = env[name]
+    reader = _Reader(raw, problems)
+
+    data_dir = Path(reader.text("FEDI_DATA_DIR", "./var")).expanduser()
+    port = reader.integer("FEDI_PORT", 8000, low=1, high=65535)
+    host = reader.text("FEDI_HOST", "127.0.0.1")
+    tls_cert = reader.path("FEDI_TLS_CERT", must_exist=True)
+    tls_key = reader.path("FEDI_TLS_KEY", must_exist=True)
+    if (tls_cert is None) != (tls_key is None) and "FEDI_TLS_CERT" not in _names(problems):
+        problems.append("FEDI_TLS_CERT and FEDI_TLS_KEY: set both to serve TLS, or neither")
+    default_scheme = "https" if tls_cert else "http"
+    default_host = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1") else host  # noqa: S104
+    default_base = f"{default_scheme}://{default_host}:{port}"
+    base_url = reader.base_url("FEDI_BASE_URL", default_base)
+    country = reader.country("FEDI_COUNTRY", "PL")
+    database_url = reader.database_url(
+        "FEDI_DATABASE_URL", f"sqlite:///{(data_dir / 'fedi.sqlite3').as_posix()}"
+    )
+    settings_kwargs = {
+        "base_url": base_url,
+        "instance_name": reader.text("FEDI_INSTANCE_NAME", "Transnationality"),
+        "country": country,
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "host": host,
+        "port": port,
+        "tls_cert": tls_cert,
+        "tls_key": tls_key,
+        "allow_private_addresses": reader.boolean("FEDI_ALLOW_PRIVATE_ADDRESSES", False),
+        "ca_bundle": reader.path("FEDI_CA_BUNDLE", must_exist=True),
+        "network_handle": reader.handle("FEDI_NETWORK_HANDLE", "network"),
+        "authorized_fetch": reader.boolean("FEDI_AUTHORIZED_FETCH", False),
+        "delivery_concurrency_per_host": reader.integer(
+            "FEDI_DELIVERY_CONCURRENCY_PER_HOST", 4, low=1, high=256
+        ),
+        "log_level": reader.choice("FEDI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+    }
+    secret = raw.get("FEDI_SECRET_KEY")
+    if secret is not None and len(secret) < 32:
+        problems.append("FEDI_SECRET_KEY: must be at least 32 characters")
+    if problems:
+        raise SettingsError(problems)
+    if secret is None:
+        secret = _stored_secret(data_dir, create=create_secret)
+    return Settings(secret_key=secret, **settings_kwargs)  # type: ignore[arg-type]
+
+
+def _names(problems: list[str]) -> set[str]:
+    return {p.split(":", 1)[0] for p in problems}
+
+
+def _read_toml(path: Path, problems: list[str]) -> dict[str, str]:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        problems.append(f"--config {path}: cannot read ({exc.strerror})")
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"--config {path}: not valid TOML ({exc})")
+        return {}
+    values: dict[str, str] = {}
+    known = {name.removeprefix("FEDI_").lower(): name for name in _VARIABLES}
+    for key, value in document.items():
+        name = known.get(key.lower())
+        if name is None:
+            problems.append(f"--config {path}: unknown setting {key!r}")
+        elif isinstance(value, bool):
+            values[name] = "true" if value else "false"
+        elif isinstance(value, (str, int)):
+            values[name] = str(value)
+        else:
+            problems.append(f"--config {path}: {key} must be a string, number or boolean")
+    return values
+
+
+def _stored_secret(data_dir: Path, *, create: bool) -> str:
+    path = data_dir / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    secret = secrets.token_urlsafe(48)
+    if create:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secret + "\n")
+    return secret
+
+
+class _Reader:
+    """Typed accessors that record a problem line instead of raising."""
+
+    def __init__(self, raw: Mapping[str, str], problems: list[str]) -> None:
+        self._raw = raw
+        self._problems = problems
+
+    def _bad(self, name: str, message: str) -> None:
+        self._problems.append(f"{name}: {message} (got {self._raw[name]!r})")
+
+    def text(self, name: str, default: str) -> str:
+        return self._raw.get(name, default).strip() or default
+
+    def integer(self, name: str, default: int, *, low: int, high: int) -> int:
+        if name not in self._raw:
+            return default
+        try:
+            value = int(self._raw[name])
+        except ValueError:
+            self._bad(name, "must be a whole number")
+            return default
+        if not low <= value <= high:
+            self._bad(name, f"must be between {low} and {high}")
+            return default
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        if name not in self._raw:
+            return default
+        value = self._raw[name].strip().lower()
+        if value in ("1", "true", "yes", "on"):
+            return True
+        if value in ("0", "false", "no", "off"):
+            return False
+        self._bad(name, "must be one of true/false, yes/no, on/off, 1/0")
+        return default
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self._raw.get(name, default).upper()
+        if value not in choices:
+            self._bad(name, f"must be one of {', '.join(choices)}")
+            return default
+        return value
+
+    def path(self, name: str, *, must_exist: bool) -> Path | None:
+        if name not in self._raw:
+            return None
+        path = Path(self._raw[name]).expanduser()
+        if must_exist and not path.is_file():
+            self._bad(name, "no such file")
+            return None
+        return path
+
+    def base_url(self, name: str, default: str) -> str:
+        value = self._raw.get(name, default).strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            self._bad(name, "must be an absolute http(s) URL such as https://esf.example.pl")
+            return default
+        if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+            self._bad(name, "must be scheme and host only, without path, query or login")
+            return default
+        try:
+            port = parts.port
+        except ValueError:
+            self._bad(name, "has an invalid port")
+            return default
+        host = parts.hostname.lower().rstrip(".")
+        netloc = (
+            host
+            if port is None or port == {"http": 80, "https": 443}[parts.scheme]
+            else (f"{host}:{port}")
+        )
+        return f"{parts.scheme}://{netloc}"
+
+    def country(self, name: str, default: str) -> str:
+        value = normalise_country(self._raw.get(name, default))
+        if value not in country_codes():
+            self._bad(
+                name, "must be an ISO 3166-1 alpha-2 code of a participating country, e.g. PL"
+            )
+            return default
+        return value
+
+    def handle(self, name: str, default: str) -> str:
+        value = self._raw.get(name, default)
+        if not value.isascii() or not value.replace("_", "").isalnum() or len(value) > 64:
+            self._bad(name, "must be 1-64 ASCII letters, digits or underscores")
+            return default
+        return value.lower()
+
+    def database_url(self, name: str, default: str) -> str:
+        value = self._raw.get(name, default).strip()
+        scheme = value.split("://", 1)[0].split("+", 1)[0]
+        if "://" not in value or scheme not in ("sqlite", "postgresql", "postgres"):
+            self._bad(name, "must be a sqlite:/// or postgresql:// URL")
+            return default
+        return value

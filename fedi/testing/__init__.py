@@ -1,0 +1,1 @@
+"""Helpers for tests (throwaway TLS material and the like); not used in production."""

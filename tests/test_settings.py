@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fedi.settings import SettingsError, load_settings
+
+
+def test_defaults_use_sqlite_under_the_data_dir(tmp_path: Path) -> None:
+    settings = load_settings({"FEDI_DATA_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path.as_posix()}/fedi.sqlite3"
+    assert settings.base_url == "http://localhost:8000"
+    assert settings.domain == "localhost:8000"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.allow_private_addresses is False
+    assert settings.network_handle == "network"
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
+    first = load_settings({"FEDI_DATA_DIR": str(tmp_path)})
+    second = load_settings({"FEDI_DATA_DIR": str(tmp_path)})
+    assert len(first.secret_key) >= 32
+    assert first.secret_key == second.secret_key
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_environment_values_are_read_and_normalised(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "FEDI_DATA_DIR": str(tmp_path),
+            "FEDI_BASE_URL": "HTTPS://ESF.Example.PL:443/",
+            "FEDI_COUNTRY": "el",
+            "FEDI_PORT": "9000",
+            "FEDI_ALLOW_PRIVATE_ADDRESSES": "yes",
+            "FEDI_SECRET_KEY": "x" * 40,
+        }
+    )
+    assert settings.base_url == "https://esf.example.pl"
+    assert settings.country == "GR"
+    assert settings.port == 9000
+    assert settings.allow_private_addresses is True
+    assert settings.secret_key == "x" * 40
+
+
+def test_every_bad_value_is_reported_on_its_own_line(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {
+                "FEDI_DATA_DIR": str(tmp_path),
+                "FEDI_BASE_URL": "ftp://esf.example.pl/path",
+                "FEDI_COUNTRY": "XX",
+                "FEDI_PORT": "seventy",
+                "FEDI_ALLOW_PRIVATE_ADDRESSES": "maybe",
+                "FEDI_DATABASE_URL": "mysql://x",
+                "FEDI_TLS_CERT": str(tmp_path / "missing.pem"),
+                "FEDI_SECRET_KEY": "short",
+            }
+        )
+    names = [problem.split(":")[0] for problem in caught.value.problems]
+    assert sorted(names) == sorted(
+        [
+            "FEDI_BASE_URL",
+            "FEDI_COUNTRY",
+            "FEDI_PORT",
+            "FEDI_ALLOW_PRIVATE_ADDRESSES",
+            "FEDI_DATABASE_URL",
+            "FEDI_TLS_CERT",
+            "FEDI_SECRET_KEY",
+        ]
+    )
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_tls_needs_both_certificate_and_key(tmp_path: Path) -> None:
+    cert = tmp_path / "cert.pem"
+    cert.write_text("x")
+    with pytest.raises(SettingsError, match="set both"):
+        load_settings({"FEDI_DATA_DIR": str(tmp_path), "FEDI_TLS_CERT": str(cert)})
+
+
+def test_toml_file_is_read_and_environment_wins(tmp_path: Path) -> None:
+    config = tmp_path / "fedi.toml"
+    config.write_text(
+        'instance_name = "Sieć ESF"\ncountry = "IT"\nport = 8100\nauthorized_fetch = true\n',
+        encoding="utf-8",
+    )
+    settings = load_settings({"FEDI_DATA_DIR": str(tmp_path), "FEDI_COUNTRY": "DE"}, config)
+    assert settings.instance_name == "Sieć ESF"
+    assert settings.country == "DE"
+    assert settings.port == 8100
+    assert settings.authorized_fetch is True
+
+
+def test_toml_errors_are_clear(tmp_path: Path) -> None:
+    config = tmp_path / "fedi.toml"
+    config.write_text("colour = 'blue'\n")
+    with pytest.raises(SettingsError, match="unknown setting 'colour'"):
+        load_settings({"FEDI_DATA_DIR": str(tmp_path)}, config)
+    config.write_text("this is not toml")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_settings({"FEDI_DATA_DIR": str(tmp_path)}, config)
+
+
+def test_masked_hides_secrets_and_database_password(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "FEDI_DATA_DIR": str(tmp_path),
+            "FEDI_SECRET_KEY": "s" * 40,
+            "FEDI_DATABASE_URL": "postgresql://fedi:hunter2secret@db.example/fedi",
+        }
+    )
+    shown = "\n".join(f"{k}={v}" for k, v in settings.masked().items())
+    assert "hunter2secret" not in shown
+    assert "s" * 40 not in shown
+    assert "postgresql://fedi:********@db.example/fedi" in shown
