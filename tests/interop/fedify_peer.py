@@ -100,7 +100,7 @@ def _node_version() -> str | None:
 def ensure_installed() -> str:
     """Make sure ``interop/fedify-peer/node_modules`` matches the lock file; return node's version.
 
-    Skips (or fails, when FEDI_TEST_REQUIRE lists interop) the calling test when that cannot be done.
+    Skips the calling test when that cannot be done (fails when FEDI_TEST_REQUIRE lists interop).
     """
     global _installed
     with _install_lock:
