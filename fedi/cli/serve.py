@@ -42,7 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, run_worker=not args.no_worker),
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -62,5 +62,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Serve the instance at FEDI_HOST:FEDI_PORT (TLS when FEDI_TLS_CERT and "
         "FEDI_TLS_KEY are set). On a new instance, creates the first admin and prints its "
         "password once.",
+    )
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not process the inbox and deliveries in this process (run `fedi worker`)",
     )
     parser.set_defaults(handler=cmd_serve)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.cli.common import run_in_session, settings_from_args
 from fedi.db.models import Role
-from fedi.services import members
+from fedi.services import members, publishing, tokens
 from fedi.services.passwords import generate_password
 
 __all__ = ["add_commands"]
@@ -80,6 +80,30 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+
+    async def work(session: AsyncSession) -> str:
+        return await tokens.issue_token(session, args.login, args.label)
+
+    token = run_in_session(settings, work)
+    print(f"token for {args.login.lower()} (shown once; send it as 'Authorization: Bearer ...'):")
+    print(token)
+    return 0
+
+
+def cmd_rotate_key(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+
+    async def work(session: AsyncSession) -> None:
+        member = await members.find_member(session, args.login)
+        await publishing.rotate_keys(session, settings, member.actor)
+
+    run_in_session(settings, work)
+    print(f"new keys for {args.login.lower()}; followers are sent an Update")
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     user = commands.add_parser("user", help="manage members", description="Manage members.")
     sub = user.add_subparsers(dest="user_command", metavar="COMMAND", required=True)
@@ -117,3 +141,21 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--password-stdin", action="store_true", help="read the password from stdin"
     )
     parser.set_defaults(handler=cmd_reset_password)
+
+    parser = sub.add_parser(
+        "token",
+        help="issue a bearer token for client-to-server publishing",
+        description="Issue a token that lets scripts and C2S clients POST to the member's outbox. "
+        "It is printed once.",
+    )
+    parser.add_argument("login")
+    parser.add_argument("--label", default="", help="a note to tell tokens apart")
+    parser.set_defaults(handler=cmd_token)
+
+    parser = sub.add_parser(
+        "rotate-key",
+        help="replace a member's signing keys",
+        description="Generate new RSA and Ed25519 keys for the member; followers get an Update.",
+    )
+    parser.add_argument("login")
+    parser.set_defaults(handler=cmd_rotate_key)

@@ -2,41 +2,63 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.templating import Jinja2Templates
 
-from fedi.db.engine import make_async_engine, make_sessionmaker
+from fedi.federation.worker import Worker
+from fedi.instance import InstanceContext, build_context
 from fedi.settings import Settings
-from fedi.web import health
-from fedi.web.context import InstanceContext
+from fedi.web import actors, c2s, discovery, health, inbox
 from fedi.web.middleware import RequestLogMiddleware
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings) -> Starlette:
+def _templates() -> Jinja2Templates:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("fedi.web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return Jinja2Templates(env=environment)
+
+
+def create_app(
+    settings: Settings, *, context: InstanceContext | None = None, run_worker: bool = False
+) -> Starlette:
     """Build one instance's ASGI application from its settings.
 
-    Engines and sessions belong to the returned app alone, so that several instances with different
-    settings can live in one process (the federation tests do exactly that).
+    Engines, sessions and the HTTP client belong to the returned app alone, so that several
+    instances with different settings can live in one process (the federation tests do exactly
+    that). With ``run_worker`` the app also works its inbox and deliveries in the background.
     """
-    engine = make_async_engine(settings.database_url)
-    context = InstanceContext(settings=settings, engine=engine, sessions=make_sessionmaker(engine))
+    instance = context or build_context(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(Worker(instance).run(stop)) if run_worker else None
         try:
             yield
         finally:
-            await engine.dispose()
+            stop.set()
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=10)
+            await instance.aclose()
 
     app = Starlette(
-        routes=[*health.routes],
+        routes=[*health.routes, *discovery.routes, *inbox.routes, *c2s.routes, *actors.routes],
         middleware=[Middleware(RequestLogMiddleware, instance=settings.domain)],
         lifespan=lifespan,
     )
-    app.state.instance = context
+    app.state.instance = instance
+    app.state.templates = _templates()
     return app

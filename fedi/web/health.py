@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from fedi.db.migrate import head_revision
-from fedi.web.context import context_of
+from fedi.instance import context_of
 
 __all__ = ["routes"]
 

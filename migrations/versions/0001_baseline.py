@@ -98,7 +98,6 @@ def upgrade() -> None:
         sa.Column("first_failure_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("circuit_open_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("key_refetched_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_peers")),
         sa.UniqueConstraint("host", name=op.f("uq_peers_host")),

@@ -29,7 +29,6 @@ class Peer(Base):
     first_failure_at: Mapped[datetime | None]
     circuit_open_until: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]
-    key_refetched_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,0 +1,82 @@
+"""Fan-out: one activity delivered to 1,000 distinct shared inboxes, against the signing rate.
+
+Each inbox is on its own host name (``inbox-N.fanout.test``), all resolved to 127.0.0.1 by the
+``SafeClient``'s injectable resolver, so every delivery opens its own connection as a real fan-out
+does. The sink is uvicorn in another process. Deliveries go through :class:`DeliveryWorker`
+(claim, sign with RSA-2048, POST, record) on SQLite in a temporary directory. The raw single-core
+RSA-2048 signing rate (``sign_cavage`` on the same body) is measured in the same run; the target is
+half of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.common import prepare_outbox
+from bench.sink import start_sink
+from fedi.crypto import generate_rsa_key, sign_cavage
+from fedi.federation.delivery import DeliveryWorker
+from fedi.testing.delivery_worker import loopback_client
+
+__all__ = ["main", "signing_rate"]
+
+INBOXES = 1000
+
+
+def signing_rate(seconds: float = 1.0) -> float:
+    """Draft-cavage RSA-2048 signatures per second on one core (what each delivery must do)."""
+    key = generate_rsa_key()
+    body = b'{"type":"Create","object":{"content":"' + b"x" * 300 + b'"}}'
+    now = datetime.now(UTC)
+    count = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        sign_cavage("POST", f"https://h{count}.test/inbox", {}, body, "https://a.test/k", key, now)
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+async def _fanout(directory: Path, port: int) -> float:
+    inboxes = [f"http://inbox-{n}.fanout.test:{port}/inbox" for n in range(INBOXES)]
+    sessions, engine = await prepare_outbox(directory, inboxes)
+    try:
+        async with loopback_client(per_host=4) as client:
+            worker = DeliveryWorker(sessions, client, concurrency_per_host=4, batch_size=INBOXES)
+            start = time.perf_counter()
+            sent = 0
+            while True:
+                attempted = await worker.run_once()
+                if not attempted:
+                    break
+                sent += attempted
+            elapsed = time.perf_counter() - start
+    finally:
+        await engine.dispose()
+    if sent != INBOXES:
+        raise RuntimeError(f"{sent} of {INBOXES} attempted")
+    return sent / elapsed
+
+
+def main() -> list[str]:
+    """Run the benchmark; return its result line."""
+    child, port = start_sink()
+    try:
+        signing = signing_rate()
+        with tempfile.TemporaryDirectory() as directory:
+            rate = asyncio.run(_fanout(Path(directory), port))
+    finally:
+        child.terminate()
+        child.wait(10)
+    ratio = rate / signing
+    return [
+        f"fan-out: {rate:.0f} deliveries/s, signing {signing:.0f}/s, ratio {ratio:.2f} "
+        "(target >= 0.5)"
+    ]
+
+
+if __name__ == "__main__":
+    print("\n".join(main()))

@@ -1,0 +1,46 @@
+"""Domain blocks as the inbox and the fetchers apply them (SECURITY.md rule 22).
+
+A block on ``example.com`` covers its subdomains too (``media.example.com``), as in Mastodon.
+Only ``suspend`` blocks refuse traffic; ``silence`` ones accept it and act on visibility.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.models import BlockSeverity, DomainBlock
+
+__all__ = ["block_candidates", "domain_blocked"]
+
+
+def block_candidates(host: str) -> list[str]:
+    """``host`` (with and without its port) and every parent domain, most specific first.
+
+    ``a.b.example.com:8443`` → ``a.b.example.com:8443``, ``a.b.example.com``, ``b.example.com``,
+    ``example.com``, ``com``. IP literals give only themselves.
+    """
+    name = host.lower()
+    candidates = [name]
+    if name.startswith("["):  # IPv6 literal, maybe with a port
+        bare = name.split("]", 1)[0] + "]"
+        return candidates if bare == name else [name, bare]
+    bare, _, _port = name.partition(":")
+    if bare != name:
+        candidates.append(bare)
+    labels = bare.split(".")
+    candidates.extend(".".join(labels[index:]) for index in range(1, len(labels)))
+    return candidates
+
+
+async def domain_blocked(session: AsyncSession, host: str) -> bool:
+    """Whether a ``suspend`` block covers ``host`` (a normalised ``host[:port]``)."""
+    found = await session.scalar(
+        select(DomainBlock.id)
+        .where(
+            DomainBlock.domain.in_(block_candidates(host)),
+            DomainBlock.severity == BlockSeverity.SUSPEND,
+        )
+        .limit(1)
+    )
+    return found is not None

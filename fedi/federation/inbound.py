@@ -1,0 +1,169 @@
+"""Processing of received activities: the inbox records them, :class:`InboxProcessor` works them.
+
+Each activity is claimed (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers can share
+the queue) and handled in its own transaction, then marked ``processed``, or ``failed`` with the
+reason when a handler refuses it (:class:`Dropped`, a failed fetch, a malformed document). A crash
+leaves it ``received``: it is retried on the next pass, and marked ``failed`` after
+``max_attempts`` crashes so that one poisonous activity cannot block the queue forever.
+
+Handlers (:mod:`fedi.federation.handlers`) fetch what they need before they write, so that on
+SQLite no write lock is held across a network call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import anyio
+from sqlalchemy import select, update
+
+from fedi.db.models import Activity, ActivityState, Actor
+from fedi.errors import FediError
+from fedi.federation.handlers import HANDLERS, Dropped, Job
+from fedi.federation.shapes import read_activity
+from fedi.instance import InstanceContext
+from fedi.log import log_event
+from fedi.net.client import FetchBudget
+from fedi.net.errors import FetchError
+
+__all__ = ["Dropped", "InboxProcessor"]
+
+_log = logging.getLogger("fedi.job")
+
+
+class InboxProcessor:
+    """Works ``received`` activities in id order. ``run_once`` is one pass (tests step it);
+    ``run`` loops until ``stop`` is set, sleeping ``poll_interval`` when the queue is empty."""
+
+    def __init__(
+        self,
+        ctx: InstanceContext,
+        *,
+        batch_size: int = 100,
+        max_attempts: int = 5,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.ctx = ctx
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.poll_interval = poll_interval
+
+    async def run(self, stop: anyio.Event | asyncio.Event) -> None:
+        """Process until ``stop`` is set."""
+        while not stop.is_set():
+            if await self.run_once() == 0:
+                with anyio.move_on_after(self.poll_interval):
+                    await stop.wait()
+
+    async def run_once(self) -> int:
+        """One pass over the queue (at most ``batch_size`` activities, each tried once);
+        returns how many were marked processed or failed."""
+        async with self.ctx.sessions() as session:
+            ids = list(
+                await session.scalars(
+                    select(Activity.id)
+                    .where(Activity.state == ActivityState.RECEIVED, Activity.local.is_(False))
+                    .order_by(Activity.id)
+                    .limit(self.batch_size)
+                )
+            )
+        done = 0
+        for activity_id in ids:
+            if await self._work(activity_id):
+                done += 1
+        return done
+
+    async def _work(self, activity_id: int) -> bool:
+        started = time.perf_counter()
+        fields: dict[str, Any] = {"job": "inbox", "activity_id": activity_id}
+        failure: str | None = None
+        try:
+            async with self.ctx.sessions() as session:
+                activity = await session.scalar(
+                    select(Activity)
+                    .where(Activity.id == activity_id, Activity.state == ActivityState.RECEIVED)
+                    .with_for_update(skip_locked=True)
+                )
+                if activity is None:
+                    return False  # another worker has it, or had it
+                actor = await session.get(Actor, activity.actor_id)
+                fields.update(type=activity.type, uri=activity.uri)
+                try:
+                    if actor is None:  # pragma: no cover - the foreign key cascades
+                        raise Dropped("actor is gone")
+                    job = Job(
+                        ctx=self.ctx,
+                        session=session,
+                        activity=activity,
+                        actor=actor,
+                        shape=read_activity(activity.document),
+                        budget=FetchBudget(20),
+                    )
+                    handler = HANDLERS.get(job.shape.type)
+                    outcome = await handler(job) if handler is not None else "recorded"
+                except (FediError, FetchError) as exc:
+                    # A verdict on this activity, not a crash: undo what the handler wrote and
+                    # mark it failed below.
+                    await session.rollback()
+                    failure = _reason(exc)
+                else:
+                    activity.state = ActivityState.PROCESSED
+                    activity.attempts += 1
+                    activity.error = None
+                    activity.processed_at = self.ctx.clock()
+                    await session.commit()
+                    fields.update(state="processed", outcome=outcome)
+            if failure is not None:
+                await self._finish(activity_id, ActivityState.FAILED, failure)
+                fields.update(state="failed", error=failure)
+        except Exception as exc:
+            state = await self._crashed(activity_id, exc)
+            fields.update(state=state, error=f"crash: {type(exc).__name__}")
+            fields["duration_ms"] = _ms(started)
+            # log_event's shape, plus the traceback: a crash is a bug to fix.
+            _log.error("inbox activity", exc_info=True, extra={"fields": fields})
+            return state == "failed"
+        log_event(_log, "inbox activity", duration_ms=_ms(started), **fields)
+        return True
+
+    async def _finish(self, activity_id: int, state: ActivityState, error: str) -> None:
+        async with self.ctx.sessions() as session:
+            await session.execute(
+                update(Activity)
+                .where(Activity.id == activity_id, Activity.state == ActivityState.RECEIVED)
+                .values(
+                    state=state,
+                    error=error[:2000],
+                    attempts=Activity.attempts + 1,
+                    processed_at=self.ctx.clock(),
+                )
+            )
+            await session.commit()
+
+    async def _crashed(self, activity_id: int, exc: Exception) -> str:
+        """Count the attempt; give up (``failed``) after ``max_attempts``. Returns the state."""
+        async with self.ctx.sessions() as session:
+            activity = await session.get(Activity, activity_id)
+            if activity is None or activity.state != ActivityState.RECEIVED:
+                return "gone"
+            activity.attempts += 1
+            if activity.attempts < self.max_attempts:
+                await session.commit()
+                return "received"
+            activity.state = ActivityState.FAILED
+            activity.error = f"crash: {type(exc).__name__}"
+            activity.processed_at = self.ctx.clock()
+            await session.commit()
+            return "failed"
+
+
+def _reason(exc: Exception) -> str:
+    reason = getattr(exc, "reason", None)
+    return reason if isinstance(reason, str) else str(exc) or type(exc).__name__
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

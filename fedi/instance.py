@@ -1,0 +1,64 @@
+"""One running instance: settings, database handles and HTTP client, shared by web and workers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.requests import Request
+
+from fedi import __version__
+from fedi.db.engine import make_async_engine, make_sessionmaker
+from fedi.federation.ratelimit import HostRateLimiter
+from fedi.net.client import FetchPolicy, SafeClient
+from fedi.settings import Settings
+
+__all__ = ["InstanceContext", "build_context", "context_of", "utc_clock"]
+
+
+def utc_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class InstanceContext:
+    """Everything the handlers and workers of one instance share."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    client: SafeClient
+    clock: Callable[[], datetime] = field(default=utc_clock)
+    key_refetches: HostRateLimiter = field(default_factory=HostRateLimiter)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.engine.dispose()
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    return FetchPolicy(
+        user_agent=f"Transnationality/{__version__} (+{settings.base_url})",
+        allow_private=settings.allow_private_addresses,
+        allow_http=settings.allow_private_addresses,
+        ca_bundle=settings.ca_bundle,
+        per_host_connections=max(settings.delivery_concurrency_per_host, 4),
+    )
+
+
+def build_context(settings: Settings, *, client: SafeClient | None = None) -> InstanceContext:
+    """Engine, sessions and safe HTTP client of one instance (``client`` injectable for tests)."""
+    engine = make_async_engine(settings.database_url)
+    return InstanceContext(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        client=client or SafeClient(fetch_policy(settings)),
+    )
+
+
+def context_of(request: Request) -> InstanceContext:
+    context: InstanceContext = request.app.state.instance
+    return context

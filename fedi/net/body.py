@@ -1,0 +1,134 @@
+"""Reading and judging response bodies: capped streaming, safe decompression, JSON objects.
+
+Nothing here trusts the peer: ``Content-Length`` may only make a refusal earlier, never an
+acceptance (SECURITY.md rule 29), and decompression output is bounded chunk by chunk, so a small
+gzip bomb cannot allocate more than the cap.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import json
+import zlib
+from typing import Any
+
+import httpx
+
+from fedi.net.errors import BadContentType, BadDocument, FetchError, TooLarge
+
+__all__ = [
+    "json_depth_exceeds",
+    "media_type",
+    "parse_json_object",
+    "parse_retry_after",
+    "read_capped",
+    "read_excerpt",
+]
+
+
+def media_type(content_type: str | None) -> str:
+    """The bare, lower-cased media type of a ``Content-Type`` value (``""`` when absent)."""
+    if not content_type:
+        return ""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _decoder(response: httpx.Response) -> Any:
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj(zlib.MAX_WBITS)
+    raise BadContentType(f"unsupported content-encoding {encoding[:40]}")
+
+
+async def read_capped(response: httpx.Response, cap: int) -> bytes:
+    """Read the whole (decoded) body of a streamed ``response``; :class:`TooLarge` past ``cap``.
+
+    Only ``gzip`` and ``deflate`` content-codings are decoded (they are all we ask for).
+    """
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise TooLarge(f"declared length over {cap} bytes")
+    decoder = _decoder(response)
+    body = bytearray()
+    try:
+        async for chunk in response.aiter_raw():
+            if decoder is None:
+                body += chunk
+            else:
+                body += decoder.decompress(chunk, cap + 1 - len(body))
+                if decoder.unconsumed_tail:
+                    raise TooLarge(f"body over {cap} bytes")
+            if len(body) > cap:
+                raise TooLarge(f"body over {cap} bytes")
+        if decoder is not None:
+            body += decoder.flush()
+    except zlib.error as exc:
+        raise FetchError("bad compressed body") from exc
+    if len(body) > cap:
+        raise TooLarge(f"body over {cap} bytes")
+    return bytes(body)
+
+
+async def read_excerpt(response: httpx.Response, cap: int) -> bytes:
+    """Read at most ``cap`` raw bytes of ``response`` and stop; the rest is never read."""
+    excerpt = bytearray()
+    async for chunk in response.aiter_raw():
+        excerpt += chunk[: cap - len(excerpt)]
+        if len(excerpt) >= cap:
+            break
+    return bytes(excerpt)
+
+
+def json_depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests objects/arrays deeper than ``limit`` (the top level is depth 1).
+
+    Iterative, so a hostile document cannot exhaust the Python stack.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def parse_json_object(body: bytes, *, max_depth: int) -> dict[str, Any]:
+    """Parse ``body`` as a JSON object; :class:`BadDocument` for invalid JSON, a top level that is
+    not an object, or nesting deeper than ``max_depth`` (cf. rule 24).
+    """
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        raise BadDocument("json nested too deeply") from None
+    except ValueError:
+        raise BadDocument("invalid json") from None
+    if not isinstance(data, dict):
+        raise BadDocument("top level is not a json object")
+    if json_depth_exceeds(data, max_depth):
+        raise BadDocument("json nested too deeply")
+    return data
+
+
+def parse_retry_after(value: str | None, *, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP-date; ``None`` when
+    absent or unparseable. A date in the past gives ``0.0``. ``now`` is a POSIX timestamp.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(int(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000" or no zone: HTTP-dates are GMT, read it as UTC
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, when.timestamp() - now)

@@ -1,0 +1,195 @@
+"""Publishing content from a local actor: notes and articles, deletions, key rotation.
+
+Used by the client-to-server outbox now and by the web interface later. Input is validated before
+anything is stored; the object, its activity and its deliveries are written in one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.crypto import keys
+from fedi.db.models import Activity, Actor, ContentObject, utcnow
+from fedi.errors import NotFoundError, ValidationError
+from fedi.federation.html import sanitise_html
+from fedi.federation.outbox import new_activity_id, new_object_id, publish
+from fedi.federation.render import render_actor
+from fedi.federation.vocab import AS2_CONTEXT, PUBLIC, ids_of, is_public, normalise_public
+from fedi.settings import Settings
+
+__all__ = ["delete_object", "object_recipients", "publish_object", "rotate_keys"]
+
+OBJECT_TYPES = frozenset({"Note", "Article", "Page"})
+MAX_CONTENT = 100_000
+
+
+def _text(
+    value: Any, field: str, *, required: bool = False, limit: int = MAX_CONTENT
+) -> str | None:
+    if value is None:
+        if required:
+            raise ValidationError(f"{field} is required")
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be a string")
+    if len(value) > limit:
+        raise ValidationError(f"{field} is longer than {limit} characters")
+    return value
+
+
+def object_recipients(payload: dict[str, Any], sender: Actor) -> list[str]:
+    """Every actor IRI a new object addresses (``to``, ``cc``, mentions), public forms excluded."""
+    named = [
+        *ids_of(payload.get("to")),
+        *ids_of(payload.get("cc")),
+        *(mention["href"] for mention in _mentions(payload)),
+    ]
+    return [
+        iri
+        for iri in dict.fromkeys(normalise_public(named))
+        if iri not in (PUBLIC, sender.followers_url)
+    ]
+
+
+def _mentions(payload: dict[str, Any]) -> list[dict[str, str]]:
+    """The ``Mention`` tags of a client's object, reduced to ``href`` and optional ``name``."""
+    tags = payload.get("tag")
+    mentions: list[dict[str, str]] = []
+    for tag in tags if isinstance(tags, list) else []:
+        if (
+            isinstance(tag, dict)
+            and tag.get("type") == "Mention"
+            and isinstance(tag.get("href"), str)
+        ):
+            mention = {"type": "Mention", "href": tag["href"]}
+            if isinstance(tag.get("name"), str):
+                mention["name"] = tag["name"]
+            mentions.append(mention)
+    return mentions
+
+
+async def publish_object(
+    session: AsyncSession, settings: Settings, author: Actor, payload: dict[str, Any]
+) -> Activity:
+    """Create a Note, Article or Page from a client's ``Create`` or bare object and send it.
+
+    Addressing defaults to public with followers in ``cc``. Recipients that are not the public
+    collection or the author's followers must already be known actors (see ``object_recipients``).
+    """
+    kind = payload.get("type")
+    if kind not in OBJECT_TYPES:
+        raise ValidationError(
+            f"type must be one of {', '.join(sorted(OBJECT_TYPES))}, got {kind!r}"
+        )
+    content = _text(payload.get("content"), "content", required=True)
+    name = _text(payload.get("name"), "name", limit=1000)
+    summary = _text(payload.get("summary"), "summary", limit=5000)
+    in_reply_to = _text(payload.get("inReplyTo"), "inReplyTo", limit=2048)
+    to = normalise_public(list(ids_of(payload.get("to"))))
+    cc = normalise_public(list(ids_of(payload.get("cc"))))
+    if not to and not cc:
+        to, cc = [PUBLIC], [author.followers_url or ""]
+    tags = _mentions(payload)
+    for mention in tags:
+        if mention["href"] not in to and mention["href"] not in cc:
+            cc.append(mention["href"])
+    published = _now_iso()
+    document: dict[str, Any] = {
+        "id": new_object_id(settings),
+        "type": kind,
+        "attributedTo": author.uri,
+        "content": sanitise_html(content or ""),
+        "published": published,
+        "to": to,
+        "cc": cc,
+    }
+    document["url"] = document["id"]
+    for key, value in (("name", name), ("summary", summary), ("inReplyTo", in_reply_to)):
+        if value is not None:
+            document[key] = value
+    if tags:
+        document["tag"] = tags
+    session.add(
+        ContentObject(
+            uri=document["id"],
+            type=kind,
+            local=True,
+            attributed_to_id=author.id,
+            in_reply_to=in_reply_to,
+            url=document["url"],
+            name=name,
+            summary=summary,
+            content=document["content"],
+            public=is_public(document),
+            document={"@context": AS2_CONTEXT, **document},
+        )
+    )
+    create = {
+        "@context": AS2_CONTEXT,
+        "id": new_activity_id(settings),
+        "type": "Create",
+        "actor": author.uri,
+        "published": published,
+        "to": to,
+        "cc": cc,
+        "object": document,
+    }
+    return await publish(session, author, create)
+
+
+async def delete_object(
+    session: AsyncSession, settings: Settings, author: Actor, object_id: str
+) -> Activity:
+    """Replace an object of ``author`` with a Tombstone and tell everyone who received it."""
+    row = await session.scalar(
+        select(ContentObject).where(
+            ContentObject.uri == object_id, ContentObject.deleted_at.is_(None)
+        )
+    )
+    if row is None or row.attributed_to_id != author.id:
+        raise NotFoundError(f"no object {object_id} of {author.uri}")
+    row.deleted_at = utcnow()
+    tombstone = {"id": row.uri, "type": "Tombstone", "formerType": row.type}
+    delete: dict[str, Any] = {
+        "@context": AS2_CONTEXT,
+        "id": new_activity_id(settings),
+        "type": "Delete",
+        "actor": author.uri,
+        "to": list(ids_of(row.document.get("to"))),
+        "cc": list(ids_of(row.document.get("cc"))),
+        "object": tombstone,
+    }
+    row.document = {"@context": AS2_CONTEXT, **tombstone}
+    return await publish(session, author, delete)
+
+
+async def rotate_keys(session: AsyncSession, settings: Settings, actor: Actor) -> Activity:
+    """Give ``actor`` new RSA and Ed25519 keys and announce them with ``Update``.
+
+    The key ids stay the same, so peers that cached the old key fail to verify once, re-fetch
+    the actor (SECURITY.md: key rotation) and carry on.
+    """
+    rsa_key = keys.generate_rsa_key()
+    ed_key = keys.generate_ed25519_key()
+    actor.public_key_pem = keys.dump_public_key_pem(rsa_key.public_key())
+    actor.private_key_pem = keys.dump_private_key_pem(rsa_key)
+    actor.ed25519_public_multibase = keys.ed25519_public_key_to_multibase(ed_key.public_key())
+    actor.ed25519_private_pem = keys.dump_private_key_pem(ed_key)
+    await session.flush()
+    update = {
+        "@context": AS2_CONTEXT,
+        "id": new_activity_id(settings),
+        "type": "Update",
+        "actor": actor.uri,
+        "to": [PUBLIC],
+        "cc": [actor.followers_url],
+        "object": render_actor(actor, settings),
+    }
+    return await publish(session, actor, update)
+
+
+def _now_iso() -> str:
+    return utcnow().isoformat(timespec="seconds").replace("+00:00", "Z")

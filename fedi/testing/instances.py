@@ -1,0 +1,133 @@
+"""Real instances for federation tests: each a uvicorn server on loopback with its own database,
+keys and settings, running its worker in the background like ``fedi serve`` does."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db import migrate
+from fedi.db.engine import make_async_engine, make_sessionmaker
+from fedi.instance import build_context
+from fedi.services.actors import ensure_instance_actors
+from fedi.services.members import add_member
+from fedi.services.tokens import issue_token
+from fedi.settings import Settings, load_settings
+from fedi.testing.server import run_server
+from fedi.web import create_app
+
+__all__ = ["Clock", "RunningInstance", "running_instance", "wait_until"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class Clock:
+    """A clock that runs with real time plus an offset the test can advance."""
+
+    offset: timedelta = field(default_factory=timedelta)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+@dataclass
+class RunningInstance:
+    settings: Settings
+    base_url: str
+    clock: Clock
+
+    def run(self, work: Callable[[AsyncSession], Any]) -> Any:
+        """Run ``work(session)`` against this instance's database in one committed transaction."""
+
+        async def runner() -> Any:
+            engine = make_async_engine(self.settings.database_url)
+            try:
+                async with make_sessionmaker(engine)() as session, session.begin():
+                    return await work(session)
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(runner())
+
+    def add_member(self, login: str) -> str:
+        """Create a member and return a C2S bearer token for it."""
+
+        async def work(session: AsyncSession) -> str:
+            await add_member(session, self.settings, login, "a long test password")
+            return await issue_token(session, login)
+
+        token: str = self.run(work)
+        return token
+
+    def actor_uri(self, login: str) -> str:
+        return f"{self.base_url}/users/{login}"
+
+
+@contextmanager
+def running_instance(
+    directory: Path,
+    database_url: str,
+    *,
+    country: str = "PL",
+    worker: bool = True,
+    environ: dict[str, str] | None = None,
+    sock: socket.socket | None = None,
+    tls: tuple[Path, Path] | None = None,
+) -> Iterator[RunningInstance]:
+    """Migrate ``database_url``, start an instance on a free loopback port and yield it.
+
+    ``sock`` re-uses a bound socket (to restart an instance on the same address); ``tls`` is a
+    (certificate, key) pair to serve https.
+    """
+    if sock is None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    scheme = "https" if tls else "http"
+    settings = load_settings(
+        {
+            "FEDI_DATA_DIR": str(directory),
+            "FEDI_DATABASE_URL": database_url,
+            "FEDI_BASE_URL": f"{scheme}://localhost:{port}",
+            "FEDI_INSTANCE_NAME": f"ESF {country}",
+            "FEDI_COUNTRY": country,
+            "FEDI_ALLOW_PRIVATE_ADDRESSES": "true",
+            **(environ or {}),
+        }
+    )
+    migrate.upgrade(database_url)
+    clock = Clock()
+    context = build_context(settings)
+    context.clock = clock
+    instance = RunningInstance(settings, settings.base_url, clock)
+    instance.run(lambda session: ensure_instance_actors(session, settings))
+    app = create_app(settings, context=context, run_worker=worker)
+    certificate, key = tls if tls else (None, None)
+    with run_server(app, sock=sock, ssl_certfile=certificate, ssl_keyfile=key):
+        yield instance
+
+
+def wait_until(predicate: Callable[[], T], timeout: float = 15.0, interval: float = 0.05) -> T:
+    """Poll ``predicate`` until it returns something truthy; fail with a clear message otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {predicate.__name__}")
+        time.sleep(interval)

@@ -1,0 +1,188 @@
+"""Local actors over HTTP: the actor document or its page, and its paged collections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from fedi.db.models import Activity, Actor, ActorType, Follow, FollowState
+from fedi.federation.render import render_actor, render_collection, render_collection_page
+from fedi.federation.vocab import ACTIVITY_JSON, wants_activity_json
+from fedi.instance import context_of
+from fedi.services.actors import INSTANCE_ACTOR_USERNAME
+from fedi.web.signed_fetch import require_signature
+
+__all__ = ["activity_json", "routes"]
+
+PAGE_SIZE = 20
+
+
+def activity_json(document: dict[str, Any], status_code: int = 200) -> JSONResponse:
+    return JSONResponse(
+        document, status_code=status_code, media_type=ACTIVITY_JSON, headers={"Vary": "Accept"}
+    )
+
+
+def _not_found() -> JSONResponse:
+    return JSONResponse({"error": "no such actor"}, status_code=404)
+
+
+async def _local_actor(session: AsyncSession, request: Request) -> Actor | None:
+    settings = context_of(request).settings
+    if "name" in request.path_params:
+        username = str(request.path_params["name"]).lower()
+        kind = ActorType.GROUP if request.url.path.startswith("/groups/") else ActorType.PERSON
+    else:
+        username, kind = INSTANCE_ACTOR_USERNAME, ActorType.APPLICATION
+    actor = await session.scalar(
+        select(Actor).where(
+            Actor.local.is_(True),
+            Actor.domain == settings.domain,
+            Actor.username == username,
+            Actor.deleted_at.is_(None),
+        )
+    )
+    if actor is None or (actor.type is ActorType.GROUP) != (kind is ActorType.GROUP):
+        return None
+    return actor
+
+
+async def actor_document(request: Request) -> Response:
+    context = context_of(request)
+    async with context.sessions() as session:
+        actor = await _local_actor(session, request)
+        if actor is None:
+            return _not_found()
+        if wants_activity_json(request.headers.get("accept", "")):
+            # The instance actor stays fetchable unsigned: peers need its key to verify us.
+            if actor.type is not ActorType.APPLICATION:
+                refusal = await require_signature(request)
+                if refusal is not None:
+                    return refusal
+            return activity_json(render_actor(actor, context.settings))
+        followers = await _count(session, _followers_query(actor))
+        following = await _count(session, _following_query(actor))
+    templates = request.app.state.templates
+    response: Response = templates.TemplateResponse(
+        request,
+        "actor.html",
+        {
+            "actor": actor,
+            "settings": context.settings,
+            "followers": followers,
+            "following": following,
+        },
+        headers={"Vary": "Accept"},
+    )
+    return response
+
+
+def _followers_query(actor: Actor) -> Select[str]:
+    return (
+        select(Actor.uri)
+        .join(Follow, Follow.follower_id == Actor.id)
+        .where(Follow.followed_id == actor.id, Follow.state == FollowState.ACCEPTED)
+        .order_by(Follow.id.desc())
+    )
+
+
+def _following_query(actor: Actor) -> Select[str]:
+    return (
+        select(Actor.uri)
+        .join(Follow, Follow.followed_id == Actor.id)
+        .where(Follow.follower_id == actor.id, Follow.state == FollowState.ACCEPTED)
+        .order_by(Follow.id.desc())
+    )
+
+
+def _outbox_query(actor: Actor) -> Select[dict[str, Any]]:
+    return (
+        select(Activity.document)
+        .where(Activity.actor_id == actor.id, Activity.local.is_(True), Activity.public.is_(True))
+        .order_by(Activity.id.desc())
+    )
+
+
+async def _count(session: AsyncSession, query: Select[Any]) -> int:
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    return int(total or 0)
+
+
+async def _collection(request: Request, build: Any, suffix: str) -> Response:
+    refusal = await require_signature(request)
+    if refusal is not None:
+        return refusal
+    context = context_of(request)
+    page_param = request.query_params.get("page")
+    async with context.sessions() as session:
+        actor = await _local_actor(session, request)
+        if actor is None:
+            return _not_found()
+        query = build(actor)
+        total = await _count(session, query)
+        collection_id = f"{actor.uri}/{suffix}"
+        if page_param is None:
+            return activity_json(render_collection(collection_id, total))
+        if not page_param.isdigit() or int(page_param) < 1:
+            return JSONResponse({"error": "page must be a positive whole number"}, status_code=400)
+        page = int(page_param)
+        rows = (
+            await session.execute(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))
+        ).scalars()
+        items = list(rows)
+    return activity_json(
+        render_collection_page(
+            collection_id, page, items[:PAGE_SIZE], has_next=len(items) > PAGE_SIZE, total=total
+        )
+    )
+
+
+async def followers(request: Request) -> Response:
+    return await _collection(request, _followers_query, "followers")
+
+
+async def following(request: Request) -> Response:
+    return await _collection(request, _following_query, "following")
+
+
+async def outbox(request: Request) -> Response:
+    return await _collection(request, _outbox_query, "outbox")
+
+
+async def stored_activity(request: Request) -> Response:
+    """A public activity we sent, dereferenceable at its id."""
+    context = context_of(request)
+    uri = f"{context.settings.base_url}/activities/{request.path_params['id']}"
+    refusal = await require_signature(request)
+    if refusal is not None:
+        return refusal
+    async with context.sessions() as session:
+        document = await session.scalar(
+            select(Activity.document).where(
+                Activity.uri == uri, Activity.local.is_(True), Activity.public.is_(True)
+            )
+        )
+    if document is None:
+        return JSONResponse({"error": "no such activity"}, status_code=404)
+    return activity_json(document)
+
+
+routes = [
+    Route("/actor", actor_document),
+    Route("/actor/followers", followers),
+    Route("/actor/following", following),
+    Route("/actor/outbox", outbox, methods=["GET"]),
+    Route("/activities/{id}", stored_activity),
+]
+for _segment in ("users", "groups"):
+    routes += [
+        Route(f"/{_segment}/{{name}}", actor_document),
+        Route(f"/{_segment}/{{name}}/followers", followers),
+        Route(f"/{_segment}/{{name}}/following", following),
+        Route(f"/{_segment}/{{name}}/outbox", outbox, methods=["GET"]),
+    ]

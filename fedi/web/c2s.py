@@ -1,0 +1,131 @@
+"""ActivityPub client-to-server: an authenticated POST to a member's outbox publishes.
+
+``Authorization: Bearer <token>`` (from ``fedi user token LOGIN``) must belong to the outbox's
+owner. The body is a ``Create`` of a Note/Article/Page, a bare such object, or a ``Delete`` of one
+of the member's objects. Answers ``201 Created`` with ``Location`` set to the new activity.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from fedi.db.models import Actor
+from fedi.errors import FediError, NotFoundError, ValidationError
+from fedi.federation.remote import fetch_actor
+from fedi.federation.vocab import first_id
+from fedi.instance import InstanceContext, context_of
+from fedi.net.client import FetchBudget
+from fedi.net.errors import FetchError
+from fedi.services import publishing
+from fedi.services.tokens import member_for_token
+
+__all__ = ["routes"]
+
+MAX_BODY = 1024 * 1024
+_JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+
+
+def _error(status: int, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers or None)
+
+
+async def _read_object(request: Request) -> dict[str, Any]:
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media not in _JSON_TYPES:
+        raise _HttpError(415, "send application/activity+json")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise _HttpError(413, "body over 1 MiB")
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        raise _HttpError(400, "the body is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise _HttpError(400, "the body must be a JSON object")
+    return document
+
+
+class _HttpError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def _ensure_recipients_known(
+    context: InstanceContext, author: Actor, payload: dict[str, Any]
+) -> None:
+    """Fetch every addressed actor we do not know yet, so deliveries can be written."""
+    budget = FetchBudget()
+    async with context.sessions() as session:
+        wanted = publishing.object_recipients(payload, author)
+        known = set((await session.scalars(select(Actor.uri).where(Actor.uri.in_(wanted)))).all())
+    for iri in wanted:
+        if iri in known:
+            continue
+        try:
+            await fetch_actor(context, iri, budget=budget)
+        except FetchError as exc:
+            raise ValidationError(f"cannot reach recipient {iri}: {exc}") from exc
+
+
+async def post_outbox(request: Request) -> Response:
+    context = context_of(request)
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return _error(401, "a bearer token is required", **{"WWW-Authenticate": "Bearer"})
+    username = str(request.path_params["name"]).lower()
+    try:
+        payload = await _read_object(request)
+    except _HttpError as exc:
+        return _error(exc.status, str(exc))
+    async with context.sessions() as session, session.begin():
+        member = await member_for_token(session, token)
+        if member is None:
+            return _error(401, "unknown or revoked token", **{"WWW-Authenticate": "Bearer"})
+        if member.login != username:
+            return _error(403, "this token may only post to its own member's outbox")
+        author_id = member.actor_id
+    async with context.sessions() as session:
+        author = await session.get(Actor, author_id)
+    assert author is not None
+    kind = payload.get("type")
+    inner = payload.get("object") if kind == "Create" else payload
+    try:
+        if kind == "Delete":
+            target = first_id(payload.get("object"))
+            if target is None:
+                raise ValidationError("Delete needs an object id")
+            async with context.sessions() as session, session.begin():
+                author = await session.get(Actor, author_id)
+                assert author is not None
+                activity = await publishing.delete_object(session, context.settings, author, target)
+        else:
+            if not isinstance(inner, dict):
+                raise ValidationError("Create needs an embedded object")
+            await _ensure_recipients_known(context, author, inner)
+            async with context.sessions() as session, session.begin():
+                author = await session.get(Actor, author_id)
+                assert author is not None
+                activity = await publishing.publish_object(session, context.settings, author, inner)
+    except NotFoundError as exc:
+        return _error(404, str(exc))
+    except FediError as exc:
+        return _error(422, str(exc))
+    return JSONResponse(
+        activity.document,
+        status_code=201,
+        media_type="application/activity+json",
+        headers={"Location": activity.uri},
+    )
+
+
+routes = [Route("/users/{name}/outbox", post_outbox, methods=["POST"])]

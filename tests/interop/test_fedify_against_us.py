@@ -1,0 +1,114 @@
+"""Interoperability with Fedify, an implementation no one in this project wrote.
+
+A Fedify 2.x peer (Node 22) and one of our instances, both on HTTPS with a throwaway CA that each
+trusts: the peer follows our network group and a member, and receives and verifies our signed
+Accept and Create; we receive and verify its signed Follow and Create (RFC 9421 first, as Fedify
+double-knocks, and draft-cavage).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fedify_peer import FedifyPeer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.models import Activity, ContentObject
+from fedi.testing.databases import temporary_database
+from fedi.testing.instances import RunningInstance, running_instance, wait_until
+from fedi.testing.tls import TestCA, make_test_ca
+
+pytestmark = pytest.mark.interop
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
+    return make_test_ca(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture
+def ours(ca: TestCA, tmp_path: Path) -> Iterator[RunningInstance]:
+    with (
+        temporary_database("sqlite", tmp_path) as url,
+        running_instance(
+            tmp_path / "var",
+            url,
+            environ={"FEDI_CA_BUNDLE": str(ca.ca_cert_path)},
+            tls=(ca.cert_path, ca.key_path),
+        ) as instance,
+    ):
+        yield instance
+
+
+def stored(instance: RunningInstance, uri: str) -> ContentObject | None:
+    async def work(session: AsyncSession) -> ContentObject | None:
+        return await session.scalar(select(ContentObject).where(ContentObject.uri == uri))
+
+    result: ContentObject | None = instance.run(work)
+    return result
+
+
+def received_types(instance: RunningInstance) -> list[str]:
+    async def work(session: AsyncSession) -> list[str]:
+        return list(
+            (await session.scalars(select(Activity.type).where(Activity.local.is_(False)))).all()
+        )
+
+    result: list[str] = instance.run(work)
+    return result
+
+
+@pytest.mark.parametrize("first_knock", ["rfc9421", "draft-cavage-http-signatures-12"])
+def test_fedify_follows_our_network_and_gets_a_verified_accept(
+    ca: TestCA, ours: RunningInstance, first_knock: str
+) -> None:
+    group = f"{ours.base_url}/groups/network"
+    with FedifyPeer(ca, first_knock=first_knock) as peer:
+        sent = peer.follow(f"@network@{ours.settings.domain}")
+        assert sent["target"] == group
+        assert sent["targetType"] == "Group"
+        accepted = peer.wait_for_following(group)
+        assert accepted["actor"] == group
+        accept = peer.wait_for_received(type="Accept")
+        assert accept["actor"] == group
+        assert accept["signature"] == "draft-cavage"  # what we sign with, as Mastodon expects
+        followers = httpx.get(
+            f"{group}/followers?page=1",
+            headers={"Accept": "application/activity+json"},
+            verify=str(ca.ca_cert_path),
+        ).json()
+        assert peer.actor_uri in followers["orderedItems"]
+    assert "Follow" in received_types(ours)
+
+
+def test_our_create_reaches_fedify_and_its_create_reaches_us(
+    ca: TestCA, ours: RunningInstance
+) -> None:
+    token = ours.add_member("anna")
+    anna = ours.actor_uri("anna")
+    with FedifyPeer(ca) as peer:
+        peer.follow(f"@anna@{ours.settings.domain}")
+        peer.wait_for_following(anna)
+
+        response = httpx.post(
+            f"{anna}/outbox",
+            json={"type": "Note", "content": "<p>Szukamy partnerów</p>"},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/activity+json",
+            },
+            verify=str(ca.ca_cert_path),
+        )
+        assert response.status_code == 201, response.text
+        note_id = response.json()["object"]["id"]
+        create = peer.wait_for_received(lambda e: e.get("objectId") == note_id, type="Create")
+        assert create["actor"] == anna
+        assert create["signature"] == "draft-cavage"
+
+        sent = peer.create(anna, "<p>Ciao from Fedify</p>")
+        row = wait_until(lambda: stored(ours, sent["object"]))
+        assert "Ciao from Fedify" in (row.content or "")
