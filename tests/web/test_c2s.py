@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+
+from fedi.db.engine import make_async_engine, make_sessionmaker
+from fedi.db.models import (
+    Activity,
+    Actor,
+    ActorType,
+    ContentObject,
+    Delivery,
+    Follow,
+    FollowState,
+)
+from fedi.services.tokens import issue_token
+from fedi.settings import Settings
+from fedi.web import create_app
+from tests.web.test_discovery import bootstrap
+
+AS2 = "application/activity+json"
+
+
+def run(settings: Settings, work: Any) -> Any:
+    async def runner() -> Any:
+        engine = make_async_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+def counts(settings: Settings) -> dict[str, int]:
+    async def work(session: Any) -> dict[str, int]:
+        return {
+            model.__tablename__: int(
+                await session.scalar(select(func.count()).select_from(model)) or 0
+            )
+            for model in (Activity, ContentObject, Delivery)
+        }
+
+    result: dict[str, int] = run(settings, work)
+    return result
+
+
+@pytest.fixture
+def setup(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    bootstrap(settings, "anna", "bob")
+
+    async def work(session: Any) -> dict[str, str]:
+        anna = await session.scalar(select(Actor).where(Actor.username == "anna"))
+        # Three remote followers: two on one server with a shared inbox, one without.
+        for name, host, shared in (
+            ("x", "it.test", "https://it.test/inbox"),
+            ("y", "it.test", "https://it.test/inbox"),
+            ("z", "de.test", None),
+        ):
+            remote = Actor(
+                uri=f"https://{host}/users/{name}",
+                type=ActorType.PERSON,
+                local=False,
+                username=name,
+                domain=host,
+                inbox=f"https://{host}/users/{name}/inbox",
+                shared_inbox=shared,
+            )
+            session.add(remote)
+            await session.flush()
+            session.add(
+                Follow(
+                    uri=f"https://{host}/follows/{name}",
+                    follower_id=remote.id,
+                    followed_id=anna.id,
+                    state=FollowState.ACCEPTED,
+                )
+            )
+        return {
+            "anna": await issue_token(session, "anna"),
+            "bob": await issue_token(session, "bob"),
+        }
+
+    tokens = run(settings, work)
+    with TestClient(create_app(settings), base_url=settings.base_url) as client:
+        yield client, tokens
+
+
+def post(client: TestClient, token: str | None, body: Any, **headers: str) -> Any:
+    sent = {"Content-Type": AS2, **headers}
+    if token is not None:
+        sent["Authorization"] = f"Bearer {token}"
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return client.post("/users/anna/outbox", content=content, headers=sent)
+
+
+def test_a_note_is_stored_and_delivered_once_per_shared_inbox(
+    setup: tuple[TestClient, dict[str, str]], settings: Settings
+) -> None:
+    client, tokens = setup
+    response = post(
+        client,
+        tokens["anna"],
+        {
+            "type": "Create",
+            "object": {
+                "type": "Note",
+                "content": '<p onclick="x()">Hello <script>alert(1)</script><b>ESF</b></p>',
+            },
+        },
+    )
+    assert response.status_code == 201, response.text
+    activity = response.json()
+    assert response.headers["location"] == activity["id"]
+    assert activity["type"] == "Create"
+    assert activity["actor"] == "https://esf.test/users/anna"
+    note = activity["object"]
+    assert note["content"] == "<p>Hello <b>ESF</b></p>"
+    assert note["attributedTo"] == "https://esf.test/users/anna"
+    assert activity["to"] == ["https://www.w3.org/ns/activitystreams#Public"]
+    assert activity["cc"] == ["https://esf.test/users/anna/followers"]
+
+    async def deliveries(session: Any) -> list[str]:
+        return sorted((await session.scalars(select(Delivery.inbox))).all())
+
+    assert run(settings, deliveries) == ["https://de.test/users/z/inbox", "https://it.test/inbox"]
+    outbox = client.get("/users/anna/outbox?page=1", headers={"Accept": AS2}).json()
+    assert [item["id"] for item in outbox["orderedItems"]] == [activity["id"]]
+    assert (
+        client.get(activity["id"].removeprefix("https://esf.test")).json()["id"] == activity["id"]
+    )
+
+
+def test_a_bare_object_is_wrapped_and_bcc_is_not_published(
+    setup: tuple[TestClient, dict[str, str]], settings: Settings
+) -> None:
+    client, tokens = setup
+    response = post(
+        client,
+        tokens["anna"],
+        {
+            "type": "Article",
+            "name": "Lessons from EQUAL",
+            "summary": "What worked",
+            "content": "<p>Long text</p>",
+            "to": "as:Public",
+            "bcc": ["https://de.test/users/z"],
+        },
+    )
+    assert response.status_code == 201, response.text
+    activity = response.json()
+    assert activity["object"]["type"] == "Article"
+    assert activity["object"]["name"] == "Lessons from EQUAL"
+    assert activity["to"] == ["https://www.w3.org/ns/activitystreams#Public"]
+    assert "bcc" not in json.dumps(activity)
+
+
+def test_deleting_an_own_object_sends_a_tombstone(
+    setup: tuple[TestClient, dict[str, str]], settings: Settings
+) -> None:
+    client, tokens = setup
+    created = post(client, tokens["anna"], {"type": "Note", "content": "oops"}).json()
+    object_id = created["object"]["id"]
+    response = post(client, tokens["anna"], {"type": "Delete", "object": object_id})
+    assert response.status_code == 201, response.text
+    assert response.json()["object"] == {"id": object_id, "type": "Tombstone", "formerType": "Note"}
+    again = post(client, tokens["anna"], {"type": "Delete", "object": object_id})
+    assert again.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("token", "body", "headers", "status"),
+    [
+        (None, {"type": "Note", "content": "x"}, {}, 401),
+        ("wrong", {"type": "Note", "content": "x"}, {}, 401),
+        ("bob", {"type": "Note", "content": "x"}, {}, 403),
+        ("anna", {"type": "Note", "content": "x"}, {"Content-Type": "text/plain"}, 415),
+        ("anna", b"{not json", {}, 400),
+        ("anna", b"[1, 2]", {}, 400),
+        ("anna", b"{" + b'"a": "' + b"x" * (1024 * 1024) + b'"}', {}, 413),
+        ("anna", {"type": "Video", "content": "x"}, {}, 422),
+        ("anna", {"type": "Note"}, {}, 422),
+        ("anna", {"type": "Note", "content": 5}, {}, 422),
+        ("anna", {"type": "Create", "object": "https://esf.test/objects/1"}, {}, 422),
+        ("anna", {"type": "Delete"}, {}, 422),
+        ("anna", {"type": "Delete", "object": "https://esf.test/objects/none"}, {}, 404),
+    ],
+)
+def test_bad_requests_are_refused_and_change_nothing(
+    setup: tuple[TestClient, dict[str, str]],
+    settings: Settings,
+    token: str | None,
+    body: Any,
+    headers: dict[str, str],
+    status: int,
+) -> None:
+    client, tokens = setup
+    before = counts(settings)
+    response = post(client, tokens.get(token or "", token), body, **headers)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]
+    assert counts(settings) == before
