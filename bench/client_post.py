@@ -8,7 +8,9 @@ repeats the same deliveries on that client ("warm": keep-alive reuse). Unsigned 
 (draft-cavage, RSA-2048, ``fedi.net.auth.SignatureAuth``) variants; the machine's signing rate
 is measured first, as the ceiling a signed delivery loop can reach on one core.
 
-    .venv/bin/python -m bench.client_post --hosts 1000 --concurrency 100 --rounds 3
+    .venv/bin/python -m bench.client_post --hosts 1000 --concurrency 100 --rounds 3 [--uvloop]
+
+Plain httpx is slow enough here that a full run takes several minutes.
 """
 
 from __future__ import annotations
@@ -82,8 +84,15 @@ async def to_sink(host: str, port: int) -> Sequence[str]:
 class SinkBackend(httpcore.AnyIOBackend):
     """Gives plain httpx the same name mapping as the injected resolver, and nothing else."""
 
-    async def connect_tcp(self, host: str, port: int, **kwargs: Any) -> httpcore.AsyncNetworkStream:
-        return await super().connect_tcp("127.0.0.1", port, **kwargs)
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        return await super().connect_tcp("127.0.0.1", port, timeout, local_address, socket_options)
 
 
 def plain_httpx(limits: httpx.Limits | None = None) -> httpx.AsyncClient:
@@ -143,7 +152,9 @@ async def run_round(
         headers = {"Content-Type": "application/activity+json"}
 
         async def post(url: str) -> int:
-            return (await client.post(url, content=BODY, headers=headers, auth=auth)).status_code
+            response = await client.post(url, content=BODY, headers=headers, auth=auth)
+            status: int = response.status_code
+            return status
 
     try:
         cold = await deliver_all(post, urls, concurrency)
@@ -168,7 +179,11 @@ async def main(args: argparse.Namespace) -> None:
         key = generate_rsa_key()
         auth = SignatureAuth(KEY_ID, key)
         rate = signing_rate(key)
-        print(f"{args.hosts} distinct hosts, concurrency {args.concurrency}, {args.rounds} rounds")
+        loop = "uvloop" if args.uvloop else "asyncio"
+        print(
+            f"{args.hosts} distinct hosts, concurrency {args.concurrency}, "
+            f"{args.rounds} rounds (median), {loop}"
+        )
         print(f"RSA-2048 draft-cavage signing rate (one core): {rate:.0f}/s", flush=True)
         contenders: list[tuple[str, Callable[[], Any]]] = [
             ("SafeClient.post", lambda: SafeClient(policy, resolver=to_sink)),
@@ -197,4 +212,11 @@ if __name__ == "__main__":
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--uvloop", action="store_true", help="run the clients on uvloop")
+    arguments = parser.parse_args()
+    if arguments.uvloop:
+        import uvloop
+
+        uvloop.run(main(arguments))
+    else:
+        asyncio.run(main(arguments))

@@ -9,6 +9,9 @@
   fan-out to 1,000 distinct inboxes quadratic; per-origin pools keep that scan to a handful of
   connections. A global semaphore caps open requests, and idle pools are evicted least recently
   used first.
+* :class:`AsyncioStream` carries the bytes on asyncio directly (anyio's streams elsewhere).
+
+Measured with ``bench/client_post.py``.
 """
 
 from __future__ import annotations
