@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fedi import __version__
-from fedi.cli import database, federation, serve, users
+from fedi.cli import database, federation, moderation, serve, users
 from fedi.cli.common import CommandError
 from fedi.errors import FediError
 
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     database.add_commands(commands)
     users.add_commands(commands)
     federation.add_commands(commands)
+    moderation.add_commands(commands)
     return parser
 
 

@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import BlockSeverity, DomainBlock
+from fedi.net.errors import BadUrl
+from fedi.net.urls import host_of
 
-__all__ = ["block_candidates", "domain_blocked"]
+__all__ = ["block_candidates", "domain_blocked", "without_blocked"]
 
 
 def block_candidates(host: str) -> list[str]:
@@ -44,3 +46,29 @@ async def domain_blocked(session: AsyncSession, host: str) -> bool:
         .limit(1)
     )
     return found is not None
+
+
+async def without_blocked(session: AsyncSession, urls: list[str]) -> list[str]:
+    """``urls`` less those on a suspended domain, with one query however many there are.
+
+    A URL whose host cannot be read is kept: the delivery queue reports it.
+    """
+    suspended = set(
+        (
+            await session.scalars(
+                select(DomainBlock.domain).where(DomainBlock.severity == BlockSeverity.SUSPEND)
+            )
+        ).all()
+    )
+    if not suspended:
+        return urls
+    kept = []
+    for url in urls:
+        try:
+            host = host_of(url)
+        except BadUrl:
+            kept.append(url)
+            continue
+        if suspended.isdisjoint(block_candidates(host)):
+            kept.append(url)
+    return kept

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Activity, ActivityState, Actor, Follow, FollowState
 from fedi.federation import delivery
+from fedi.federation.blocks import without_blocked
 from fedi.federation.vocab import first_id, ids_of, is_public
 from fedi.settings import Settings
 
@@ -78,6 +79,8 @@ async def publish(
     ``inboxes`` overrides the addressing (for example, an ``Accept`` goes to the follower's inbox).
     """
     targets = inboxes if inboxes is not None else await inboxes_for(session, sender, document)
+    # Nothing is sent to a suspended domain (SECURITY.md rule 22 works both ways).
+    targets = await without_blocked(session, targets)
     public_document = {k: v for k, v in document.items() if k not in ("bto", "bcc")}
     activity = Activity(
         uri=document["id"],
