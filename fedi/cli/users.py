@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.cli.common import run_in_session, settings_from_args
 from fedi.db.models import Role
-from fedi.services import members, publishing, tokens
+from fedi.services import follows, members, publishing, tokens
 from fedi.services.passwords import generate_password
 
 __all__ = ["add_commands"]
@@ -104,6 +104,54 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_set_approval(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    manual = {"on": True, "off": False}[args.state]
+
+    async def work(session: AsyncSession) -> None:
+        member = await members.find_member(session, args.login)
+        follows.set_manual_approval(member.actor, manual)
+
+    run_in_session(settings, work)
+    state = "wait for approval" if manual else "are accepted at once"
+    print(f"new followers of {args.login.lower()} {state}")
+    return 0
+
+
+def cmd_follow_requests(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+
+    async def work(session: AsyncSession) -> list[str]:
+        member = await members.find_member(session, args.login)
+        return [actor.uri for actor in await follows.follow_requests(session, member.actor)]
+
+    for uri in run_in_session(settings, work):
+        print(uri)
+    return 0
+
+
+def _answer(args: argparse.Namespace, *, accept: bool) -> int:
+    settings = settings_from_args(args)
+
+    async def work(session: AsyncSession) -> None:
+        member = await members.find_member(session, args.login)
+        await follows.answer_follow_request(
+            session, settings, member.actor, args.actor, accept=accept
+        )
+
+    run_in_session(settings, work)
+    print(f"{'accepted' if accept else 'rejected'} {args.actor}")
+    return 0
+
+
+def cmd_accept_follower(args: argparse.Namespace) -> int:
+    return _answer(args, accept=True)
+
+
+def cmd_reject_follower(args: argparse.Namespace) -> int:
+    return _answer(args, accept=False)
+
+
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     user = commands.add_parser("user", help="manage members", description="Manage members.")
     sub = user.add_subparsers(dest="user_command", metavar="COMMAND", required=True)
@@ -159,3 +207,32 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("login")
     parser.set_defaults(handler=cmd_rotate_key)
+
+    parser = sub.add_parser(
+        "set-approval",
+        help="make new followers wait for approval, or not",
+        description="With 'on', follow requests wait until the member accepts them "
+        "(fedi user accept-follower); with 'off' they are accepted at once.",
+    )
+    parser.add_argument("login")
+    parser.add_argument("state", choices=["on", "off"])
+    parser.set_defaults(handler=cmd_set_approval)
+
+    parser = sub.add_parser(
+        "follow-requests",
+        help="list actors waiting for approval",
+        description="Print the id of every actor whose follow request waits for the member.",
+    )
+    parser.add_argument("login")
+    parser.set_defaults(handler=cmd_follow_requests)
+
+    for name, handler, what in (
+        ("accept-follower", cmd_accept_follower, "Accept a pending follow request"),
+        ("reject-follower", cmd_reject_follower, "Reject a follow request, or remove a follower"),
+    ):
+        parser = sub.add_parser(
+            name, help=what.lower(), description=f"{what}; the follower's server is told."
+        )
+        parser.add_argument("login")
+        parser.add_argument("actor", help="the follower's actor id (from follow-requests)")
+        parser.set_defaults(handler=handler)

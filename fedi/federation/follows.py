@@ -6,17 +6,19 @@ Accept) gets a fresh Accept and no second row.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Actor, ActorType, Follow, FollowState
 from fedi.federation.job import Dropped, Job
 from fedi.federation.outbox import new_activity_id, publish
 from fedi.federation.shapes import type_of
 from fedi.federation.vocab import AS2_CONTEXT, first_id
+from fedi.settings import Settings
 
-__all__ = ["handle_accept", "handle_follow", "handle_reject", "handle_undo"]
+__all__ = ["handle_accept", "handle_follow", "handle_reject", "handle_undo", "send_answer"]
 
 
 def _embeddable(document: dict[str, Any]) -> dict[str, Any]:
@@ -55,16 +57,33 @@ async def handle_follow(job: Job) -> str:
     if follow.state is not FollowState.ACCEPTED:
         return "follow pending"
     await job.session.flush()
-    accept = {
-        "@context": AS2_CONTEXT,
-        "id": new_activity_id(job.ctx.settings),
-        "type": "Accept",
-        "actor": followed.uri,
-        "object": _embeddable(job.activity.document),
-        "to": [job.actor.uri],
-    }
-    await publish(job.session, followed, accept, inboxes=[job.actor.inbox])
+    await send_answer(
+        job.session, job.ctx.settings, followed, job.actor, job.activity.document, "Accept"
+    )
     return "follow accepted"
+
+
+async def send_answer(
+    session: AsyncSession,
+    settings: Settings,
+    followed: Actor,
+    follower: Actor,
+    follow_document: dict[str, Any],
+    kind: Literal["Accept", "Reject"],
+) -> None:
+    """Queue ``Accept`` or ``Reject`` of a received Follow to the follower's inbox.
+
+    The Follow is embedded as received: Mastodon matches the answer by the embedded Follow's id.
+    """
+    answer = {
+        "@context": AS2_CONTEXT,
+        "id": new_activity_id(settings),
+        "type": kind,
+        "actor": followed.uri,
+        "object": _embeddable(follow_document),
+        "to": [follower.uri],
+    }
+    await publish(session, followed, answer, inboxes=[follower.inbox])
 
 
 async def _our_follow(job: Job) -> Follow | None:

@@ -1,4 +1,5 @@
-"""Following remote actors from a local one: Follow, and Undo(Follow)."""
+"""Follows from a local actor's side: following remote actors (Follow, Undo), and answering the
+follow requests of an actor that approves its followers by hand (Accept, Reject)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Actor, Follow, FollowState
-from fedi.errors import ConflictError, NotFoundError
+from fedi.db.models import Activity, Actor, ActorType, Follow, FollowState, utcnow
+from fedi.errors import ConflictError, NotFoundError, ValidationError
+from fedi.federation.follows import send_answer
 from fedi.federation.outbox import new_activity_id, publish
 from fedi.federation.vocab import AS2_CONTEXT
 from fedi.settings import Settings
 
-__all__ = ["follow", "unfollow"]
+__all__ = [
+    "answer_follow_request",
+    "follow",
+    "follow_requests",
+    "set_manual_approval",
+    "unfollow",
+]
 
 
 def _follow_document(follow: Follow, follower: Actor, target: Actor) -> dict[str, Any]:
@@ -75,3 +83,51 @@ async def unfollow(
     await session.delete(row)
     await session.flush()
     await publish(session, follower, undo, inboxes=[target.inbox])
+
+
+async def follow_requests(session: AsyncSession, followed: Actor) -> list[Actor]:
+    """The actors waiting for ``followed`` to approve them, oldest first."""
+    rows = await session.scalars(
+        select(Actor)
+        .join(Follow, Follow.follower_id == Actor.id)
+        .where(Follow.followed_id == followed.id, Follow.state == FollowState.PENDING)
+        .order_by(Follow.id)
+    )
+    return list(rows.all())
+
+
+async def answer_follow_request(
+    session: AsyncSession, settings: Settings, followed: Actor, follower_uri: str, *, accept: bool
+) -> None:
+    """Accept or reject ``follower_uri``'s follow of ``followed``.
+
+    A pending request is accepted or dropped; rejecting an accepted follower removes it, as
+    Mastodon does. The follower is told with ``Accept``/``Reject`` embedding its Follow.
+    """
+    row = await session.scalar(
+        select(Follow)
+        .join(Actor, Actor.id == Follow.follower_id)
+        .where(Follow.followed_id == followed.id, Actor.uri == follower_uri)
+    )
+    if row is None or (accept and row.state is FollowState.ACCEPTED):
+        raise NotFoundError(f"no follow request from {follower_uri}")
+    follower = await session.get(Actor, row.follower_id)
+    assert follower is not None
+    received = await session.scalar(select(Activity.document).where(Activity.uri == row.uri))
+    follow_document = received or _follow_document(row, follower, followed)
+    if accept:
+        row.state = FollowState.ACCEPTED
+        row.accepted_at = utcnow()
+    else:
+        await session.delete(row)
+    await session.flush()
+    await send_answer(
+        session, settings, followed, follower, follow_document, "Accept" if accept else "Reject"
+    )
+
+
+def set_manual_approval(actor: Actor, manual: bool) -> None:
+    """Whether new followers of ``actor`` wait for approval. Groups always accept."""
+    if actor.type is ActorType.GROUP and manual:
+        raise ValidationError("groups accept their followers automatically")
+    actor.manually_approves_followers = manual

@@ -166,3 +166,42 @@ def test_a_peer_down_then_back_loses_nothing(backend: str, tmp_path: Path) -> No
         it = stack.enter_context(running_instance(tmp_path / "it", url_it, country="IT", sock=sock))
         pl.clock.advance(timedelta(hours=1) - timedelta(minutes=5))  # past the retry, within skew
         wait_until(lambda: stored_object(it, note["id"]), timeout=30)
+
+
+def test_a_member_who_approves_followers_by_hand(
+    pair: tuple[RunningInstance, RunningInstance],
+) -> None:
+    pl, it = pair
+    pl.add_member("anna")
+    it.add_member("marco")
+    anna, marco = pl.actor_uri("anna"), it.actor_uri("marco")
+
+    async def approval_on(session: AsyncSession) -> None:
+        follows.set_manual_approval((await find_member(session, "marco")).actor, True)
+
+    it.run(approval_on)
+    follow(pl, "anna", marco)
+
+    async def requests(session: AsyncSession) -> list[str]:
+        member = await find_member(session, "marco")
+        return [actor.uri for actor in await follows.follow_requests(session, member.actor)]
+
+    assert wait_until(lambda: it.run(requests)) == [anna]
+    assert collection_items(f"{marco}/followers") == []
+    assert collection_items(f"{anna}/following") == []
+
+    def answer(accept: bool) -> None:
+        async def work(session: AsyncSession) -> None:
+            member = await find_member(session, "marco")
+            await follows.answer_follow_request(
+                session, it.settings, member.actor, anna, accept=accept
+            )
+
+        it.run(work)
+
+    answer(accept=True)
+    wait_until(lambda: marco in collection_items(f"{anna}/following"))
+    assert collection_items(f"{marco}/followers") == [anna]
+    answer(accept=False)  # removing an accepted follower, as Mastodon does with Reject
+    wait_until(lambda: collection_items(f"{anna}/following") == [])
+    assert collection_items(f"{marco}/followers") == []
