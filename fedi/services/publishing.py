@@ -7,6 +7,7 @@ anything is stored; the object, its activity and its deliveries are written in o
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +39,21 @@ def _text(
     if len(value) > limit:
         raise ValidationError(f"{field} is longer than {limit} characters")
     return value
+
+
+def _iri(value: Any, field: str) -> str | None:
+    """An absolute http(s) IRI, or ``None`` when absent."""
+    text = _text(value, field, limit=2048)
+    if text is None:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValidationError(f"{field} must be an absolute http(s) IRI")
+    return text
+
+
+def _unique(iris: list[str]) -> list[str]:
+    return list(dict.fromkeys(iris))
 
 
 def object_recipients(payload: dict[str, Any], sender: Actor) -> list[str]:
@@ -85,11 +101,17 @@ async def publish_object(
             f"type must be one of {', '.join(sorted(OBJECT_TYPES))}, got {kind!r}"
         )
     content = _text(payload.get("content"), "content", required=True)
-    name = _text(payload.get("name"), "name", limit=1000)
+    # Lemmy and Mbin refuse a Page without a name; Mastodon shows a nameless Article as a bare
+    # link. A Note's name is left out, as Mastodon would show it in place of the text.
+    name = _text(payload.get("name"), "name", required=kind != "Note", limit=1000)
+    if name is not None and not name.strip():
+        raise ValidationError(f"name must not be empty for {kind}")
     summary = _text(payload.get("summary"), "summary", limit=5000)
-    in_reply_to = _text(payload.get("inReplyTo"), "inReplyTo", limit=2048)
-    to = normalise_public(list(ids_of(payload.get("to"))))
-    cc = normalise_public(list(ids_of(payload.get("cc"))))
+    in_reply_to = _iri(payload.get("inReplyTo"), "inReplyTo")
+    to = _unique(normalise_public(list(ids_of(payload.get("to")))))
+    cc = [
+        iri for iri in _unique(normalise_public(list(ids_of(payload.get("cc"))))) if iri not in to
+    ]
     if not to and not cc:
         to, cc = [PUBLIC], [author.followers_url or ""]
     tags = _mentions(payload)
@@ -107,6 +129,8 @@ async def publish_object(
         "cc": cc,
     }
     document["url"] = document["id"]
+    if summary is not None:
+        summary = sanitise_html(summary)  # AS2: summary is HTML, like content
     for key, value in (("name", name), ("summary", summary), ("inReplyTo", in_reply_to)):
         if value is not None:
             document[key] = value

@@ -15,7 +15,7 @@ from starlette.templating import Jinja2Templates
 from fedi.federation.worker import Worker
 from fedi.instance import InstanceContext, build_context
 from fedi.settings import Settings
-from fedi.web import actors, c2s, discovery, health, inbox
+from fedi.web import actors, c2s, discovery, health, inbox, schemas_routes
 from fedi.web.middleware import RequestLogMiddleware
 
 __all__ = ["create_app"]
@@ -55,7 +55,14 @@ def create_app(
             await instance.aclose()
 
     app = Starlette(
-        routes=[*health.routes, *discovery.routes, *inbox.routes, *c2s.routes, *actors.routes],
+        routes=[
+            *health.routes,
+            *discovery.routes,
+            *inbox.routes,
+            *c2s.routes,
+            *actors.routes,
+            *schemas_routes.routes,
+        ],
         middleware=[Middleware(RequestLogMiddleware, instance=settings.domain)],
         lifespan=lifespan,
     )
