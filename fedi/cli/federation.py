@@ -30,12 +30,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        # Printed once the handlers are in place: from then on SIGTERM stops the worker cleanly
+        # (it finishes the requests in flight and records them) instead of killing it.
+        print(f"worker for {settings.base_url} started; Ctrl-C stops it", flush=True)
         try:
             await Worker(context).run(stop)
         finally:
             await context.aclose()
 
-    print(f"worker for {settings.base_url} started; Ctrl-C stops it", flush=True)
     asyncio.run(run())
     return 0
 
@@ -46,6 +48,8 @@ def _follow_command(args: argparse.Namespace, *, undo: bool) -> int:
     async def run() -> str:
         context = build_context(settings)
         try:
+            async with context.sessions() as session:
+                await find_member(session, args.member)  # a mistyped login fetches nothing
             try:
                 target = await actor_by_handle(context, args.handle, budget=FetchBudget())
             except FetchError as exc:

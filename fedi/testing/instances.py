@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,19 +14,26 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db import migrate
 from fedi.db.engine import make_async_engine, make_sessionmaker
+from fedi.db.models import Actor, ContentObject
+from fedi.federation.remote import fetch_actor
+from fedi.federation.vocab import ACTIVITY_JSON as AS2
 from fedi.instance import build_context
+from fedi.net.client import FetchBudget
+from fedi.services import follows
 from fedi.services.actors import ensure_instance_actors
-from fedi.services.members import add_member
+from fedi.services.members import add_member, find_member
 from fedi.services.tokens import issue_token
 from fedi.settings import Settings, load_settings
 from fedi.testing.server import run_server
 from fedi.web import create_app
 
-__all__ = ["Clock", "RunningInstance", "running_instance", "wait_until"]
+__all__ = ["Clock", "RunningInstance", "collection_items", "running_instance", "wait_until"]
 
 T = TypeVar("T")
 
@@ -48,6 +56,7 @@ class RunningInstance:
     settings: Settings
     base_url: str
     clock: Clock
+    verify: ssl.SSLContext | bool = True  # how clients trust it (a test CA when it serves TLS)
 
     def run(self, work: Callable[[AsyncSession], Any]) -> Any:
         """Run ``work(session)`` against this instance's database in one committed transaction."""
@@ -74,6 +83,50 @@ class RunningInstance:
 
     def actor_uri(self, login: str) -> str:
         return f"{self.base_url}/users/{login}"
+
+    def post(self, login: str, token: str, body: dict[str, Any]) -> httpx.Response:
+        """POST ``body`` to the member's outbox (client-to-server) with its bearer token."""
+        return httpx.post(
+            f"{self.actor_uri(login)}/outbox",
+            json=body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": AS2},
+            verify=self.verify,
+            timeout=30,
+        )
+
+    def follow(self, login: str, target_uri: str, *, undo: bool = False) -> None:
+        """Make member ``login`` follow (or, with ``undo``, stop following) a remote actor."""
+
+        async def work(session: AsyncSession) -> None:
+            context = build_context(self.settings)
+            try:
+                target = await fetch_actor(context, target_uri, budget=FetchBudget())
+            finally:
+                await context.aclose()
+            member = await find_member(session, login)
+            remote = await session.get(Actor, target.id)
+            assert remote is not None
+            change = follows.unfollow if undo else follows.follow
+            await change(session, self.settings, member.actor, remote)
+
+        self.run(work)
+
+    def stored_object(self, uri: str) -> ContentObject | None:
+        """The object with ``uri`` as this instance stored it, or ``None``."""
+
+        async def work(session: AsyncSession) -> ContentObject | None:
+            return await session.scalar(select(ContentObject).where(ContentObject.uri == uri))
+
+        found: ContentObject | None = self.run(work)
+        return found
+
+
+def collection_items(url: str, verify: ssl.SSLContext | bool = True) -> list[Any]:
+    """The items of the first page of a paged collection, fetched as a peer would."""
+    response = httpx.get(f"{url}?page=1", headers={"Accept": AS2}, verify=verify, timeout=10)
+    response.raise_for_status()
+    items: list[Any] = response.json()["orderedItems"]
+    return items
 
 
 @contextmanager
@@ -114,6 +167,8 @@ def running_instance(
     context = build_context(settings)
     context.clock = clock
     instance = RunningInstance(settings, settings.base_url, clock)
+    if tls and settings.ca_bundle:
+        instance.verify = ssl.create_default_context(cafile=str(settings.ca_bundle))
     instance.run(lambda session: ensure_instance_actors(session, settings))
     app = create_app(settings, context=context, run_worker=worker)
     certificate, key = tls if tls else (None, None)

@@ -6,22 +6,18 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Actor, ContentObject, Delivery, DeliveryState
+from fedi.db.models import Delivery, DeliveryState
 from fedi.services import follows, publishing
 from fedi.services.members import find_member
 from fedi.testing.databases import temporary_database
-from fedi.testing.instances import RunningInstance, running_instance, wait_until
+from fedi.testing.instances import RunningInstance, collection_items, running_instance, wait_until
 
 pytestmark = pytest.mark.federation
-
-AS2 = {"Accept": "application/activity+json"}
 
 
 @pytest.fixture
@@ -34,55 +30,6 @@ def pair(backend: str, tmp_path: Path) -> Iterator[tuple[RunningInstance, Runnin
         yield pl, it
 
 
-def collection_items(url: str) -> list[Any]:
-    response = httpx.get(f"{url}?page=1", headers=AS2, timeout=10)
-    response.raise_for_status()
-    items: list[Any] = response.json()["orderedItems"]
-    return items
-
-
-def c2s_post(
-    instance: RunningInstance, login: str, token: str, body: dict[str, Any]
-) -> httpx.Response:
-    return httpx.post(
-        f"{instance.actor_uri(login)}/outbox",
-        json=body,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/activity+json"},
-        timeout=30,
-    )
-
-
-def follow(source: RunningInstance, login: str, target_uri: str, *, undo: bool = False) -> None:
-    """``login`` on ``source`` follows (or unfollows) a remote actor already known or fetchable."""
-    from fedi.federation.remote import fetch_actor
-    from fedi.instance import build_context
-    from fedi.net.client import FetchBudget
-
-    async def work(session: AsyncSession) -> None:
-        context = build_context(source.settings)
-        try:
-            target = await fetch_actor(context, target_uri, budget=FetchBudget())
-        finally:
-            await context.aclose()
-        member = await find_member(session, login)
-        remote = await session.get(Actor, target.id)
-        assert remote is not None
-        if undo:
-            await follows.unfollow(session, source.settings, member.actor, remote)
-        else:
-            await follows.follow(session, source.settings, member.actor, remote)
-
-    source.run(work)
-
-
-def stored_object(instance: RunningInstance, uri: str) -> ContentObject | None:
-    async def work(session: AsyncSession) -> ContentObject | None:
-        return await session.scalar(select(ContentObject).where(ContentObject.uri == uri))
-
-    result: ContentObject | None = instance.run(work)
-    return result
-
-
 def test_follow_post_undo_and_delete(pair: tuple[RunningInstance, RunningInstance]) -> None:
     pl, it = pair
     pl.add_member("anna")
@@ -90,22 +37,22 @@ def test_follow_post_undo_and_delete(pair: tuple[RunningInstance, RunningInstanc
     marco = it.actor_uri("marco")
     anna = pl.actor_uri("anna")
 
-    follow(pl, "anna", marco)
+    pl.follow("anna", marco)
     wait_until(lambda: anna in collection_items(f"{marco}/followers"))
     wait_until(lambda: marco in collection_items(f"{anna}/following"))
 
-    response = c2s_post(it, "marco", token, {"type": "Note", "content": "<p>Ciao, rete!</p>"})
+    response = it.post("marco", token, {"type": "Note", "content": "<p>Ciao, rete!</p>"})
     assert response.status_code == 201, response.text
     note = response.json()["object"]
-    received = wait_until(lambda: stored_object(pl, note["id"]))
+    received = wait_until(lambda: pl.stored_object(note["id"]))
     assert received.content == "<p>Ciao, rete!</p>"
     assert received.local is False
 
-    response = c2s_post(it, "marco", token, {"type": "Delete", "object": note["id"]})
+    response = it.post("marco", token, {"type": "Delete", "object": note["id"]})
     assert response.status_code == 201, response.text
-    wait_until(lambda: (row := stored_object(pl, note["id"])) is not None and row.deleted_at)
+    wait_until(lambda: (row := pl.stored_object(note["id"])) is not None and row.deleted_at)
 
-    follow(pl, "anna", marco, undo=True)
+    pl.follow("anna", marco, undo=True)
     wait_until(lambda: collection_items(f"{marco}/followers") == [])
 
 
@@ -116,18 +63,18 @@ def test_key_rotation_is_picked_up_by_the_follower(
     pl.add_member("anna")
     token = it.add_member("marco")
     marco = it.actor_uri("marco")
-    follow(pl, "anna", marco)
+    pl.follow("anna", marco)
     wait_until(lambda: pl.actor_uri("anna") in collection_items(f"{marco}/followers"))
-    first = c2s_post(it, "marco", token, {"type": "Note", "content": "before"}).json()["object"]
-    wait_until(lambda: stored_object(pl, first["id"]))
+    first = it.post("marco", token, {"type": "Note", "content": "before"}).json()["object"]
+    wait_until(lambda: pl.stored_object(first["id"]))
 
     async def rotate(session: AsyncSession) -> None:
         member = await find_member(session, "marco")
         await publishing.rotate_keys(session, it.settings, member.actor)
 
     it.run(rotate)
-    after = c2s_post(it, "marco", token, {"type": "Note", "content": "after"}).json()["object"]
-    wait_until(lambda: stored_object(pl, after["id"]))
+    after = it.post("marco", token, {"type": "Note", "content": "after"}).json()["object"]
+    wait_until(lambda: pl.stored_object(after["id"]))
 
 
 def test_a_peer_down_then_back_loses_nothing(backend: str, tmp_path: Path) -> None:
@@ -139,14 +86,14 @@ def test_a_peer_down_then_back_loses_nothing(backend: str, tmp_path: Path) -> No
         it = it_stack.enter_context(running_instance(tmp_path / "it", url_it, country="IT"))
         token = pl.add_member("anna")
         it.add_member("marco")
-        follow(it, "marco", pl.actor_uri("anna"))
+        it.follow("marco", pl.actor_uri("anna"))
         wait_until(
             lambda: it.actor_uri("marco") in collection_items(f"{pl.actor_uri('anna')}/followers")
         )
         port = int(it.base_url.rsplit(":", 1)[1])
         it_stack.close()  # the Italian instance goes down
 
-        posted = c2s_post(pl, "anna", token, {"type": "Note", "content": "while you were away"})
+        posted = pl.post("anna", token, {"type": "Note", "content": "while you were away"})
         note = posted.json()["object"]
 
         def attempted_and_failed() -> bool:
@@ -165,7 +112,7 @@ def test_a_peer_down_then_back_loses_nothing(backend: str, tmp_path: Path) -> No
         sock.bind(("127.0.0.1", port))
         it = stack.enter_context(running_instance(tmp_path / "it", url_it, country="IT", sock=sock))
         pl.clock.advance(timedelta(hours=1) - timedelta(minutes=5))  # past the retry, within skew
-        wait_until(lambda: stored_object(it, note["id"]), timeout=30)
+        wait_until(lambda: it.stored_object(note["id"]), timeout=30)
 
 
 def test_a_member_who_approves_followers_by_hand(
@@ -180,7 +127,7 @@ def test_a_member_who_approves_followers_by_hand(
         follows.set_manual_approval((await find_member(session, "marco")).actor, True)
 
     it.run(approval_on)
-    follow(pl, "anna", marco)
+    pl.follow("anna", marco)
 
     async def requests(session: AsyncSession) -> list[str]:
         member = await find_member(session, "marco")

@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fedify_peer import FedifyPeer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Activity, ContentObject
+from fedi.db.models import Activity
 from fedi.testing.databases import temporary_database
-from fedi.testing.instances import RunningInstance, running_instance, wait_until
+from fedi.testing.instances import RunningInstance, collection_items, running_instance, wait_until
 from fedi.testing.tls import TestCA, make_test_ca
 
 pytestmark = pytest.mark.interop
@@ -42,14 +41,6 @@ def ours(ca: TestCA, tmp_path: Path) -> Iterator[RunningInstance]:
         ) as instance,
     ):
         yield instance
-
-
-def stored(instance: RunningInstance, uri: str) -> ContentObject | None:
-    async def work(session: AsyncSession) -> ContentObject | None:
-        return await session.scalar(select(ContentObject).where(ContentObject.uri == uri))
-
-    result: ContentObject | None = instance.run(work)
-    return result
 
 
 def received_types(instance: RunningInstance) -> list[str]:
@@ -76,12 +67,7 @@ def test_fedify_follows_our_network_and_gets_a_verified_accept(
         accept = peer.wait_for_received(type="Accept")
         assert accept["actor"] == group
         assert accept["signature"] == "draft-cavage"  # what we sign with, as Mastodon expects
-        followers = httpx.get(
-            f"{group}/followers?page=1",
-            headers={"Accept": "application/activity+json"},
-            verify=str(ca.ca_cert_path),
-        ).json()
-        assert peer.actor_uri in followers["orderedItems"]
+        assert peer.actor_uri in collection_items(f"{group}/followers", ours.verify)
     assert "Follow" in received_types(ours)
 
 
@@ -94,15 +80,7 @@ def test_our_create_reaches_fedify_and_its_create_reaches_us(
         peer.follow(f"@anna@{ours.settings.domain}")
         peer.wait_for_following(anna)
 
-        response = httpx.post(
-            f"{anna}/outbox",
-            json={"type": "Note", "content": "<p>Szukamy partnerów</p>"},
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/activity+json",
-            },
-            verify=str(ca.ca_cert_path),
-        )
+        response = ours.post("anna", token, {"type": "Note", "content": "<p>Szukamy partnerów</p>"})
         assert response.status_code == 201, response.text
         note_id = response.json()["object"]["id"]
         create = peer.wait_for_received(lambda e: e.get("objectId") == note_id, type="Create")
@@ -110,5 +88,5 @@ def test_our_create_reaches_fedify_and_its_create_reaches_us(
         assert create["signature"] == "draft-cavage"
 
         sent = peer.create(anna, "<p>Ciao from Fedify</p>")
-        row = wait_until(lambda: stored(ours, sent["object"]))
+        row = wait_until(lambda: ours.stored_object(sent["object"]))
         assert "Ciao from Fedify" in (row.content or "")
