@@ -28,8 +28,17 @@ def activity_json(document: dict[str, Any], status_code: int = 200) -> JSONRespo
     )
 
 
-def _not_found() -> JSONResponse:
-    return JSONResponse({"error": "no such actor"}, status_code=404)
+def _not_found(request: Request) -> Response:
+    """404 as a page for people and as JSON for servers, like the answer it replaces."""
+    if wants_activity_json(request.headers.get("accept", "")):
+        return JSONResponse({"error": "no such actor"}, status_code=404)
+    response: Response = request.app.state.templates.TemplateResponse(
+        request,
+        "not_found.html",
+        {"settings": context_of(request).settings, "message": "There is no such account here."},
+        status_code=404,
+    )
+    return response
 
 
 async def _local_actor(session: AsyncSession, request: Request) -> Actor | None:
@@ -57,7 +66,7 @@ async def actor_document(request: Request) -> Response:
     async with context.sessions() as session:
         actor = await _local_actor(session, request)
         if actor is None:
-            return _not_found()
+            return _not_found(request)
         if wants_activity_json(request.headers.get("accept", "")):
             # The instance actor stays fetchable unsigned: peers need its key to verify us.
             if actor.type is not ActorType.APPLICATION:
@@ -122,7 +131,7 @@ async def _collection(request: Request, build: Any, suffix: str) -> Response:
     async with context.sessions() as session:
         actor = await _local_actor(session, request)
         if actor is None:
-            return _not_found()
+            return _not_found(request)
         query = build(actor)
         total = await _count(session, query)
         collection_id = f"{actor.uri}/{suffix}"

@@ -156,3 +156,13 @@ def test_authorized_fetch_serves_a_validly_signed_get(tmp_path: Path, migrated_u
         # The same signature does not open another resource (rule 11).
         other = client.get("/groups/network", headers=signed)
         assert other.status_code == 401
+
+
+def test_unknown_actor_is_a_page_for_people_and_json_for_servers(client: TestClient) -> None:
+    page = client.get("/users/nobody", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in page.text
+    api = client.get("/users/nobody", headers={"Accept": AS2})
+    assert api.status_code == 404
+    assert api.json() == {"error": "no such actor"}
