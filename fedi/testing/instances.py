@@ -145,6 +145,7 @@ def running_instance(
     ``sock`` re-uses a bound socket (to restart an instance on the same address); ``tls`` is a
     (certificate, key) pair to serve https.
     """
+    owned = sock is None
     if sock is None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -172,8 +173,12 @@ def running_instance(
     instance.run(lambda session: ensure_instance_actors(session, settings))
     app = create_app(settings, context=context, run_worker=worker)
     certificate, key = tls if tls else (None, None)
-    with run_server(app, sock=sock, ssl_certfile=certificate, ssl_keyfile=key):
-        yield instance
+    try:
+        with run_server(app, sock=sock, ssl_certfile=certificate, ssl_keyfile=key):
+            yield instance
+    finally:
+        if owned:
+            sock.close()
 
 
 def wait_until(predicate: Callable[[], T], timeout: float = 15.0, interval: float = 0.05) -> T:

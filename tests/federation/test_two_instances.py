@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import timedelta
@@ -105,9 +106,8 @@ def test_a_peer_down_then_back_loses_nothing(backend: str, tmp_path: Path) -> No
 
         wait_until(attempted_and_failed)
 
-        import socket
-
         sock = socket.socket()
+        stack.callback(sock.close)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
         it = stack.enter_context(running_instance(tmp_path / "it", url_it, country="IT", sock=sock))
