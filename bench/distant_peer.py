@@ -54,8 +54,13 @@ async def _distant(directory: Path, port: int, k: int) -> float:
                     await anyio.sleep(0.01)
                 elapsed = time.perf_counter() - start
                 stop.set()
+        async with sessions() as session:
+            query = select(func.count()).where(Delivery.state == DeliveryState.DELIVERED)
+            delivered = int(await session.scalar(query) or 0)
     finally:
         await engine.dispose()
+    if delivered != ACTIVITIES:
+        raise RuntimeError(f"{delivered} of {ACTIVITIES} delivered")
     return ACTIVITIES / elapsed
 
 

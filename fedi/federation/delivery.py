@@ -162,7 +162,7 @@ class DeliveryWorker:
         self._circuit_policy = circuit_policy or CircuitPolicy()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self._idle_interval = idle_interval
-        self._limiters: dict[str, anyio.CapacityLimiter] = {}
+        self._limiters: dict[str, asyncio.Semaphore] = {}
         self._held: dict[str, int] = {}
         # Consecutive failures per host seen since the last claim, over the stored count: when a
         # host dies mid-batch, its remaining rows are postponed instead of all being tried.
@@ -189,9 +189,9 @@ class DeliveryWorker:
         async def deliver(job: Claimed) -> None:
             results.append(await self._deliver(job))
 
-        async with anyio.create_task_group() as group:
+        async with asyncio.TaskGroup() as group:
             for job in claim.jobs:
-                group.start_soon(deliver, job)
+                group.create_task(deliver(job))
         await self._record(results)
         return sum(1 for result in results if result.attempt is not None)
 
@@ -314,7 +314,7 @@ class DeliveryWorker:
         """Send one claimed row (within its host's concurrency cap); return its outcome."""
         limiter = self._limiters.get(job.host)
         if limiter is None:
-            limiter = self._limiters[job.host] = anyio.CapacityLimiter(self._per_host)
+            limiter = self._limiters[job.host] = asyncio.Semaphore(self._per_host)
         try:
             async with limiter:
                 if self._streaks.get(job.host, 0) >= self._circuit_policy.threshold:

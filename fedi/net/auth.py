@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 from datetime import UTC, datetime
 
 import httpx
@@ -38,12 +38,26 @@ class SignatureAuth(httpx.Auth):
         self._clock = clock
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        body = request.read()
         added = sign_cavage(
             request.method,
             str(request.url),
             request.headers,
-            body,
+            request.read(),
+            self._key_id,
+            self._private_key,
+            self._clock(),
+        )
+        request.headers.update(added)
+        yield request
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        added = sign_cavage(
+            request.method,
+            str(request.url),
+            request.headers,
+            await request.aread(),
             self._key_id,
             self._private_key,
             self._clock(),

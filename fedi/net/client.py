@@ -1,7 +1,8 @@
 """The one HTTP client for every outgoing request: fetches and deliveries (SECURITY.md 26-32).
 
-:class:`SafeClient` wraps an :class:`httpx.AsyncClient` whose transport resolves names itself and
-refuses non-public addresses at connect time (see :mod:`fedi.net.transport`). On top of it:
+:class:`SafeClient` sends :class:`httpx.Request` objects through a transport that resolves names
+itself and refuses non-public addresses at connect time (aiohttp underneath, see
+:mod:`fedi.net.transport`). On top of it:
 
 * every URL is normalised strictly first, refusing bad schemes, userinfo and CR/LF (26, 31);
 * redirects are followed by hand, at most ``max_redirects``, each re-validated, loops refused (28);
@@ -14,6 +15,7 @@ Failures are raised as :class:`fedi.net.errors.FetchError` subclasses, nothing e
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ssl
 import time
@@ -24,7 +26,6 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urljoin
 
-import anyio
 import certifi
 import httpx
 
@@ -49,7 +50,7 @@ from fedi.net.errors import (
     RedirectLoop,
     TooManyRedirects,
 )
-from fedi.net.transport import GuardedBackend, PooledTransport, Resolver, system_resolver
+from fedi.net.transport import AiohttpTransport, GuardedResolver, Resolver, system_resolver
 from fedi.net.urls import address_problem, host_of, normalize_url, same_document, without_fragment
 
 __all__ = [
@@ -69,6 +70,7 @@ JSON_ACCEPT = "application/jrd+json, application/json"
 _AS2_TYPES = frozenset({"application/activity+json", "application/ld+json"})
 _PLAIN_JSON_TYPES = frozenset({"application/json", "application/jrd+json"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_POST_HEADERS = {"Content-Type": "application/activity+json", "Accept-Encoding": "identity"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,7 +160,7 @@ def _as_fetch_errors() -> Iterator[None]:
         raise
     except httpx.TimeoutException as exc:
         raise FetchTimeout(f"{type(exc).__name__}") from exc
-    except TimeoutError as exc:  # anyio.fail_after: the total deadline (rule 29)
+    except TimeoutError as exc:  # asyncio.timeout: the total deadline (rule 29)
         raise FetchTimeout("total deadline") from exc
     except (httpx.TransportError, ssl.SSLError, OSError) as exc:
         raise NetworkError(f"{type(exc).__name__}") from exc
@@ -183,11 +185,13 @@ class SafeClient:
     ) -> None:
         self.policy = policy
         if transport is None:
-            backend = GuardedBackend(
-                resolver or system_resolver, allow_private=policy.allow_private
+            guard = GuardedResolver(
+                resolver or system_resolver,
+                allow_private=policy.allow_private,
+                timeout=policy.connect_timeout,
             )
-            transport = PooledTransport(
-                backend,
+            transport = AiohttpTransport(
+                guard,
                 ssl_context=build_ssl_context(policy.ca_bundle),
                 max_connections=policy.max_connections,
                 per_host_connections=policy.per_host_connections,
@@ -219,12 +223,26 @@ class SafeClient:
         await self._transport.aclose()
 
     def _request(
-        self, method: str, url: str, headers: Mapping[str, str] | httpx.Headers, body: bytes | None
+        self,
+        method: str,
+        url: str,
+        defaults: Mapping[str, str],
+        headers: Mapping[str, str] | None,
+        body: bytes | None,
     ) -> httpx.Request:
-        merged = httpx.Headers({"User-Agent": self._user_agent})
-        merged.update(headers)  # case-insensitive: a caller's header replaces ours
+        # Merged by lower-case name: a caller's header replaces a default, ours included.
+        merged = {"user-agent": ("User-Agent", self._user_agent)}
+        for name, value in defaults.items():
+            merged[name.lower()] = (name, value)
+        if headers:
+            for name, value in headers.items():
+                merged[name.lower()] = (name, value)
         return httpx.Request(
-            method, url, headers=merged, content=body, extensions={"timeout": self._timeouts}
+            method,
+            url,
+            headers=list(merged.values()),
+            content=body,
+            extensions={"timeout": self._timeouts},
         )
 
     async def _send(self, request: httpx.Request, auth: httpx.Auth | None) -> httpx.Response:
@@ -290,28 +308,39 @@ class SafeClient:
         The total deadline covers the whole call. Raises :class:`FetchError` subclasses only.
         """
         start = self.check_url(url)
-        with _as_fetch_errors(), anyio.fail_after(self.policy.total_timeout):
-            document = await self._get_json(start, auth, accept, expect_activitystreams, budget)
-            if not expect_activitystreams:
-                return document
-            document_id = document.data.get("id")
-            if not isinstance(document_id, str):
-                raise BadDocument("document has no id")
-            if same_document(document_id, document.url):
-                return document
-            try:
-                same_host = host_of(document_id) == host_of(start)
-            except BadUrl:
-                same_host = False
-            if not same_host:
-                raise IdMismatch(f"id is not {document.url}")
-            again = await self._get_json(
-                self.check_url(document_id), auth, accept, expect_activitystreams, budget
-            )
-            again_id = again.data.get("id")
-            if not isinstance(again_id, str) or not same_document(again_id, again.url):
-                raise IdMismatch(f"id is not {again.url} after re-fetch")
-            return again
+        with _as_fetch_errors():
+            async with asyncio.timeout(self.policy.total_timeout):
+                return await self._fetch_json(start, auth, accept, expect_activitystreams, budget)
+
+    async def _fetch_json(
+        self,
+        start: str,
+        auth: httpx.Auth | None,
+        accept: str,
+        expect_activitystreams: bool,
+        budget: FetchBudget | None,
+    ) -> FetchedDocument:
+        document = await self._get_json(start, auth, accept, expect_activitystreams, budget)
+        if not expect_activitystreams:
+            return document
+        document_id = document.data.get("id")
+        if not isinstance(document_id, str):
+            raise BadDocument("document has no id")
+        if same_document(document_id, document.url):
+            return document
+        try:
+            same_host = host_of(document_id) == host_of(start)
+        except BadUrl:
+            same_host = False
+        if not same_host:
+            raise IdMismatch(f"id is not {document.url}")
+        again = await self._get_json(
+            self.check_url(document_id), auth, accept, expect_activitystreams, budget
+        )
+        again_id = again.data.get("id")
+        if not isinstance(again_id, str) or not same_document(again_id, again.url):
+            raise IdMismatch(f"id is not {again.url} after re-fetch")
+        return again
 
     async def _get_json(
         self,
@@ -327,7 +356,7 @@ class SafeClient:
             if budget is not None:
                 budget.charge()
             request = self._request(
-                "GET", current, {"Accept": accept, "Accept-Encoding": "gzip"}, None
+                "GET", current, {"Accept": accept, "Accept-Encoding": "gzip"}, None, None
             )
             response = await self._send(request, auth)
             try:
@@ -376,18 +405,14 @@ class SafeClient:
         status.
         """
         target = self.check_url(url)
-        request_headers = httpx.Headers(
-            {"Content-Type": "application/activity+json", "Accept-Encoding": "identity"}
-        )
-        if headers:
-            request_headers.update(headers)
-        with _as_fetch_errors(), anyio.fail_after(self.policy.total_timeout):
-            request = self._request("POST", target, request_headers, body)
-            response = await self._send(request, auth)
-            try:
-                excerpt = await read_excerpt(response, self.policy.post_excerpt)
-            finally:
-                await response.aclose()
+        with _as_fetch_errors():
+            async with asyncio.timeout(self.policy.total_timeout):
+                request = self._request("POST", target, _POST_HEADERS, headers, body)
+                response = await self._send(request, auth)
+                try:
+                    excerpt = await read_excerpt(response, self.policy.post_excerpt)
+                finally:
+                    await response.aclose()
         return PostResult(
             status=response.status_code,
             retry_after=parse_retry_after(response.headers.get("retry-after"), now=time.time()),

@@ -1,42 +1,56 @@
 """The network layer under :class:`fedi.net.client.SafeClient`: address guard and connection pools.
 
-* :class:`GuardedBackend` is an httpcore network backend that resolves the host name itself, refuses
-  the connection if **any** resolved address is not public (SECURITY.md rule 27), and then connects
-  to the checked IP literal, so a DNS answer cannot change between check and use (rebinding). TLS
-  still verifies and sends SNI for the host name: httpcore takes those from the request's origin.
-* :class:`PooledTransport` is an httpx transport with one small httpcore pool per origin. httpcore's
-  single pool re-scans every connection and every queued request on each request, which makes a
-  fan-out to 1,000 distinct inboxes quadratic; per-origin pools keep that scan to a handful of
-  connections. A global semaphore caps open requests, and idle pools are evicted least recently
-  used first.
-* :class:`AsyncioStream` carries the bytes on asyncio directly (anyio's streams elsewhere).
+The HTTP/1.1 work is aiohttp's. It is a well-kept library whose C parser and connection pool do
+this job better than code we would write: httpx's own pool (httpcore and h11) spent more time per
+signed delivery than the RSA signature itself (``bench/client_post.py``, ``bench/fanout.py``).
+httpx stays the interface: :class:`AiohttpTransport` is an :class:`httpx.AsyncBaseTransport`, so
+requests, ``httpx.Auth`` flows and streamed, capped bodies work as before.
 
-Measured with ``bench/client_post.py``.
+* :class:`GuardedResolver` resolves the host name with the injected :data:`Resolver` and refuses
+  the connection if **any** address is not public (SECURITY.md rule 27). aiohttp connects only to
+  the addresses it returns, so a DNS answer cannot change between check and use (rebinding), and
+  it resolves afresh for every new connection (no DNS cache). TLS still verifies and sends SNI for
+  the host name.
+* :class:`AiohttpTransport` caps connections in all and per origin, keeps idle connections alive
+  for at most ``max_idle_hosts`` origins (the least recently used being closed first), and maps
+  aiohttp's exceptions onto httpx's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import socket
 import ssl
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from ipaddress import ip_address
 from typing import Any
 
+import aiohttp
 import anyio
-import httpcore
 import httpx
-import sniffio
+from aiohttp.abc import AbstractResolver, ResolveResult
+from multidict import CIMultiDict
+from yarl import URL
 
-from fedi.net.errors import BlockedAddress, NetworkError
+from fedi.net.errors import BlockedAddress, FetchTimeout, NetworkError
 from fedi.net.urls import address_problem
 
-__all__ = ["GuardedBackend", "PooledTransport", "Resolver", "system_resolver"]
+__all__ = [
+    "AiohttpTransport",
+    "GuardedResolver",
+    "Resolver",
+    "SocketFactory",
+    "system_resolver",
+]
 
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 """Resolves ``(host, port)`` to IP address strings; raise ``OSError`` when the name is unknown."""
+
+SocketFactory = Callable[[tuple[Any, ...]], socket.socket]
+"""Makes the socket for one ``getaddrinfo``-style address (aiohttp's ``socket_factory``)."""
 
 
 async def system_resolver(host: str, port: int) -> Sequence[str]:
@@ -48,112 +62,20 @@ async def system_resolver(host: str, port: int) -> Sequence[str]:
     return list(seen)
 
 
-class AsyncioStream(httpcore.AsyncNetworkStream):
-    """An httpcore stream straight over asyncio's streams.
-
-    anyio's stream (httpcore's default) costs several cancel scopes and checkpoints per read and
-    write; on a fan-out of signed deliveries that overhead outweighed the RSA signing itself
-    (see ``bench/client_post.py``). Used whenever the event loop is asyncio.
-    """
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = reader
-        self._writer = writer
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        try:
-            async with asyncio.timeout(timeout):
-                return await self._reader.read(max_bytes)
-        except TimeoutError:
-            raise httpcore.ReadTimeout("read timed out") from None
-        except OSError as exc:
-            raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        if not buffer:
-            return
-        try:
-            self._writer.write(buffer)
-            async with asyncio.timeout(timeout):
-                await self._writer.drain()
-        except TimeoutError:
-            raise httpcore.WriteTimeout("write timed out") from None
-        except (OSError, RuntimeError) as exc:  # RuntimeError: write on a closing transport
-            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
-
-    async def aclose(self) -> None:
-        self._writer.close()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
-        except TimeoutError:
-            self._writer.close()
-            raise httpcore.ConnectTimeout("tls handshake timed out") from None
-        except (OSError, ssl.SSLError, ConnectionError) as exc:
-            self._writer.close()
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        return self
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "ssl_object":
-            return self._writer.get_extra_info("ssl_object")
-        if info == "client_addr":
-            return self._writer.get_extra_info("sockname")
-        if info == "server_addr":
-            return self._writer.get_extra_info("peername")
-        if info == "socket":
-            return self._writer.get_extra_info("socket")
-        if info == "is_readable":
-            # httpcore asks before reusing an idle keep-alive connection: one the peer closed (or
-            # broke) must be dropped instead.
-            return (
-                self._reader.at_eof()
-                or self._reader.exception() is not None
-                or self._writer.is_closing()
-            )
-        return None
-
-
-async def _open_asyncio(host: str, port: int, within: float | None) -> AsyncioStream:
-    try:
-        async with asyncio.timeout(within):
-            reader, writer = await asyncio.open_connection(host, port, limit=2**16)
-    except TimeoutError:
-        raise httpcore.ConnectTimeout(f"connecting to {host} timed out") from None
-    except OSError as exc:
-        raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-    return AsyncioStream(reader, writer)
-
-
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolve, check every address, connect to a checked IP (rule 27).
+class GuardedResolver(AbstractResolver):
+    """Resolve, check every address, hand aiohttp only checked IP literals (rule 27).
 
     ``allow_private`` skips the check (tests, or an operator's explicit choice) but still goes
-    through ``resolver``, so tests can map ``*.test`` names to loopback. ``inner`` is the backend
-    that connects to the checked IP literal: by default asyncio's own streams on asyncio
-    (:class:`AsyncioStream`), anyio's elsewhere.
+    through ``resolver``, so tests can map ``*.test`` names to loopback. Resolving takes at most
+    ``timeout`` seconds.
     """
 
-    def __init__(
-        self,
-        resolver: Resolver,
-        *,
-        allow_private: bool,
-        inner: httpcore.AsyncNetworkBackend | None = None,
-    ) -> None:
+    def __init__(self, resolver: Resolver, *, allow_private: bool, timeout: float) -> None:
         self._resolver = resolver
         self._allow_private = allow_private
-        self._inner = inner
-        self._anyio = httpcore.AnyIOBackend()
+        self._timeout = timeout
 
-    async def resolve(self, host: str, port: int) -> list[str]:
+    async def addresses(self, host: str, port: int) -> list[str]:
         """Return the addresses to try for ``host``; raise :class:`BlockedAddress` if any is not
         public (unless private addresses are allowed) and :class:`NetworkError` if there are none.
         """
@@ -161,7 +83,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             literal = ip_address(host)
         except ValueError:
             try:
-                addresses = [str(address) for address in await self._resolver(host, port)]
+                async with asyncio.timeout(self._timeout):
+                    addresses = [str(address) for address in await self._resolver(host, port)]
+            except TimeoutError:
+                raise FetchTimeout(f"resolving {host} timed out") from None
             except OSError as exc:
                 raise NetworkError(f"cannot resolve {host}") from exc
         else:
@@ -175,65 +100,51 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                     raise BlockedAddress(f"{host} resolves to a {problem} address")
         return addresses
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+    def check_literal(self, host: str) -> None:
+        """Raise :class:`BlockedAddress` if ``host`` is an IP literal that is not public (unless
+        private addresses are allowed). aiohttp does not resolve literals: they are checked here.
+        """
+        if self._allow_private:
+            return
         try:
-            with anyio.fail_after(timeout):
-                addresses = await self.resolve(host, port)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
-        failure: Exception | None = None
-        use_asyncio = self._inner is None and sniffio.current_async_library() == "asyncio"
-        for address in addresses:
-            try:
-                if use_asyncio and local_address is None and not socket_options:
-                    return await _open_asyncio(address, port, timeout)
-                inner = self._inner if self._inner is not None else self._anyio
-                return await inner.connect_tcp(
-                    address,
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-        assert failure is not None
-        raise failure
+            literal = ip_address(host)
+        except ValueError:
+            return
+        problem = address_problem(literal.compressed)
+        if problem is not None:
+            raise BlockedAddress(f"{host} is a {problem} address")
 
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise NetworkError("unix sockets are not used for federation")
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        # FetchError subclasses are not OSError: aiohttp lets them through unchanged.
+        return [
+            {
+                "hostname": host,
+                "host": address,
+                "port": port,
+                "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
+            }
+            for address in await self.addresses(host, port)
+        ]
 
-    async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(seconds)
+    async def close(self) -> None:
+        return None
 
 
-# httpcore exceptions, most specific first, and the httpx ones that httpx.AsyncClient expects.
-_EXCEPTIONS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.NetworkError, httpx.NetworkError),
+# aiohttp's exceptions, most specific first, and the httpx ones that SafeClient expects.
+_EXCEPTIONS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
+    (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
+    (aiohttp.SocketTimeoutError, httpx.ReadTimeout),
+    (aiohttp.ServerTimeoutError, httpx.ReadTimeout),
+    (aiohttp.ClientConnectorError, httpx.ConnectError),
+    (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
+    (aiohttp.ClientPayloadError, httpx.RemoteProtocolError),
+    (aiohttp.ClientResponseError, httpx.RemoteProtocolError),
+    (aiohttp.ClientOSError, httpx.NetworkError),
+    (aiohttp.ClientError, httpx.TransportError),
 )
 
 
@@ -241,135 +152,193 @@ _EXCEPTIONS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
 def _httpx_exceptions() -> Iterator[None]:
     try:
         yield
-    except Exception as exc:
-        for core_type, httpx_type in _EXCEPTIONS:
-            if isinstance(exc, core_type):
+    except aiohttp.ClientError as exc:
+        for aiohttp_type, httpx_type in _EXCEPTIONS:
+            if isinstance(exc, aiohttp_type):
                 raise httpx_type(str(exc) or type(exc).__name__) from exc
-        raise
+        raise  # pragma: no cover - the last entry catches every ClientError
+
+
+Origin = tuple[str, str, int | None]
+
+
+class _Origins:
+    """Which origins hold keep-alive connections, least recently used first.
+
+    aiohttp pools idle connections without a bound on their number; this closes the idle ones of
+    the oldest origins once more than ``max_idle`` origins have some. Only origins with no
+    request in flight are evicted, so every connection closed is one that sits idle in aiohttp's
+    pool, which drops closed connections when it next looks.
+    """
+
+    def __init__(self, max_idle: int) -> None:
+        self._max_idle = max_idle
+        self._connections: OrderedDict[Origin, set[Any]] = OrderedDict()
+        self._busy: dict[Origin, int] = {}
+
+    def start(self, origin: Origin) -> None:
+        self._busy[origin] = self._busy.get(origin, 0) + 1
+        if origin in self._connections:
+            self._connections.move_to_end(origin)
+
+    def finish(self, origin: Origin, protocol: Any) -> None:
+        left = self._busy[origin] - 1
+        if left:
+            self._busy[origin] = left
+        else:
+            del self._busy[origin]
+        if protocol is not None and not protocol.should_close:
+            kept = self._connections.setdefault(origin, set())
+            if len(kept) > 1:  # forget connections aiohttp or the peer closed since
+                kept.difference_update([p for p in kept if not p.is_connected()])
+            kept.add(protocol)
+            self._connections.move_to_end(origin)
+        self._evict()
+
+    def _evict(self) -> None:
+        excess = len(self._connections) - self._max_idle
+        if excess <= 0:
+            return
+        for origin in list(self._connections)[: excess * 2]:
+            if origin not in self._busy:
+                for protocol in self._connections.pop(origin):
+                    protocol.close()
+                excess -= 1
+                if not excess:
+                    return
+
+
+_PROTOCOL: contextvars.ContextVar[Any] = contextvars.ContextVar("fedi_net_protocol")
+
+
+class _Request(aiohttp.ClientRequest):
+    """Notes which connection a request goes out on, for :class:`_Origins` (aiohttp may hand the
+    connection back to its pool before the response reaches us: an empty body).
+    """
+
+    async def send(self, conn: aiohttp.connector.Connection) -> aiohttp.ClientResponse:
+        _PROTOCOL.set(conn.protocol)
+        return await super().send(conn)
 
 
 class _ResponseStream(httpx.AsyncByteStream):
-    """Wraps httpcore's stream: maps exceptions and releases the global slot once closed."""
+    """aiohttp's body as httpx's stream; closing it gives the connection back (or closes it)."""
 
-    def __init__(self, stream: Any, release: Callable[[], None]) -> None:
-        self._stream = stream
-        self._release: Callable[[], None] | None = release
+    def __init__(self, response: aiohttp.ClientResponse, done: Callable[[], None]) -> None:
+        self._response = response
+        self._done: Callable[[], None] | None = done
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         with _httpx_exceptions():
-            async for chunk in self._stream:
+            async for chunk in self._response.content.iter_any():
                 yield chunk
 
     async def aclose(self) -> None:
-        try:
-            with _httpx_exceptions():
-                await self._stream.aclose()
-        finally:
-            if self._release is not None:
-                release, self._release = self._release, None
-                release()
+        # A body not read to its end makes aiohttp close the connection instead of keeping it.
+        self._response.release()
+        if self._done is not None:
+            done, self._done = self._done, None
+            done()
 
 
-OriginKey = tuple[bytes, bytes, int | None]
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """An httpx transport over one aiohttp connection pool behind a :class:`GuardedResolver`.
 
-
-class PooledTransport(httpx.AsyncBaseTransport):
-    """An httpx transport over per-origin httpcore pools sharing one :class:`GuardedBackend`.
-
-    ``max_connections`` bounds requests in flight (their connections included); each origin has at
-    most ``per_host_connections``; at most ``max_idle_hosts`` origins keep idle keep-alive
-    connections, the least recently used being closed first. HTTP/1.1 only: federation traffic
-    is one request per peer at a time, where HTTP/2's set-up buys nothing.
+    At most ``max_connections`` connections in all and ``per_host_connections`` per origin; idle
+    connections are kept ``keepalive_expiry`` seconds, for at most ``max_idle_hosts`` origins.
+    HTTP/1.1 only. asyncio only (aiohttp's loop); the session is made on first use, in the
+    running loop. ``socket_factory`` replaces socket creation (tests record where it connects).
+    The connect timeout comes from the httpx ``timeout`` extension; reads are bounded by the
+    caller's deadline (:class:`SafeClient` puts one around every request), not per read.
     """
 
     def __init__(
         self,
-        backend: GuardedBackend,
+        resolver: GuardedResolver,
         *,
         ssl_context: ssl.SSLContext,
         max_connections: int,
         per_host_connections: int,
         max_idle_hosts: int,
         keepalive_expiry: float,
+        socket_factory: SocketFactory | None = None,
     ) -> None:
-        self._backend = backend
+        self._resolver = resolver
         self._ssl_context = ssl_context
+        self._max_connections = max_connections
         self._per_host = per_host_connections
-        self._max_idle_hosts = max_idle_hosts
         self._keepalive_expiry = keepalive_expiry
-        self._slots = anyio.Semaphore(max_connections)
-        self._pools: OrderedDict[OriginKey, httpcore.AsyncConnectionPool] = OrderedDict()
+        self._socket_factory = socket_factory
+        self._origins = _Origins(max_idle_hosts)
+        self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
         self._closed = False
 
-    def _pool_for(self, key: OriginKey) -> tuple[httpcore.AsyncConnectionPool, bool]:
-        pool = self._pools.get(key)
-        if pool is not None:
-            self._pools.move_to_end(key)
-            return pool, False
-        pool = httpcore.AsyncConnectionPool(
-            ssl_context=self._ssl_context,
-            max_connections=self._per_host,
-            max_keepalive_connections=self._per_host,
-            keepalive_expiry=self._keepalive_expiry,
-            http1=True,
-            http2=False,
-            network_backend=self._backend,
-        )
-        self._pools[key] = pool
-        return pool, True
+    def _session_now(self) -> aiohttp.ClientSession:
+        session = self._session
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(
+                resolver=self._resolver,
+                use_dns_cache=False,
+                ssl=self._ssl_context,
+                limit=self._max_connections,
+                limit_per_host=self._per_host,
+                keepalive_timeout=self._keepalive_expiry,
+                socket_factory=self._socket_factory,
+            )
+            session = self._session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,  # httpx decodes, under the body cap
+                trust_env=False,
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+                request_class=_Request,
+            )
+        return session
 
-    def _evictable(self, keep: OriginKey) -> list[httpcore.AsyncConnectionPool]:
-        """Take idle pools, oldest first, until at most ``max_idle_hosts`` remain (bounded scan)."""
-        excess = len(self._pools) - self._max_idle_hosts
-        if excess <= 0:
-            return []
-        evicted: list[httpcore.AsyncConnectionPool] = []
-        for key, pool in list(self._pools.items())[: excess * 2]:
-            # A connection still connecting is neither idle nor closed, so busy pools stay.
-            if key != keep and all(c.is_idle() or c.is_closed() for c in pool.connections):
-                del self._pools[key]
-                evicted.append(pool)
-                if len(evicted) >= excess:
-                    break
-        return evicted
+    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
+        connect = request.extensions.get("timeout", {}).get("connect")
+        timeout = self._timeouts.get(connect)
+        if timeout is None:
+            timeout = self._timeouts[connect] = aiohttp.ClientTimeout(
+                total=None, sock_connect=connect
+            )
+        return timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._closed:
             raise httpx.TransportError("transport is closed")
         url = request.url
-        assert isinstance(request.stream, httpx.AsyncByteStream)
-        key: OriginKey = (url.raw_scheme, url.raw_host, url.port)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        await self._slots.acquire()
+        self._resolver.check_literal(url.host)
+        body = await request.aread()
+        origin: Origin = (url.scheme, url.host, url.port)
+        session = self._session_now()
+        self._origins.start(origin)
+        _PROTOCOL.set(None)
         try:
-            pool, created = self._pool_for(key)
-            if created:
-                for old in self._evictable(keep=key):
-                    with anyio.CancelScope(shield=True):
-                        await old.aclose()
             with _httpx_exceptions():
-                response = await pool.handle_async_request(core_request)
+                response = await session.request(
+                    request.method,
+                    URL(str(url), encoded=True),
+                    headers=CIMultiDict(request.headers.multi_items()),
+                    data=body or None,
+                    allow_redirects=False,
+                    timeout=self._timeout(request),
+                )
         except BaseException:
-            self._slots.release()
+            self._origins.finish(origin, None)
             raise
+        protocol = _PROTOCOL.get()
         return httpx.Response(
             status_code=response.status,
-            headers=response.headers,
-            stream=_ResponseStream(response.stream, self._slots.release),
-            extensions=response.extensions,
+            headers=response.raw_headers,
+            stream=_ResponseStream(response, lambda: self._origins.finish(origin, protocol)),
+            extensions={"http_version": b"HTTP/1.1"},
         )
 
     async def aclose(self) -> None:
         self._closed = True
-        pools, self._pools = list(self._pools.values()), OrderedDict()
-        with anyio.CancelScope(shield=True):
-            for pool in pools:
-                await pool.aclose()
+        session, self._session = self._session, None
+        if session is not None:
+            with anyio.CancelScope(shield=True):
+                await session.close()

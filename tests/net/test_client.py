@@ -6,6 +6,7 @@ resolve to private addresses exercise the connect-time guard.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpcore
 import httpx
 import pytest
 
@@ -36,7 +36,7 @@ from fedi.net import (
     TooManyRedirects,
 )
 from fedi.net.client import build_ssl_context
-from fedi.net.transport import GuardedBackend, PooledTransport
+from fedi.net.transport import AiohttpTransport, GuardedResolver
 from fedi.testing.server import run_server
 from fedi.testing.tls import make_test_ca
 from tests.net.peer import MIB, Peer
@@ -186,21 +186,16 @@ async def test_rule27_public_name_resolving_to_private_address(
     assert peer.seen == []
 
 
-class RecordingBackend(httpcore.AsyncNetworkBackend):
-    """Stands in for the socket layer: records where it was asked to connect, then fails."""
+class RecordingSockets:
+    """Stands in for socket creation: records where it was asked to connect, then fails."""
 
     def __init__(self) -> None:
         self.targets: list[tuple[str, int]] = []
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        **kwargs: Any,
-    ) -> httpcore.AsyncNetworkStream:
-        self.targets.append((host, port))
-        raise httpcore.ConnectError("recorded")
+    def __call__(self, addr_info: tuple[Any, ...]) -> socket.socket:
+        sockaddr = addr_info[4]
+        self.targets.append((sockaddr[0], sockaddr[1]))
+        raise OSError("recorded")
 
 
 async def test_rule27_dns_rebinding_is_defeated() -> None:
@@ -210,16 +205,16 @@ async def test_rule27_dns_rebinding_is_defeated() -> None:
     async def rebinding(host: str, port: int) -> Sequence[str]:
         return answers.pop(0)
 
-    sockets = RecordingBackend()
+    sockets = RecordingSockets()
     policy = replace(POLICY, allow_private=False)
-    backend = GuardedBackend(rebinding, allow_private=False, inner=sockets)
-    transport = PooledTransport(
-        backend,
+    transport = AiohttpTransport(
+        GuardedResolver(rebinding, allow_private=False, timeout=5),
         ssl_context=build_ssl_context(),
         max_connections=4,
         per_host_connections=1,
         max_idle_hosts=4,
         keepalive_expiry=1,
+        socket_factory=sockets,
     )
     async with SafeClient(policy, transport=transport) as guarded:
         with pytest.raises(NetworkError):
@@ -230,6 +225,27 @@ async def test_rule27_dns_rebinding_is_defeated() -> None:
         with pytest.raises(BlockedAddress):
             await guarded.fetch_json("https://rebind.example/doc")
     assert sockets.targets == [("93.184.215.14", 443)]
+
+
+async def test_rule27_transport_refuses_private_literals_itself() -> None:
+    # SafeClient refuses them first; the transport does not rely on that.
+    sockets = RecordingSockets()
+    transport = AiohttpTransport(
+        GuardedResolver(loopback, allow_private=False, timeout=5),
+        ssl_context=build_ssl_context(),
+        max_connections=4,
+        per_host_connections=1,
+        max_idle_hosts=4,
+        keepalive_expiry=1,
+        socket_factory=sockets,
+    )
+    try:
+        for url in ("http://127.0.0.1/", "http://[::1]/", "http://10.0.0.1/"):
+            with pytest.raises(BlockedAddress):
+                await transport.handle_async_request(httpx.Request("GET", url))
+    finally:
+        await transport.aclose()
+    assert sockets.targets == []
 
 
 async def test_rule27_resolver_result_is_what_is_connected_to(
@@ -250,8 +266,13 @@ async def test_rule27_ip_literals_refused_before_sending(peer: Peer, port: int) 
 
 async def test_rule27_guard_lets_public_addresses_through() -> None:
     resolver = table_resolver({"ok.example": ["93.184.215.14", "2606:4700::1"]})
-    backend = GuardedBackend(resolver, allow_private=False)  # type: ignore[arg-type]
-    assert await backend.resolve("ok.example", 443) == ["93.184.215.14", "2606:4700::1"]
+    guard = GuardedResolver(resolver, allow_private=False, timeout=5)  # type: ignore[arg-type]
+    assert await guard.addresses("ok.example", 443) == ["93.184.215.14", "2606:4700::1"]
+    resolved = await guard.resolve("ok.example", 443)
+    assert [(r["hostname"], r["host"], r["port"]) for r in resolved] == [
+        ("ok.example", "93.184.215.14", 443),
+        ("ok.example", "2606:4700::1", 443),
+    ]
 
 
 async def test_rule27_unknown_name_is_a_network_error(client: SafeClient) -> None:
