@@ -97,14 +97,10 @@ async def ensure_peers(session: AsyncSession, hosts: Iterable[str]) -> None:
     rows = [{"host": host} for host in sorted(set(hosts))]
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            postgresql.insert(Peer).values(rows).on_conflict_do_nothing(index_elements=["host"])
-        )
-    else:
-        await session.execute(
-            sqlite.insert(Peer).values(rows).on_conflict_do_nothing(index_elements=["host"])
-        )
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # Rows as executemany parameters: one statement, compiled once and cached, whatever the count.
+    insert = dialect.insert(Peer).on_conflict_do_nothing(index_elements=["host"])
+    await session.execute(insert, rows)
 
 
 async def load_peers(
