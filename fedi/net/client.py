@@ -158,14 +158,24 @@ def _as_fetch_errors() -> Iterator[None]:
         yield
     except FetchError:
         raise
+    except httpx.ConnectTimeout as exc:
+        raise FetchTimeout("connect timed out") from exc
     except httpx.TimeoutException as exc:
-        raise FetchTimeout(f"{type(exc).__name__}") from exc
+        raise FetchTimeout(f"timed out ({_detail(exc)})") from exc
     except TimeoutError as exc:  # asyncio.timeout: the total deadline (rule 29)
-        raise FetchTimeout("total deadline") from exc
+        raise FetchTimeout("total deadline passed") from exc
     except (httpx.TransportError, ssl.SSLError, OSError) as exc:
-        raise NetworkError(f"{type(exc).__name__}") from exc
+        raise NetworkError(f"cannot connect: {_detail(exc)}") from exc
     except (httpx.InvalidURL, httpx.DecodingError) as exc:
-        raise FetchError(type(exc).__name__) from exc
+        raise FetchError(f"bad response: {_detail(exc)}") from exc
+
+
+def _detail(exc: BaseException) -> str:
+    """A short human reason: the deepest cause's message (``Connection refused``), else its type."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    message = (getattr(exc, "strerror", None) or str(exc)).strip().splitlines()
+    return message[0][:200] if message and message[0] else type(exc).__name__
 
 
 class SafeClient:

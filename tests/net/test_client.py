@@ -571,3 +571,17 @@ async def test_tls_uses_host_name_and_extra_ca_bundle(tmp_path: Path) -> None:
         async with SafeClient(POLICY, resolver=loopback) as untrusting:
             with pytest.raises(NetworkError):
                 await untrusting.fetch_json(f"https://localhost:{port}/doc")
+
+
+async def test_a_refused_connection_gives_a_reason_a_person_can_read() -> None:
+    with socket.socket() as probe:  # a port that nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    policy = FetchPolicy(user_agent="test", allow_private=True, allow_http=True)
+    async with SafeClient(policy) as client:
+        with pytest.raises(NetworkError) as caught:
+            await client.fetch_json(f"http://127.0.0.1:{port}/actor")
+    assert caught.value.reason.startswith("cannot connect: ")
+    # The cause is carried (the address tried, or the system's "refused"), not a class name.
+    detail = caught.value.reason.removeprefix("cannot connect: ")
+    assert str(port) in detail or "refused" in detail.lower(), detail
