@@ -5,8 +5,9 @@ Each inbox is on its own host name (``inbox-N.fanout.test``), all resolved to 12
 does. The sink (:mod:`bench.sink`) runs in another process and reads each request in full before
 answering 202. Deliveries go through :class:`DeliveryWorker` (claim, sign with RSA-2048, POST,
 record) on SQLite in a temporary directory, as ``fedi worker`` runs it, with one batch of 1,000
-rows; a delivery counts only once its row is recorded as delivered (every row must be). The raw single-core RSA-2048 signing rate (``sign_cavage`` on the same body)
-is measured in the same run; the target is half of it.
+rows; a delivery counts only once its row is recorded as delivered (every row must be). The raw
+single-core RSA-2048 signing rate (``sign_cavage`` on the same body) is measured in the same run;
+the target is half of it.
 """
 
 from __future__ import annotations

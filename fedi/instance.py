@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from fedi import __version__
 from fedi.db.engine import make_async_engine, make_sessionmaker
+from fedi.federation.inbox_store import InboxStore
 from fedi.federation.ratelimit import HostRateLimiter
 from fedi.net.client import FetchPolicy, SafeClient
 from fedi.settings import Settings
@@ -30,11 +31,13 @@ class InstanceContext:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     client: SafeClient
+    inbox_store: InboxStore
     clock: Callable[[], datetime] = field(default=utc_clock)
     key_refetches: HostRateLimiter = field(default_factory=HostRateLimiter)
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        self.inbox_store.close()
         await self.engine.dispose()
 
 
@@ -56,6 +59,7 @@ def build_context(settings: Settings, *, client: SafeClient | None = None) -> In
         engine=engine,
         sessions=make_sessionmaker(engine),
         client=client or SafeClient(fetch_policy(settings)),
+        inbox_store=InboxStore(settings.database_url),
     )
 
 

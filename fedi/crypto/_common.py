@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Literal, TypeAlias
 from urllib.parse import SplitResult, urlsplit
 
@@ -80,8 +81,11 @@ def url_authority(parts: SplitResult) -> str:
     return host
 
 
+@lru_cache(maxsize=256)
 def normalise_authority(value: str, scheme: str) -> str | None:
-    """Normalise a ``Host``-style ``host[:port]`` for comparison; ``None`` if malformed."""
+    """Normalise a ``Host``-style ``host[:port]`` for comparison; ``None`` if malformed.
+
+    Cached: a server sees the same few values (its own names) on every request."""
     parts = split_url(f"{scheme}://{value.strip()}/")
     if parts is None or not parts.hostname or "@" in parts.netloc:
         return None

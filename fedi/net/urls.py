@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 import idna
 
@@ -36,6 +36,12 @@ _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 _PATH_SAFE = "/:@!$&'()*+,;=%~-._"
 _QUERY_SAFE = _PATH_SAFE + "?"
 
+# A host name already in normal form: labels as ``_LABEL``, joined by dots.
+_NORMAL_HOST = re.compile(
+    r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\Z"
+)
+_ASCII_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\]")
+
 _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 _NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
@@ -46,6 +52,12 @@ _SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")
 def _refuse_bad_characters(url: str) -> None:
     # Rule 31: CR/LF (header injection), other controls, whitespace and backslashes (parsed as a
     # path separator by WHATWG parsers, so two parsers would disagree) are refused anywhere.
+    if url.isascii():
+        # The same rule for ASCII text, in one regular expression: no ASCII character is in
+        # category Cf, Zl or Zp, and the ASCII whitespace and Cc characters are below 0x21 or 0x7f.
+        if _ASCII_FORBIDDEN.search(url):
+            raise BadUrl("forbidden character in url")
+        return
     for char in url:
         if char.isspace() or char == "\\" or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
             raise BadUrl("forbidden character in url")
@@ -60,6 +72,12 @@ def normalize_host(host: str) -> str:
     """
     if not host:
         raise BadUrl("empty host")
+    if len(host) <= 253 and _NORMAL_HOST.match(host):
+        # Already normal (the common case): every check below would pass and change nothing,
+        # unless the last label makes it an IPv4 address.
+        last = host.rpartition(".")[2]
+        if not (last.isdigit() or last.startswith("0x")):
+            return host
     _refuse_bad_characters(host)
     if host.startswith("[") and host.endswith("]"):
         literal = host[1:-1]
@@ -109,6 +127,16 @@ def normalize_url(url: str, *, allow_http: bool = False) -> str:
     port, ``/`` for an empty path, and a path and query percent-encoded as ASCII. The fragment is
     kept (ActivityPub key ids use one); use :func:`without_fragment` before comparing documents.
     """
+    parts, scheme, authority = _scheme_and_authority(url, allow_http=allow_http)
+    path = quote(parts.path or "/", safe=_PATH_SAFE)
+    query = quote(parts.query, safe=_QUERY_SAFE)
+    fragment = quote(parts.fragment, safe=_QUERY_SAFE + "#")
+    return urlunsplit((scheme, authority, path, query, fragment))
+
+
+def _scheme_and_authority(url: str, *, allow_http: bool) -> tuple[SplitResult, str, str]:
+    """The checks of :func:`normalize_url` up to the authority: the split URL, the lower-case
+    scheme and the normalised ``host[:port]``."""
     if not isinstance(url, str):
         raise BadUrl("url is not a string")
     _refuse_bad_characters(url)
@@ -127,13 +155,8 @@ def normalize_url(url: str, *, allow_http: bool = False) -> str:
     raw_host, port = _split_netloc(netloc)
     host = normalize_host(raw_host)
     if port is None or port == _DEFAULT_PORTS[scheme]:
-        authority = _bracket(host)
-    else:
-        authority = f"{_bracket(host)}:{port}"
-    path = quote(parts.path or "/", safe=_PATH_SAFE)
-    query = quote(parts.query, safe=_QUERY_SAFE)
-    fragment = quote(parts.fragment, safe=_QUERY_SAFE + "#")
-    return urlunsplit((scheme, authority, path, query, fragment))
+        return parts, scheme, _bracket(host)
+    return parts, scheme, f"{_bracket(host)}:{port}"
 
 
 def _split_netloc(netloc: str) -> tuple[str, int | None]:
@@ -170,7 +193,8 @@ def host_of(url: str) -> str:
 
     ``url`` must already be absolute; http is accepted here since this only names the host.
     """
-    return urlsplit(normalize_url(url, allow_http=True)).netloc
+    # The authority normalize_url would produce (quoting the path and query cannot fail).
+    return _scheme_and_authority(url, allow_http=True)[2]
 
 
 def without_fragment(url: str) -> str:

@@ -17,6 +17,10 @@ nothing in the database (SECURITY.md "Incoming requests"):
 10. a replayed ``id`` (rule 23) → 202 with no side effect; else the activity is recorded with
     state ``received`` → 202.
 
+Before that, :func:`fedi.web.inbox_fast.try_record` tries the common case (a known signer) in
+one database round trip; it never answers a refusal itself, so whatever it does not record runs
+the checks below from the start.
+
 Keys fetched while verifying live in the request's session and are committed only with the
 activity: a rejected request leaves no cached key behind.
 """
@@ -56,6 +60,7 @@ from fedi.net.body import parse_json_object
 from fedi.net.client import FetchBudget
 from fedi.net.errors import BadDocument, BadUrl
 from fedi.net.urls import host_of
+from fedi.web.inbox_fast import request_url, try_record
 
 __all__ = ["MAX_BODY", "MAX_DEPTH", "routes"]
 
@@ -105,14 +110,6 @@ async def _read_body(request: Request) -> bytes:
         if len(body) > MAX_BODY:
             raise _Refused(413, "body over 1 MiB")
     return bytes(body)
-
-
-def _request_url(request: Request, base_url: str) -> str:
-    """The URL as the sender addressed it: our public base, then path and query as received."""
-    raw = request.scope.get("raw_path")
-    path = raw.decode("latin-1") if isinstance(raw, bytes) and raw else request.url.path
-    query = request.scope.get("query_string", b"").decode("latin-1")
-    return f"{base_url}{path}?{query}" if query else f"{base_url}{path}"
 
 
 async def _check_ownership(session: AsyncSession, shape: ActivityShape, actor: Actor) -> None:
@@ -246,7 +243,7 @@ async def _accept(
         resolver = ActorKeyResolver(ctx, session, budget=FetchBudget(20), known=facts.actor)
         result = await verify_request(
             request.method,
-            _request_url(request, ctx.settings.base_url),
+            request_url(request, ctx.settings.base_url),
             request.headers,
             body,
             resolve_key=resolver,
@@ -311,6 +308,8 @@ async def _receive(request: Request, target_uri: str | None) -> Response:
             shape = read_activity(document)
         except (BadDocument, ShapeError) as exc:
             raise _Refused(400, str(exc)) from None
+        if await try_record(ctx, request, body, document, shape, target_uri):
+            return Response(status_code=202)
         for attempt in (1, 2):
             try:
                 await _accept(ctx, request, body, document, shape, target_uri)

@@ -729,3 +729,47 @@ async def test_activity_without_actor_or_id_is_400(h: InboxHarness) -> None:
             "POST", INBOX, body, headers={"Content-Type": "application/activity+json"}
         )
         await refused(h, 400, body, headers)
+
+
+# The fast path caches a sender's key after its first accepted activity; nothing it caches may
+# let a later block, suspension or replay through. ------------------------------------------
+
+
+def signed(
+    actor: FakeActor, document: dict[str, Any], h: InboxHarness
+) -> tuple[bytes, dict[str, str]]:
+    body = body_of(document)
+    return body, actor.sign(
+        "POST",
+        INBOX,
+        body,
+        now=h.ctx.clock(),
+        headers={"Content-Type": "application/activity+json"},
+    )
+
+
+async def test_a_block_added_after_the_key_is_cached_is_enforced(h: InboxHarness) -> None:
+    await accepted(h, alice(), follow(alice(), "warm"))
+    await accepted(h, alice(), follow(alice(), "cached"))  # served by the cached signer
+    async with h.ctx.sessions() as session, session.begin():
+        session.add(DomainBlock(domain="alice.test", severity=BlockSeverity.SUSPEND))
+    body, headers = signed(alice(), follow(alice(), "after-block"), h)
+    await refused(h, 403, body, headers, reason="blocked")
+
+
+async def test_a_suspension_after_the_key_is_cached_is_enforced(h: InboxHarness) -> None:
+    await accepted(h, alice(), follow(alice(), "warm"))
+    await accepted(h, alice(), follow(alice(), "cached"))
+    async with h.ctx.sessions() as session, session.begin():
+        row = await session.scalar(select(Actor).where(Actor.uri == alice().uri))
+        assert row is not None
+        row.suspended_at = FIXED_NOW
+    body, headers = signed(alice(), follow(alice(), "after-suspension"), h)
+    await refused(h, 403, body, headers, reason="suspended")
+
+
+async def test_a_replay_through_the_cached_key_changes_nothing(h: InboxHarness) -> None:
+    await accepted(h, alice(), follow(alice(), "warm"))
+    body, headers = signed(alice(), follow(alice(), "once"), h)
+    assert (await h.post("/inbox", body, headers)).status_code == 202
+    await refused(h, 202, body, headers)

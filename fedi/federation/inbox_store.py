@@ -1,0 +1,274 @@
+"""The inbox's fast path to the database: signer keys and one conditional INSERT, off the loop.
+
+An accepted activity costs one round trip to a worker thread holding a *synchronous* Core
+connection (the standard library's sqlite3, or psycopg): an ``INSERT ... SELECT ... WHERE``
+that records the activity only if, inside that single statement, every database condition of
+the inbox holds (SECURITY.md "Incoming requests"):
+
+- the signer's row still publishes the very key the signature was checked against, is remote,
+  is the activity's actor and is neither suspended nor deleted (rules 14, 15, 22);
+- no ``suspend`` block covers the actor's domain (rule 22);
+- no activity with this ``id`` is recorded yet (rule 23);
+- a personal inbox's owner exists;
+- the actor's host has no delivery failures to reset (that needs the full path).
+
+It then commits before answering. When any condition fails nothing is written and
+:meth:`InboxStore.record` returns ``False``: the caller runs the full path, which decides the
+answer (a refusal, a replay, a key re-fetch). The signer cache is therefore only a hint: a
+stale entry (a rotated key, a suspended actor) is caught by the statement and dropped.
+
+On SQLite the thread pool has one thread: the database takes one writer at a time anyway, and
+threads waiting on its lock would spin in the busy handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    Insert,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    insert,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from fedi.crypto import (
+    KeyFormatError,
+    PublicKey,
+    ed25519_public_key_from_multibase,
+    load_public_key_pem,
+)
+from fedi.db.engine import make_sync_engine
+from fedi.db.group_commit import GroupCommit
+from fedi.db.models import Activity, ActivityState, Actor, BlockSeverity, DomainBlock, Peer
+from fedi.federation.blocks import block_candidates
+from fedi.net.errors import BadUrl
+from fedi.net.urls import host_of
+
+__all__ = ["InboxStore", "NewActivity", "Signer"]
+
+_T = TypeVar("_T")
+_MAX_SIGNERS = 4096
+# The domains whose block covers a host go into this many fixed parameters (a list of varying
+# length would be re-rendered on every execution); a host with more labels takes the full path.
+_BLOCK_SLOTS = 8
+_actors = Actor.__table__
+_activities = Activity.__table__
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A remote actor's key as its row held it when cached (re-checked on every write)."""
+
+    key_id: str
+    material: str  # the PEM or multibase text the key was parsed from
+    public_key: PublicKey
+    actor_id: int
+    actor_uri: str
+    domain: str  # the actor row's domain (rule 17)
+    host: str  # the normalised host of the actor's id (blocks, peers)
+    blocks: dict[str, str] | None  # the block candidates of ``host`` as parameters, if they fit
+
+
+@dataclass(frozen=True)
+class NewActivity:
+    """The columns of an incoming activity recorded with state ``received``."""
+
+    uri: str
+    type: str
+    object_uri: str | None
+    public: bool
+    document: dict[str, Any]
+    created_at: datetime
+
+
+def _signer_query() -> Select[Any]:
+    return select(
+        _actors.c.id,
+        _actors.c.uri,
+        _actors.c.domain,
+        _actors.c.public_key_id,
+        _actors.c.public_key_pem,
+        _actors.c.ed25519_key_id,
+        _actors.c.ed25519_public_multibase,
+    ).where(
+        _actors.c.local.is_(False),
+        or_(
+            _actors.c.public_key_id == bindparam("key_id"),
+            _actors.c.ed25519_key_id == bindparam("key_id"),
+        ),
+    )
+
+
+def _record_statement(personal: bool) -> Insert:
+    """``INSERT INTO activities (...) SELECT :params WHERE <every condition>``, built once."""
+    columns = [
+        *("uri", "type", "actor_id", "object_uri", "local", "public", "state", "attempts"),
+        *("document", "created_at"),
+    ]
+    values = [bindparam(name, type_=_activities.c[name].type) for name in columns]
+    signer_ok = exists().where(
+        _actors.c.id == bindparam("actor_id"),
+        _actors.c.uri == bindparam("actor_uri"),
+        _actors.c.domain == bindparam("domain"),
+        _actors.c.local.is_(False),
+        _actors.c.suspended_at.is_(None),
+        _actors.c.deleted_at.is_(None),
+        or_(
+            and_(
+                _actors.c.public_key_id == bindparam("key_id"),
+                _actors.c.public_key_pem == bindparam("material"),
+            ),
+            and_(
+                _actors.c.ed25519_key_id == bindparam("key_id"),
+                _actors.c.ed25519_public_multibase == bindparam("material"),
+            ),
+        ),
+    )
+    blocked = exists().where(
+        DomainBlock.domain.in_([bindparam(f"block{slot}") for slot in range(_BLOCK_SLOTS)]),
+        DomainBlock.severity == BlockSeverity.SUSPEND,
+    )
+    seen = exists().where(_activities.c.uri == bindparam("uri"))
+    unhealthy = exists().where(
+        Peer.host == bindparam("host"),
+        or_(
+            Peer.consecutive_failures > 0,
+            Peer.available.is_(False),
+            Peer.circuit_open_until.is_not(None),
+        ),
+    )
+    conditions = [signer_ok, not_(blocked), not_(seen), not_(unhealthy)]
+    if personal:
+        target = Actor.__table__.alias("target")
+        conditions.append(
+            exists().where(
+                target.c.uri == bindparam("target_uri"),
+                target.c.local.is_(True),
+                target.c.deleted_at.is_(None),
+            )
+        )
+    statement = insert(Activity).from_select(columns, select(*values).where(*conditions))
+    # Whether the row went in is the answer: keep the count (drivers such as psycopg lose it
+    # once the cursor is closed, and SQLAlchemy closes it for an INSERT without RETURNING).
+    return statement.execution_options(preserve_rowcount=True)
+
+
+def _block_parameters(candidates: list[str]) -> dict[str, str] | None:
+    if len(candidates) > _BLOCK_SLOTS:
+        return None
+    padded = candidates + candidates[-1:] * (_BLOCK_SLOTS - len(candidates))
+    return {f"block{slot}": domain for slot, domain in enumerate(padded)}
+
+
+def _signer_from_row(row: Any, key_id: str) -> Signer | None:
+    try:
+        if key_id == row.public_key_id and row.public_key_pem:
+            material: str = row.public_key_pem
+            public_key = load_public_key_pem(material)
+        elif key_id == row.ed25519_key_id and row.ed25519_public_multibase:
+            material = row.ed25519_public_multibase
+            public_key = ed25519_public_key_from_multibase(material)
+        else:
+            return None
+        host = host_of(row.uri)
+    except (KeyFormatError, ValueError, BadUrl):
+        return None
+    return Signer(
+        key_id=key_id,
+        material=material,
+        public_key=public_key,
+        actor_id=row.id,
+        actor_uri=row.uri,
+        domain=row.domain,
+        host=host,
+        blocks=_block_parameters(block_candidates(host)),
+    )
+
+
+class InboxStore:
+    """Signer look-ups and conditional inserts for the inbox, on a synchronous engine."""
+
+    def __init__(self, database_url: str) -> None:
+        self._engine = make_sync_engine(database_url)
+        single = make_url(database_url).get_backend_name() == "sqlite"
+        self._threads = ThreadPoolExecutor(1 if single else 4, thread_name_prefix="fedi-inbox")
+        self._writes = GroupCommit(self._engine)
+        self._signers: dict[str, Signer] = {}
+        self._signer_query = _signer_query()
+        self._record = {personal: _record_statement(personal) for personal in (False, True)}
+
+    async def _run(self, function: Callable[..., _T], *args: Any) -> _T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, partial(function, *args))
+
+    async def signer(self, key_id: str) -> Signer | None:
+        """The cached remote signer publishing ``key_id``, loaded on a miss; ``None`` if no
+        cached actor publishes it (the full path then fetches it)."""
+        found = self._signers.get(key_id)
+        if found is None:
+            found = await self._run(self._load_signer, key_id)
+            if found is not None:
+                if len(self._signers) >= _MAX_SIGNERS:
+                    self._signers.pop(next(iter(self._signers)))
+                self._signers[key_id] = found
+        return found
+
+    def forget(self, key_id: str) -> None:
+        """Drop a cache entry that did not serve (a rotated key, a suspended actor...)."""
+        self._signers.pop(key_id, None)
+
+    async def record(self, signer: Signer, activity: NewActivity, target_uri: str | None) -> bool:
+        """Record ``activity`` and commit if every condition holds; ``False`` (nothing written)
+        otherwise."""
+        if signer.blocks is None:
+            return False
+        params = {
+            **signer.blocks,
+            "uri": activity.uri,
+            "type": activity.type,
+            "actor_id": signer.actor_id,
+            "object_uri": activity.object_uri,
+            "local": False,
+            "public": activity.public,
+            "state": ActivityState.RECEIVED,
+            "attempts": 0,
+            "document": activity.document,
+            "created_at": activity.created_at,
+            "actor_uri": signer.actor_uri,
+            "domain": signer.domain,
+            "key_id": signer.key_id,
+            "material": signer.material,
+            "host": signer.host,
+            "target_uri": target_uri,
+        }
+        try:
+            count = await self._writes.execute(self._record[target_uri is not None], params)
+        except IntegrityError:
+            return False  # the same id recorded concurrently: the full path answers the replay
+        return count == 1
+
+    def close(self) -> None:
+        self._writes.close()
+        self._threads.shutdown(wait=True)
+        self._engine.dispose()
+
+    # In a worker thread ------------------------------------------------------------------------
+
+    def _load_signer(self, key_id: str) -> Signer | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(self._signer_query, {"key_id": key_id}).first()
+        return None if row is None else _signer_from_row(row, key_id)

@@ -1,0 +1,100 @@
+"""The inbox's fast path: a cached signer, a verified signature, one conditional INSERT.
+
+Most activities come from actors whose key we hold. For those, :func:`try_record` verifies the
+signature in the event loop against the cached key and records the activity with one statement
+that re-checks every database condition (:mod:`fedi.federation.inbox_store`), committed before
+the caller answers 202. It never refuses anything itself: whenever a check fails, or the case
+needs more than this (an unknown key, ``Update``/``Delete`` ownership, a replay, a peer whose
+circuit must be reset), it returns ``False`` having written nothing, and the full path in
+:mod:`fedi.web.inbox` runs from the start and gives the answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from fedi.crypto import ResolvedKey, Verified, verify_request
+from fedi.federation.inbox_store import NewActivity, Signer
+from fedi.federation.shapes import ActivityShape
+from fedi.instance import InstanceContext
+from fedi.net.errors import BadUrl
+from fedi.net.urls import host_of
+
+__all__ = ["request_url", "try_record"]
+
+# Activities whose acceptance needs checks against other rows (rule 20): always the full path.
+_FULL_PATH_TYPES = frozenset({"Update", "Delete"})
+
+
+def request_url(request: Request, base_url: str) -> str:
+    """The URL as the sender addressed it: our public base, then path and query as received."""
+    raw = request.scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) and raw else request.url.path
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return f"{base_url}{path}?{query}" if query else f"{base_url}{path}"
+
+
+def _hosts_ok(shape: ActivityShape, signer: Signer) -> bool:
+    """Rules 17 and 18 as the full path applies them."""
+    try:
+        if host_of(shape.id) != signer.domain:
+            return False
+        if shape.type == "Create" and shape.object_id is not None:
+            return host_of(shape.object_id) == signer.domain
+    except BadUrl:
+        return False
+    return True
+
+
+async def try_record(
+    ctx: InstanceContext,
+    request: Request,
+    body: bytes,
+    document: dict[str, Any],
+    shape: ActivityShape,
+    target_uri: str | None,
+) -> bool:
+    """True when the activity was recorded and committed; False when the full path must run."""
+    if shape.type in _FULL_PATH_TYPES:
+        return False
+    store = ctx.inbox_store
+    used: list[Signer] = []
+
+    async def resolve(key_id: str, refresh: bool) -> ResolvedKey | None:
+        signer = None if refresh else await store.signer(key_id)
+        if signer is None:
+            return None  # unknown here, or a retry after a failure: the full path decides
+        used.append(signer)
+        return ResolvedKey(key_id=key_id, owner=signer.actor_uri, public_key=signer.public_key)
+
+    result = await verify_request(
+        request.method,
+        request_url(request, ctx.settings.base_url),
+        request.headers,
+        body,
+        resolve_key=resolve,
+        now=ctx.clock(),
+        expected_host=ctx.settings.domain,
+    )
+    if not used:
+        return False
+    signer = used[0]
+    if not isinstance(result, Verified):
+        store.forget(signer.key_id)  # perhaps a rotated key: reload it next time
+        return False
+    if result.owner != shape.actor or not _hosts_ok(shape, signer):  # rules 14, 17, 18
+        return False
+    activity = NewActivity(
+        uri=shape.id,
+        type=shape.type,
+        object_uri=shape.object_id,
+        public=shape.public,
+        document=document,
+        created_at=ctx.clock(),
+    )
+    if await store.record(signer, activity, target_uri):
+        return True
+    store.forget(signer.key_id)
+    return False

@@ -1,0 +1,66 @@
+"""Group commit: each caller hears its own rowcount after the commit; a failing statement's
+caller gets the error and its batch writes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from fedi.db.engine import make_sync_engine
+from fedi.db.group_commit import GroupCommit
+
+_metadata = MetaData()
+_items = Table(
+    "group_commit_items",
+    _metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(32), unique=True),
+)
+
+
+_insert = insert(_items).execution_options(preserve_rowcount=True)
+
+
+def _names(url: str) -> list[str]:
+    engine = make_sync_engine(url)
+    try:
+        with engine.connect() as connection:
+            return sorted(connection.scalars(select(_items.c.name)))
+    finally:
+        engine.dispose()
+
+
+async def test_batch_answers_each_caller_after_commit(database_url: str) -> None:
+    engine = make_sync_engine(database_url)
+    _metadata.create_all(engine)
+    writer = GroupCommit(engine)
+    try:
+        counts = await asyncio.gather(
+            *(writer.execute(_insert, {"name": f"n{i}"}) for i in range(20)),
+            writer.execute(update(_items).where(_items.c.name == "absent"), {"name": "x"}),
+        )
+    finally:
+        writer.close()
+        engine.dispose()
+    assert counts == [1] * 20 + [0]
+    assert _names(database_url) == sorted(f"n{i}" for i in range(20))
+
+
+async def test_failing_statement_is_reported_and_rolled_back(database_url: str) -> None:
+    engine = make_sync_engine(database_url)
+    _metadata.create_all(engine)
+    writer = GroupCommit(engine)
+    try:
+        assert await writer.execute(_insert, {"name": "a"}) == 1
+        with pytest.raises(IntegrityError):
+            await writer.execute(_insert, {"name": "a"})
+        assert await writer.execute(_insert, {"name": "b"}) == 1  # the writer goes on
+    finally:
+        writer.close()
+        engine.dispose()
+    assert _names(database_url) == ["a", "b"]
+    with pytest.raises(RuntimeError):
+        await writer.execute(_insert, {"name": "c"})
