@@ -15,7 +15,7 @@ from starlette.templating import Jinja2Templates
 from fedi.federation.worker import Worker
 from fedi.instance import InstanceContext, build_context
 from fedi.settings import Settings
-from fedi.web import actors, c2s, discovery, health, inbox, schemas_routes
+from fedi.web import actors, c2s, discovery, health, home, inbox, schemas_routes
 from fedi.web.middleware import RequestLogMiddleware
 
 __all__ = ["create_app"]
@@ -57,6 +57,7 @@ def create_app(
     app = Starlette(
         routes=[
             *health.routes,
+            *home.routes,
             *discovery.routes,
             *inbox.routes,
             *c2s.routes,

@@ -125,3 +125,13 @@ def test_nodeinfo_links_and_documents(client: TestClient) -> None:
         }
     assert "homepage" in client.get("/nodeinfo/2.1").json()["software"]
     assert client.get("/nodeinfo/1.0").status_code == 404
+
+
+def test_the_front_page_says_how_to_follow_the_network(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<h1>ESF test network</h1>" in response.text
+    assert "Poland" in response.text
+    assert "@network@esf.test" in response.text
+    assert 'href="https://esf.test/groups/network"' in response.text
