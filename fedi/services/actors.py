@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,11 +98,14 @@ def create_local_actor(
     username: str,
     display_name: str = "",
     summary: str = "",
+    *,
+    key_pair: tuple[RSAPrivateKey, Ed25519PrivateKey] | None = None,
+    manual: bool = False,
 ) -> Actor:
-    """A new local actor with fresh RSA-2048 and Ed25519 key pairs (not yet added to a session)."""
+    """A new local actor (not yet added to a session) with fresh RSA-2048 and Ed25519 keys, or
+    with ``key_pair`` (tests pass fixed keys). ``manual``: followers wait for approval."""
     urls = LocalActorUrls.for_actor(settings, actor_type, username)
-    rsa_key = keys.generate_rsa_key()
-    ed_key = keys.generate_ed25519_key()
+    rsa_key, ed_key = key_pair or (keys.generate_rsa_key(), keys.generate_ed25519_key())
     return Actor(
         uri=urls.id,
         type=actor_type,
@@ -115,7 +120,7 @@ def create_local_actor(
         shared_inbox=f"{settings.base_url}/inbox",
         followers_url=urls.followers,
         following_url=urls.following,
-        manually_approves_followers=False,
+        manually_approves_followers=manual,
         indexable=True,
         public_key_id=urls.rsa_key_id,
         public_key_pem=keys.dump_public_key_pem(rsa_key.public_key()),

@@ -18,21 +18,30 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from fedi.crypto import (
     PrivateKey,
-    dump_private_key_pem,
     dump_public_key_pem,
     ed25519_public_key_to_multibase,
     sign_cavage,
     sign_rfc9421,
 )
-from fedi.db.models import Activity, Actor, ActorType, ContentObject, Delivery, Follow, Peer
+from fedi.db.models import (
+    Activity,
+    Actor,
+    ActorType,
+    ContentObject,
+    Delivery,
+    Follow,
+    FollowState,
+    Peer,
+)
 from fedi.instance import InstanceContext, build_context
 from fedi.instance import fetch_policy as instance_fetch_policy
 from fedi.net.client import SafeClient
-from fedi.services.actors import INSTANCE_ACTOR_USERNAME, LocalActorUrls
+from fedi.services.actors import INSTANCE_ACTOR_USERNAME, create_local_actor
 from fedi.settings import Settings
 from fedi.testing.keys import (
     FIXED_NOW,
@@ -249,29 +258,49 @@ def local_actor_row(
     settings: Settings, actor_type: ActorType, username: str, *, manual: bool = False
 ) -> Actor:
     """A local actor with fixed keys (no key generation in tests)."""
-    urls = LocalActorUrls.for_actor(settings, actor_type, username)
-    rsa_key = rotated_key()
-    ed_key = bob_key()
-    return Actor(
-        uri=urls.id,
-        type=actor_type,
-        local=True,
-        username=username,
-        domain=settings.domain,
-        display_name=username,
-        inbox=urls.inbox,
-        outbox=urls.outbox,
-        shared_inbox=f"{settings.base_url}/inbox",
-        followers_url=urls.followers,
-        following_url=urls.following,
-        manually_approves_followers=manual,
-        public_key_id=urls.rsa_key_id,
-        public_key_pem=dump_public_key_pem(rsa_key.public_key()),
-        private_key_pem=dump_private_key_pem(rsa_key),
-        ed25519_key_id=urls.ed25519_key_id,
-        ed25519_public_multibase=ed25519_public_key_to_multibase(ed_key.public_key()),
-        ed25519_private_pem=dump_private_key_pem(ed_key),
+    return create_local_actor(
+        settings, actor_type, username, key_pair=(rotated_key(), bob_key()), manual=manual
     )
+
+
+def remote_actor_row(host: str, name: str, *, shared_inbox: bool = True) -> Actor:
+    """A cached remote ``Person`` at ``https://host/users/name``, with ``https://host/inbox`` as
+    its shared inbox unless ``shared_inbox`` is false."""
+    return Actor(
+        uri=f"https://{host}/users/{name}",
+        type=ActorType.PERSON,
+        local=False,
+        username=name,
+        domain=host,
+        inbox=f"https://{host}/users/{name}/inbox",
+        shared_inbox=f"https://{host}/inbox" if shared_inbox else None,
+    )
+
+
+async def add_remote_follower(
+    session: AsyncSession,
+    followed: Actor,
+    host: str,
+    name: str,
+    *,
+    shared_inbox: bool = True,
+    state: FollowState = FollowState.ACCEPTED,
+) -> Actor:
+    """A remote actor ``name@host`` (see :func:`remote_actor_row`) following ``followed``;
+    flushed, so both rows have ids."""
+    remote = remote_actor_row(host, name, shared_inbox=shared_inbox)
+    session.add(remote)
+    await session.flush()
+    session.add(
+        Follow(
+            uri=f"https://{host}/follows/{name}",
+            follower_id=remote.id,
+            followed_id=followed.id,
+            state=state,
+        )
+    )
+    await session.flush()
+    return remote
 
 
 @dataclass

@@ -3,43 +3,22 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Actor, ActorType, BlockSeverity, Delivery, Follow, FollowState
+from fedi.db.models import BlockSeverity, Delivery
 from fedi.federation.outbox import new_activity_id, publish
 from fedi.federation.vocab import PUBLIC
 from fedi.services.blocks import add_block
 from fedi.services.members import add_member
 from fedi.settings import Settings
-
-
-async def _remote_follower(session: AsyncSession, followed: Actor, host: str, name: str) -> None:
-    remote = Actor(
-        uri=f"https://{host}/users/{name}",
-        type=ActorType.PERSON,
-        local=False,
-        username=name,
-        domain=host,
-        inbox=f"https://{host}/users/{name}/inbox",
-        shared_inbox=f"https://{host}/inbox",
-    )
-    session.add(remote)
-    await session.flush()
-    session.add(
-        Follow(
-            uri=f"https://{host}/follows/{name}",
-            follower_id=remote.id,
-            followed_id=followed.id,
-            state=FollowState.ACCEPTED,
-        )
-    )
+from fedi.testing.peers import add_remote_follower
 
 
 async def test_nothing_is_queued_for_a_suspended_domain(
     session: AsyncSession, settings: Settings
 ) -> None:
     anna = (await add_member(session, settings, "anna", "a long test password")).actor
-    await _remote_follower(session, anna, "it.test", "marco")
-    await _remote_follower(session, anna, "media.spam.test", "bot")
-    await _remote_follower(session, anna, "quiet.test", "q")
+    await add_remote_follower(session, anna, "it.test", "marco")
+    await add_remote_follower(session, anna, "media.spam.test", "bot")
+    await add_remote_follower(session, anna, "quiet.test", "q")
     await add_block(session, "spam.test", BlockSeverity.SUSPEND)
     await add_block(session, "quiet.test", BlockSeverity.SILENCE)
     activity = {

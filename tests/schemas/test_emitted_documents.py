@@ -19,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
+from fedi.cli.common import run_in_session
 from fedi.db import migrate
-from fedi.db.models import Activity, Actor, ActorType, ContentObject, Follow, FollowState
+from fedi.db.models import Activity, Actor, ContentObject
 from fedi.errors import ValidationError as ContentError
 from fedi.federation.inbound import InboxProcessor
 from fedi.federation.vocab import PUBLIC
@@ -38,10 +39,16 @@ from fedi.services.members import add_member
 from fedi.services.publishing import delete_object, publish_object, rotate_keys
 from fedi.settings import Settings
 from fedi.testing.databases import temporary_database
-from fedi.testing.peers import FakePeers, alice, bob, inbox_harness
+from fedi.testing.peers import (
+    FakePeers,
+    add_remote_follower,
+    alice,
+    bob,
+    inbox_harness,
+    remote_actor_row,
+)
 from fedi.web import create_app
 from tests.conftest import make_settings
-from tests.web.test_c2s import run
 from tests.web.test_discovery import bootstrap
 
 AS2 = "application/activity+json"
@@ -140,21 +147,6 @@ def test_the_schemas_are_served(settings: Settings) -> None:
 # Producing every document through the real code ------------------------------------------------
 
 
-async def _remote(session: AsyncSession, host: str, name: str) -> Actor:
-    remote = Actor(
-        uri=f"https://{host}/users/{name}",
-        type=ActorType.PERSON,
-        local=False,
-        username=name,
-        domain=host,
-        inbox=f"https://{host}/users/{name}/inbox",
-        shared_inbox=f"https://{host}/inbox",
-    )
-    session.add(remote)
-    await session.flush()
-    return remote
-
-
 async def _local(session: AsyncSession, username: str) -> Actor:
     actor = await session.scalar(
         select(Actor).where(Actor.local.is_(True), Actor.username == username)
@@ -175,16 +167,10 @@ def _activities(settings: Settings) -> Documents:
     async def work(session: AsyncSession) -> Documents:
         anna = await _local(session, "anna")
         network = await _local(session, "network")
-        marco = await _remote(session, "it.test", "marco")
-        hans = await _remote(session, "de.test", "hans")
-        session.add(
-            Follow(
-                uri="https://it.test/follows/1",
-                follower_id=marco.id,
-                followed_id=anna.id,
-                state=FollowState.ACCEPTED,
-            )
-        )
+        marco = await add_remote_follower(session, anna, "it.test", "marco")
+        hans = remote_actor_row("de.test", "hans")
+        session.add(hans)
+        await session.flush()
         found: Documents = {}
 
         def keep(name: str, label: str, document: dict[str, Any]) -> None:
@@ -258,7 +244,7 @@ def _activities(settings: Settings) -> Documents:
             keep("update", f"Update({actor.type.value})", dict(activity.document))
         return found
 
-    result: Documents = run(settings, work)
+    result: Documents = run_in_session(settings, work)
     return result
 
 

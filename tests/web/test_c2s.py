@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -9,34 +8,20 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from fedi.db.engine import make_async_engine, make_sessionmaker
+from fedi.cli.common import run_in_session
 from fedi.db.models import (
     Activity,
     Actor,
-    ActorType,
     ContentObject,
     Delivery,
-    Follow,
-    FollowState,
 )
 from fedi.services.tokens import issue_token
 from fedi.settings import Settings
+from fedi.testing.peers import add_remote_follower
 from fedi.web import create_app
 from tests.web.test_discovery import bootstrap
 
 AS2 = "application/activity+json"
-
-
-def run(settings: Settings, work: Any) -> Any:
-    async def runner() -> Any:
-        engine = make_async_engine(settings.database_url)
-        try:
-            async with make_sessionmaker(engine)() as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(runner())
 
 
 def counts(settings: Settings) -> dict[str, int]:
@@ -48,7 +33,7 @@ def counts(settings: Settings) -> dict[str, int]:
             for model in (Activity, ContentObject, Delivery)
         }
 
-    result: dict[str, int] = run(settings, work)
+    result: dict[str, int] = run_in_session(settings, work)
     return result
 
 
@@ -59,36 +44,15 @@ def setup(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
     async def work(session: Any) -> dict[str, str]:
         anna = await session.scalar(select(Actor).where(Actor.username == "anna"))
         # Three remote followers: two on one server with a shared inbox, one without.
-        for name, host, shared in (
-            ("x", "it.test", "https://it.test/inbox"),
-            ("y", "it.test", "https://it.test/inbox"),
-            ("z", "de.test", None),
-        ):
-            remote = Actor(
-                uri=f"https://{host}/users/{name}",
-                type=ActorType.PERSON,
-                local=False,
-                username=name,
-                domain=host,
-                inbox=f"https://{host}/users/{name}/inbox",
-                shared_inbox=shared,
-            )
-            session.add(remote)
-            await session.flush()
-            session.add(
-                Follow(
-                    uri=f"https://{host}/follows/{name}",
-                    follower_id=remote.id,
-                    followed_id=anna.id,
-                    state=FollowState.ACCEPTED,
-                )
-            )
+        await add_remote_follower(session, anna, "it.test", "x")
+        await add_remote_follower(session, anna, "it.test", "y")
+        await add_remote_follower(session, anna, "de.test", "z", shared_inbox=False)
         return {
             "anna": await issue_token(session, "anna"),
             "bob": await issue_token(session, "bob"),
         }
 
-    tokens = run(settings, work)
+    tokens = run_in_session(settings, work)
     with TestClient(create_app(settings), base_url=settings.base_url) as client:
         yield client, tokens
 
@@ -130,7 +94,10 @@ def test_a_note_is_stored_and_delivered_once_per_shared_inbox(
     async def deliveries(session: Any) -> list[str]:
         return sorted((await session.scalars(select(Delivery.inbox))).all())
 
-    assert run(settings, deliveries) == ["https://de.test/users/z/inbox", "https://it.test/inbox"]
+    assert run_in_session(settings, deliveries) == [
+        "https://de.test/users/z/inbox",
+        "https://it.test/inbox",
+    ]
     outbox = client.get("/users/anna/outbox?page=1", headers={"Accept": AS2}).json()
     assert [item["id"] for item in outbox["orderedItems"]] == [activity["id"]]
     assert (
