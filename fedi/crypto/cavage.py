@@ -253,4 +253,7 @@ def _parse_timestamp(value: str | None) -> datetime | None:
     """A ``created``/``expires`` parameter: decimal Unix seconds; ``None`` if malformed."""
     if value is None or not value.isascii() or not value.isdigit() or len(value) > 12:
         return None
-    return datetime.fromtimestamp(int(value), UTC)
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (OverflowError, OSError, ValueError):  # beyond year 9999: malformed, not a 500
+        return None

@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.crypto import (
     KeyFormatError,
-    KeyResolver,
     PrivateKey,
     PublicKey,
     ResolvedKey,
@@ -55,7 +54,6 @@ __all__ = [
     "fetch_actor",
     "fetch_document",
     "instance_actor_auth",
-    "key_resolver",
     "public_key_of",
     "store_actor",
     "webfinger_actor_uri",
@@ -350,19 +348,3 @@ class ActorKeyResolver:
         except BadUrl:
             return False
         return self.ctx.key_refetches.allow(host, self.ctx.clock())
-
-
-def key_resolver(ctx: InstanceContext) -> KeyResolver:
-    """A resolver for callers without a session of their own (signed GETs).
-
-    Each call runs in its own session, which is rolled back: a key fetched here is never cached,
-    since this resolver cannot know whether the signature then verified. Callers that can
-    should use :class:`ActorKeyResolver` in their session and commit after a :class:`Verified`.
-    """
-
-    async def resolve(key_id: str, refresh: bool) -> ResolvedKey | None:
-        async with ctx.sessions() as session:
-            resolver = ActorKeyResolver(ctx, session, budget=FetchBudget(20))
-            return await resolver(key_id, refresh)
-
-    return resolve

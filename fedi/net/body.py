@@ -127,11 +127,12 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
         return None
     value = value.strip()
     if value.isascii() and value.isdigit():
-        return float(int(value))
+        # A peer's absurdly long number is a long wait, not an error: callers cap it anyway.
+        return float(int(value)) if len(value) <= 15 else float("inf")
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:  # "-0000" or no zone: HTTP-dates are GMT, read it as UTC
+            when = when.replace(tzinfo=datetime.UTC)
+        return max(0.0, when.timestamp() - now)
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
         return None
-    if when.tzinfo is None:  # "-0000" or no zone: HTTP-dates are GMT, read it as UTC
-        when = when.replace(tzinfo=datetime.UTC)
-    return max(0.0, when.timestamp() - now)

@@ -397,7 +397,11 @@ class SafeClient:
     def _redirect_target(self, current: str, location: str) -> str:
         # Rule 28: a redirect is a new request; file:, data:, gopher: and friends fail the scheme
         # check, http fails unless allowed, and a private target fails like any other URL.
-        return self.check_url(urljoin(current, location.strip()))
+        try:
+            target = urljoin(current, location.strip())
+        except ValueError as exc:  # e.g. "http://[::1": an unparseable Location
+            raise BadUrl(f"bad redirect location: {exc}") from exc
+        return self.check_url(target)
 
     async def post(
         self,

@@ -235,7 +235,13 @@ async def _accept(
             raise _Refused(404, "no such inbox")
         if facts.blocked:
             raise _Refused(403, "domain is blocked")
-        if shape.type == "Delete" and shape.object_id == shape.actor and facts.actor is None:
+        signed = "signature" in request.headers or "signature-input" in request.headers
+        if (
+            signed
+            and shape.type == "Delete"
+            and shape.object_id == shape.actor
+            and facts.actor is None
+        ):
             # Mastodon sends Delete for an account whose key is already gone (410), to every
             # server it ever talked to. If we never knew the actor there is nothing to delete:
             # answer 202 without a fetch, store nothing.

@@ -60,13 +60,15 @@ async def try_record(
     if shape.type in _FULL_PATH_TYPES:
         return False
     store = ctx.inbox_store
-    used: list[Signer] = []
+    # Every cached signer looked up, by key id: an RFC 9421 request may carry several labels,
+    # and only the one whose key verified names the signer.
+    looked_up: dict[str, Signer] = {}
 
     async def resolve(key_id: str, refresh: bool) -> ResolvedKey | None:
         signer = None if refresh else await store.signer(key_id)
         if signer is None:
             return None  # unknown here, or a retry after a failure: the full path decides
-        used.append(signer)
+        looked_up[key_id] = signer
         return ResolvedKey(key_id=key_id, owner=signer.actor_uri, public_key=signer.public_key)
 
     result = await verify_request(
@@ -78,13 +80,14 @@ async def try_record(
         now=ctx.clock(),
         expected_host=ctx.settings.domain,
     )
-    if not used:
-        return False
-    signer = used[0]
     if not isinstance(result, Verified):
-        store.forget(signer.key_id)  # perhaps a rotated key: reload it next time
+        for key_id in looked_up:
+            store.forget(key_id)  # perhaps a rotated key: reload it next time
         return False
-    if result.owner != shape.actor or not _hosts_ok(shape, signer):  # rules 14, 17, 18
+    signer = looked_up.get(result.key_id)
+    if signer is None or not (signer.actor_uri == result.owner == shape.actor):  # rule 14
+        return False
+    if not _hosts_ok(shape, signer):  # rules 17, 18
         return False
     activity = NewActivity(
         uri=shape.id,

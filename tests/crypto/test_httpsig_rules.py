@@ -390,3 +390,16 @@ async def test_rule13_malformed_signature_input_reason() -> None:
     headers = rfc_post()
     headers["Signature-Input"] = 'sig1=("@method" "@target-uri"'
     assert await check(headers) == Rejected("malformed Signature-Input")
+
+
+@pytest.mark.parametrize("param", ["created", "expires"])
+async def test_rule09_cavage_timestamp_beyond_the_calendar_is_refused_not_raised(
+    param: str,
+) -> None:
+    keys = resolver()
+    names = ["(request-target)", "host", "(created)", "(expires)", "digest"]
+    stamps = {"created": str(CREATED - 60), "expires": str(CREATED + 60)}
+    stamps[param] = "999999999999"  # a year past 9999: datetime cannot hold it
+    result = await check(crafted(names, **stamps), keys=keys)
+    assert isinstance(result, Rejected)
+    assert keys.calls == []

@@ -13,7 +13,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from fedi.crypto import Verified, verify_request
 from fedi.db.models import (
     Activity,
     ActivityState,
@@ -26,7 +25,7 @@ from fedi.db.models import (
 from fedi.federation import handlers
 from fedi.federation.actor_document import ActorDocumentError, parse_actor_document
 from fedi.federation.inbound import InboxProcessor
-from fedi.federation.remote import actor_by_handle, fetch_actor, key_resolver
+from fedi.federation.remote import actor_by_handle, fetch_actor
 from fedi.net.client import FetchBudget
 from fedi.settings import Settings
 from fedi.testing.keys import FIXED_NOW, rotated_key
@@ -256,22 +255,6 @@ async def test_create_stores_sanitised_html(h: InboxHarness) -> None:
     await receive(h, alice(), activity(alice(), "Create", obj, "c1"))
     [stored] = await all_rows(h, ContentObject)
     assert stored.content == "<p>hi</p>" and "script" in stored.document["content"]
-
-
-async def test_key_resolver_for_signed_gets_verifies_without_caching(h: InboxHarness) -> None:
-    url = "https://esf.test/users/anna"
-    headers = alice().sign("GET", url, b"", headers={"Accept": "application/activity+json"})
-    result = await verify_request(
-        "GET",
-        url,
-        headers,
-        b"",
-        resolve_key=key_resolver(h.ctx),
-        now=FIXED_NOW,
-        expected_host="esf.test",
-    )
-    assert isinstance(result, Verified) and result.owner == alice().uri
-    assert await h.actor_row(alice().uri) is None
 
 
 async def test_create_with_object_iri_fetches_it(h: InboxHarness) -> None:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from fedi.crypto import make_content_digest, make_digest
+from fedi.crypto import make_content_digest, make_digest, sign_rfc9421
 from fedi.crypto._common import http_date
 from fedi.db.models import (
     Activity,
@@ -773,3 +773,46 @@ async def test_a_replay_through_the_cached_key_changes_nothing(h: InboxHarness) 
     body, headers = signed(alice(), follow(alice(), "once"), h)
     assert (await h.post("/inbox", body, headers)).status_code == 202
     await refused(h, 202, body, headers)
+
+
+async def test_a_second_signature_label_cannot_borrow_another_cached_actor(
+    h: InboxHarness,
+) -> None:
+    """RFC 9421 allows several labels; the signer is the one whose key verified, never another
+    cached actor named by a label that failed."""
+    await accepted(h, alice(), follow(alice(), "warm-alice"))
+    await accepted(h, mallory(), follow(mallory(), "warm-mallory"))
+    forged = create(
+        mallory(),
+        {
+            "id": "https://alice.test/notes/forged",
+            "type": "Note",
+            "attributedTo": alice().uri,
+            "content": "forged",
+        },
+        "forged",
+    )
+    forged["id"] = "https://alice.test/activities/forged"
+    body = body_of(forged)
+    base = {"content-type": "application/activity+json"}
+    # sig1 names alice's key but is made with mallory's; sig2 is mallory's own, valid.
+    first = sign_rfc9421(
+        "POST", INBOX, base, body, alice().key_id, mallory().key, h.ctx.clock(), label="sig1"
+    )
+    second = sign_rfc9421(
+        "POST", INBOX, base, body, mallory().key_id, mallory().key, h.ctx.clock(), label="sig2"
+    )
+    headers = {
+        "Content-Type": "application/activity+json",
+        "Content-Digest": second["Content-Digest"],
+        "Signature-Input": f"{first['Signature-Input']}, {second['Signature-Input']}",
+        "Signature": f"{first['Signature']}, {second['Signature']}",
+    }
+    await refused(h, 400, body, headers)
+
+
+async def test_rule01_an_unsigned_delete_of_an_unknown_actor_is_401(h: InboxHarness) -> None:
+    # Mastodon's Delete of a gone account is answered 202 without a fetch, but only when signed.
+    gone = "https://gone.test/users/x"
+    document = {"id": f"{gone}#delete", "type": "Delete", "actor": gone, "object": gone}
+    await refused(h, 401, body_of(document), {"Content-Type": "application/activity+json"})

@@ -35,6 +35,7 @@ from fedi.net import (
     TooLarge,
     TooManyRedirects,
 )
+from fedi.net.body import parse_retry_after
 from fedi.net.client import build_ssl_context
 from fedi.net.transport import AiohttpTransport, GuardedResolver
 from fedi.testing.server import run_server
@@ -585,3 +586,25 @@ async def test_a_refused_connection_gives_a_reason_a_person_can_read() -> None:
     # The cause is carried (the address tried, or the system's "refused"), not a class name.
     detail = caught.value.reason.removeprefix("cannot connect: ")
     assert str(port) in detail or "refused" in detail.lower(), detail
+
+
+async def test_an_unparseable_redirect_location_is_a_bad_url() -> None:
+    def serve(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": "http://[::1"})
+
+    policy = FetchPolicy(user_agent="test")
+    async with SafeClient(policy, transport=httpx.MockTransport(serve)) as client:
+        with pytest.raises(BadUrl, match="bad redirect location"):
+            await client.fetch_json("https://peer.test/actor")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("9" * 400, float("inf")),
+        ("Mon, 01 Jan 2024 00:00:00 +99999999999999999999", None),
+        ("120", 120.0),
+    ],
+)
+def test_hostile_retry_after_values_do_not_raise(value: str, expected: float | None) -> None:
+    assert parse_retry_after(value, now=0.0) == expected

@@ -5,11 +5,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
+from fedi.cli.common import run_in_session
 from fedi.crypto.keys import ed25519_public_key_from_multibase, load_public_key_pem
 from fedi.db.engine import make_async_engine, make_sessionmaker
-from fedi.db.models import Actor, ActorType, Follow, FollowState
+from fedi.db.models import Actor, ActorType, BlockSeverity, DomainBlock, Follow, FollowState
 from fedi.instance import build_context
 from fedi.settings import Settings
 from fedi.testing.keys import FIXED_NOW
@@ -156,6 +159,38 @@ def test_authorized_fetch_serves_a_validly_signed_get(tmp_path: Path, migrated_u
         # The same signature does not open another resource (rule 11).
         other = client.get("/groups/network", headers=signed)
         assert other.status_code == 401
+        # The key that verified is kept: the next signed GET fetches nothing.
+        fetches = len(peers.requests)
+        assert client.get("/users/anna", headers=signed).status_code == 200
+        assert len(peers.requests) == fetches
+
+
+@pytest.mark.parametrize("change", ["block", "suspend"])
+def test_authorized_fetch_refuses_a_blocked_or_suspended_signer(
+    tmp_path: Path, migrated_url: str, change: str
+) -> None:
+    settings = make_settings(tmp_path, migrated_url, FEDI_AUTHORIZED_FETCH="on")
+    bootstrap(settings, "anna")
+    peers = FakePeers()
+    peers.add(alice())
+    context = build_context(settings, client=peers.client(settings))
+    context.clock = lambda: FIXED_NOW
+    signed = alice().sign("GET", "https://esf.test/users/anna", b"", headers={"Accept": AS2})
+    with TestClient(create_app(settings, context=context), base_url=settings.base_url) as client:
+        assert client.get("/users/anna", headers=signed).status_code == 200
+
+        async def apply(session: AsyncSession) -> None:
+            if change == "block":
+                session.add(DomainBlock(domain="alice.test", severity=BlockSeverity.SUSPEND))
+            else:
+                row = await session.scalar(select(Actor).where(Actor.uri == alice().uri))
+                assert row is not None
+                row.suspended_at = FIXED_NOW
+
+        run_in_session(settings, apply)
+        refused = client.get("/users/anna", headers=signed)
+        assert refused.status_code == 403
+        assert refused.json()["error"] == "the signer is blocked or suspended"
 
 
 def test_unknown_actor_is_a_page_for_people_and_json_for_servers(client: TestClient) -> None:
