@@ -167,7 +167,9 @@ class DeliveryWorker:
         # Consecutive failures per host seen since the last claim, over the stored count: when a
         # host dies mid-batch, its remaining rows are postponed instead of all being tried.
         self._streaks: dict[str, int] = {}
-        self._payloads: OrderedDict[int, _Payload] = OrderedDict()
+        self._bodies: OrderedDict[int, bytes] = OrderedDict()  # serialised once, oldest first
+        self._payloads: dict[int, _Payload] = {}
+        self._in_use: dict[int, int] = {}  # activity id -> claimed rows not yet sent
         self._keys: dict[str, PrivateKey] = {}
         self._results: list[Outcome] = []
         self._wake = anyio.Event()
@@ -266,7 +268,14 @@ class DeliveryWorker:
             )
             if claim is None:
                 return None
-            await self._load_payloads(session, {job.activity_id for job in claim.jobs})
+            for job in claim.jobs:  # before loading, so that loading evicts none of them
+                self._in_use[job.activity_id] = self._in_use.get(job.activity_id, 0) + 1
+            try:
+                await self._load_payloads(session, {job.activity_id for job in claim.jobs})
+            except BaseException:
+                for job in claim.jobs:
+                    self._release(job.activity_id)
+                raise
         threshold = self._circuit_policy.threshold
         for host, peer in claim.peers.items():
             if host not in self._held:
@@ -277,24 +286,42 @@ class DeliveryWorker:
         return claim
 
     async def _load_payloads(self, session: AsyncSession, activity_ids: set[int]) -> None:
-        """Serialise each activity's body once and load each actor's key once (cached)."""
-        missing = [i for i in activity_ids if i not in self._payloads]
-        for activity_id in activity_ids - set(missing):
-            self._payloads.move_to_end(activity_id)
-        if not missing:
-            return
+        """Make each claimed activity ready to send: its body, serialised once and cached, and
+        its actor's current key, read on every claim (a rotated key signs the very next try;
+        parsed keys are cached by PEM). Entries a held job still needs are never evicted."""
+        cached = {i for i in activity_ids if i in self._bodies}
         rows = await session.execute(
-            select(Activity.id, Activity.document, Actor.public_key_id, Actor.private_key_pem)
+            select(Activity.id, Actor.public_key_id, Actor.private_key_pem)
             .join(Actor, Actor.id == Activity.actor_id)
-            .where(Activity.id.in_(missing))
+            .where(Activity.id.in_(activity_ids))
         )
-        for activity_id, document, key_id, pem in rows:
-            body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        signing = {activity_id: (key_id, pem) for activity_id, key_id, pem in rows}
+        if activity_ids - cached:
+            documents = await session.execute(
+                select(Activity.id, Activity.document).where(Activity.id.in_(activity_ids - cached))
+            )
+            for activity_id, document in documents:
+                body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+                self._bodies[activity_id] = body
+        for activity_id in activity_ids:
+            self._bodies.move_to_end(activity_id)
+            key_id, pem = signing.get(activity_id, (None, None))
             key = self._key(pem)
             auth = SignatureAuth(key_id, key, self._clock) if key and key_id else None
-            self._payloads[activity_id] = _Payload(body, auth)
-        while len(self._payloads) > 4 * self._batch_size:
-            self._payloads.popitem(last=False)
+            self._payloads[activity_id] = _Payload(self._bodies[activity_id], auth)
+        for activity_id in list(self._bodies):
+            if len(self._bodies) <= 4 * self._batch_size:
+                break
+            if not self._in_use.get(activity_id):
+                del self._bodies[activity_id]
+                self._payloads.pop(activity_id, None)
+
+    def _release(self, activity_id: int) -> None:
+        left = self._in_use[activity_id] - 1
+        if left:
+            self._in_use[activity_id] = left
+        else:
+            del self._in_use[activity_id]
 
     def _key(self, pem: str | None) -> PrivateKey | None:
         if not pem:
@@ -328,6 +355,7 @@ class DeliveryWorker:
                     self._streaks[job.host] = self._streaks.get(job.host, 0) + 1
                 return Outcome(job, attempt)
         finally:
+            self._release(job.activity_id)
             self._held[job.host] -= 1
             if not self._held[job.host]:
                 del self._held[job.host]

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedi.crypto import Verified, verify_request
+from fedi.crypto import Verified, dump_private_key_pem, verify_request
 from fedi.db.engine import make_async_engine, make_sessionmaker
 from fedi.db.models import (
     Activity,
@@ -60,7 +60,13 @@ from fedi.federation.peers import (
 from fedi.net.body import parse_retry_after
 from fedi.net.client import FetchPolicy, SafeClient
 from fedi.settings import Settings
-from fedi.testing.keys import ALICE_KEY_ID, ALICE_RSA_PRIVATE_KEY_PEM, RecordingResolver, alice_key
+from fedi.testing.keys import (
+    ALICE_KEY_ID,
+    ALICE_RSA_PRIVATE_KEY_PEM,
+    RecordingResolver,
+    alice_key,
+    rotated_key,
+)
 from fedi.testing.server import run_server
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -690,3 +696,63 @@ async def test_two_worker_processes_send_each_delivery_exactly_once(
     assert len(sink.counts) == 300
     assert set(sink.counts.values()) == {1}, [p for p, n in sink.counts.items() if n > 1]
     assert await states(sessions) == Counter({"delivered": 300})
+
+
+async def test_a_retry_after_a_key_rotation_is_signed_with_the_new_key(
+    sessions: async_sessionmaker[AsyncSession],
+    client: SafeClient,
+    peers: FakePeers,
+    clock: Clock,
+) -> None:
+    await publish(sessions, ["https://p.test/inbox"], clock.now)
+    peers.answers["p.test"] = 500
+    worker = make_worker(sessions, client, clock)
+    assert await worker.run_once() == 1
+    async with sessions() as session, session.begin():
+        actor = await session.scalar(select(Actor).where(Actor.uri == ALICE))
+        assert actor is not None
+        actor.private_key_pem = dump_private_key_pem(rotated_key())
+    peers.answers["p.test"] = 202
+    clock.advance(hours=13)
+    assert await worker.run_once() == 1
+    assert await states(sessions) == Counter({"delivered": 1})
+    retry = peers.seen[-1]
+    result = await verify_request(
+        "POST",
+        str(retry.url),
+        retry.headers,
+        retry.content,
+        resolve_key=RecordingResolver.of(ALICE_KEY_ID, ALICE, rotated_key()),
+        now=clock.now,
+        expected_host=retry.url.host,
+    )
+    assert isinstance(result, Verified), result
+
+
+async def test_a_held_row_keeps_its_payload_while_many_others_pass(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    async def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "slow.test":
+            await anyio.sleep(0.5)
+        return httpx.Response(202, stream=EmptyStream())
+
+    policy = FetchPolicy(user_agent="fedi-test/1.0")
+    async with SafeClient(policy, transport=httpx.MockTransport(answer)) as safe:
+        for n in (1, 2):
+            await publish(
+                sessions, [f"https://slow.test/inbox{n}"], clock.now, f"https://esf.test/a/s{n}"
+            )
+        for n in range(30):
+            await publish(
+                sessions, [f"https://fast{n}.test/inbox"], clock.now, f"https://esf.test/a/f{n}"
+            )
+        # One slot for the slow host and a small batch: its second row waits while far more
+        # activities than the payload cache holds are claimed and sent.
+        worker = make_worker(sessions, safe, clock, per_host=1, batch_size=4, idle_interval=0.01)
+        stop = anyio.Event()
+        async with anyio.create_task_group() as group:
+            group.start_soon(worker.run, stop)
+            await anyio.sleep(2.0)
+            stop.set()
+    assert await states(sessions) == Counter({"delivered": 32})
