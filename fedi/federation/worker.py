@@ -7,12 +7,17 @@ serve`` also runs one inside the web process unless told not to. Tests call :met
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
 
 from fedi.federation.delivery import DeliveryWorker
 from fedi.federation.inbound import InboxProcessor
 from fedi.instance import InstanceContext
 
 __all__ = ["Worker"]
+
+_log = logging.getLogger("fedi.job")
 
 
 class Worker:
@@ -30,7 +35,26 @@ class Worker:
         return await self.inbox.run_once() + await self.delivery.run_once()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set: inbox and deliveries side by side."""
+        """Work until ``stop`` is set: inbox and deliveries side by side, each supervised."""
         async with asyncio.TaskGroup() as group:
-            group.create_task(self.inbox.run(stop))
-            group.create_task(self.delivery.run(stop))
+            group.create_task(_supervise("inbox", self.inbox.run, stop))
+            group.create_task(_supervise("delivery", self.delivery.run, stop))
+
+
+async def _supervise(
+    name: str, loop: Callable[[asyncio.Event], Awaitable[None]], stop: asyncio.Event
+) -> None:
+    """Run ``loop`` until ``stop`` is set; when it crashes (a database restart, a bug), log it
+    and start it again after a pause that doubles up to a minute, so that the other loop and
+    the web server carry on and nothing stops silently."""
+    pause = 1.0
+    while not stop.is_set():
+        try:
+            await loop(stop)
+        except Exception:
+            _log.exception("worker loop crashed", extra={"fields": {"loop": name, "pause": pause}})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=pause)
+            pause = min(pause * 2, 60.0)
+        else:
+            return

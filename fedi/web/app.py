@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,8 @@ from fedi.web.middleware import RequestLogMiddleware
 
 __all__ = ["create_app"]
 
+_log = logging.getLogger("fedi.job")
+
 
 def _templates() -> Jinja2Templates:
     environment = jinja2.Environment(
@@ -28,6 +31,18 @@ def _templates() -> Jinja2Templates:
         undefined=jinja2.StrictUndefined,
     )
     return Jinja2Templates(env=environment)
+
+
+async def _stop_worker(task: asyncio.Task[None], grace: float = 10.0) -> None:
+    """Let the worker finish what is in flight for ``grace`` seconds, then cancel it: leased
+    deliveries are sent again by the next worker, so nothing is lost either way."""
+    done, _ = await asyncio.wait({task}, timeout=grace)
+    if not done:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    elif not task.cancelled() and task.exception() is not None:
+        _log.error("worker stopped with an error", exc_info=task.exception())
 
 
 def create_app(
@@ -48,11 +63,12 @@ def create_app(
         try:
             yield
         finally:
-            stop.set()
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(task, timeout=10)
-            await instance.aclose()
+            try:
+                stop.set()
+                if task is not None:
+                    await _stop_worker(task)
+            finally:
+                await instance.aclose()
 
     app = Starlette(
         routes=[
