@@ -108,11 +108,21 @@ class Settings:
 
 
 def mask_url_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
+    """``url`` with any password masked: in the login part or as a ``password=`` parameter."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
-    return parts._replace(netloc=netloc).geturl()
+    query = "&".join(
+        f"{key}=********" if key.lower() == "password" else f"{key}{sep}{value}"
+        for key, sep, value in (item.partition("=") for item in parts.query.split("&") if item)
+    )
+    if password is None and query == parts.query:
+        return url  # nothing to mask; geturl() would also drop sqlite:///'s empty authority
+    if password is not None:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{password}@", ":********@", 1))
+    return parts._replace(query=query).geturl()
 
 
 def load_settings(
@@ -229,7 +239,9 @@ class _Reader:
         self._problems = problems
 
     def _bad(self, name: str, message: str) -> None:
-        self._problems.append(f"{name}: {message} (got {self._raw[name]!r})")
+        value = self._raw[name]
+        shown = "********" if name == "FEDI_SECRET_KEY" else mask_url_password(value)
+        self._problems.append(f"{name}: {message} (got {shown!r})")
 
     def text(self, name: str, default: str) -> str:
         return self._raw.get(name, default).strip() or default

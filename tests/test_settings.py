@@ -114,3 +114,31 @@ def test_masked_hides_secrets_and_database_password(tmp_path: Path) -> None:
     assert "hunter2secret" not in shown
     assert "s" * 40 not in shown
     assert "postgresql://fedi:********@db.example/fedi" in shown
+
+
+def test_a_bad_database_url_is_reported_without_its_password(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {
+                "FEDI_DATA_DIR": str(tmp_path),
+                "FEDI_DATABASE_URL": "postgressql://fedi:hunter2@db/fedi",
+            }
+        )
+    assert "hunter2" not in str(caught.value)
+    assert "FEDI_DATABASE_URL" in str(caught.value)
+
+
+def test_a_password_parameter_is_masked(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "FEDI_DATA_DIR": str(tmp_path),
+            "FEDI_DATABASE_URL": "postgresql://db.example/fedi?user=fedi&password=hunter2",
+        }
+    )
+    assert "hunter2" not in settings.masked()["FEDI_DATABASE_URL"]
+
+
+def test_masking_leaves_a_url_without_password_as_it_is(tmp_path: Path) -> None:
+    settings = load_settings({"FEDI_DATA_DIR": str(tmp_path)})
+    assert settings.masked()["FEDI_DATABASE_URL"] == settings.database_url
+    assert settings.database_url.startswith("sqlite:///")

@@ -62,7 +62,8 @@ def make_async_engine(url: str) -> AsyncEngine:
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     if is_sqlite:
         _prepare_sqlite_file(url)
-    engine = create_async_engine(async_url(url), pool_pre_ping=not is_sqlite)
+    # hide_parameters: a database error must never print a row's values (private keys, hashes).
+    engine = create_async_engine(async_url(url), pool_pre_ping=not is_sqlite, hide_parameters=True)
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
@@ -73,7 +74,7 @@ def make_sync_engine(url: str) -> Engine:
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     if is_sqlite:
         _prepare_sqlite_file(url)
-    engine = create_engine(sync_url(url))
+    engine = create_engine(sync_url(url), hide_parameters=True)
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

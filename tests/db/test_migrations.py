@@ -55,3 +55,28 @@ def test_models_and_migrations_agree(migrated_url: str) -> None:
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_database_errors_never_show_the_values_of_a_row(migrated_url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    engine = make_sync_engine(migrated_url)
+    secret = "-----BEGIN PRIVATE KEY-----not-for-logs"
+    try:
+        with engine.begin() as connection:
+            statement = text(
+                "INSERT INTO actors (uri, type, local, username, domain, display_name, summary,"
+                " inbox, manually_approves_followers, indexable, private_key_pem, created_at,"
+                " updated_at) VALUES (:u, 'Person', false, 'x', 'x', '', '', 'i', false, true,"
+                " :secret, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+            connection.execute(statement, {"u": "https://x.test/a", "secret": secret})
+            try:
+                connection.execute(statement, {"u": "https://x.test/a", "secret": secret})
+            except IntegrityError as exc:
+                assert secret not in str(exc)
+            else:
+                raise AssertionError("a duplicate uri was accepted")
+    finally:
+        engine.dispose()
