@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from fedi.db import migrate
 from fedi.db.engine import make_sync_engine
@@ -58,9 +59,6 @@ def test_models_and_migrations_agree(migrated_url: str) -> None:
 
 
 def test_database_errors_never_show_the_values_of_a_row(migrated_url: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.exc import IntegrityError
-
     engine = make_sync_engine(migrated_url)
     secret = "-----BEGIN PRIVATE KEY-----not-for-logs"
     try:
