@@ -16,7 +16,7 @@ from starlette.templating import Jinja2Templates
 from fedi.federation.worker import Worker
 from fedi.instance import InstanceContext, build_context
 from fedi.settings import Settings
-from fedi.web import actors, c2s, discovery, health, home, inbox, schemas_routes
+from fedi.web import actors, c2s, discovery, health, home, inbox, objects, schemas_routes
 from fedi.web.middleware import RequestLogMiddleware
 
 __all__ = ["create_app"]
@@ -78,6 +78,7 @@ def create_app(
             *inbox.routes,
             *c2s.routes,
             *actors.routes,
+            *objects.routes,
             *schemas_routes.routes,
         ],
         middleware=[Middleware(RequestLogMiddleware, instance=settings.domain)],

@@ -177,3 +177,29 @@ def test_bad_requests_are_refused_and_change_nothing(
     assert response.status_code == status, response.text
     assert response.json()["error"]
     assert counts(settings) == before
+
+
+def test_a_published_object_resolves_at_its_id_until_deleted(
+    setup: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, tokens = setup
+    created = post(
+        client,
+        tokens["anna"],
+        {"type": "Article", "name": "EQUAL lessons", "content": "<p>Text</p>"},
+    ).json()
+    object_id = created["object"]["id"]
+    path = object_id.removeprefix("https://esf.test")
+    served = client.get(path, headers={"Accept": AS2})
+    assert served.status_code == 200
+    assert served.headers["content-type"].startswith(AS2)
+    assert served.json()["id"] == object_id
+    assert served.json()["name"] == "EQUAL lessons"
+    page = client.get(path, headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "<h1>EQUAL lessons</h1>" in page.text
+    assert "<p>Text</p>" in page.text
+    post(client, tokens["anna"], {"type": "Delete", "object": object_id})
+    gone = client.get(path, headers={"Accept": AS2})
+    assert gone.status_code == 410
+    assert gone.json()["type"] == "Tombstone"
+    assert client.get("/objects/unknown", headers={"Accept": AS2}).status_code == 404
