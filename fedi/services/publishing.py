@@ -56,11 +56,25 @@ def _unique(iris: list[str]) -> list[str]:
     return list(dict.fromkeys(iris))
 
 
+ADDRESSING = ("to", "cc", "bto", "bcc", "audience")
+
+
+def merge_addressing(activity: dict[str, Any], obj: dict[str, Any]) -> dict[str, Any]:
+    """The object with the recipients of its ``Create`` added (ActivityPub 6.2: addressing on
+    the activity and on its object go together), each list without repeats."""
+    merged = dict(obj)
+    for key in ADDRESSING:
+        combined = _unique([*ids_of(obj.get(key)), *ids_of(activity.get(key))])
+        if combined:
+            merged[key] = combined
+    return merged
+
+
 def object_recipients(payload: dict[str, Any], sender: Actor) -> list[str]:
-    """Every actor IRI a new object addresses (``to``, ``cc``, mentions), public forms excluded."""
+    """Every IRI a new object addresses (``to``, ``cc``, ``bto``, ``bcc``, ``audience``,
+    mentions), public forms and the sender's followers excluded."""
     named = [
-        *ids_of(payload.get("to")),
-        *ids_of(payload.get("cc")),
+        *(iri for key in ADDRESSING for iri in ids_of(payload.get(key))),
         *(mention["href"] for mention in _mentions(payload)),
     ]
     return [
@@ -112,7 +126,9 @@ async def publish_object(
     cc = [
         iri for iri in _unique(normalise_public(list(ids_of(payload.get("cc"))))) if iri not in to
     ]
-    if not to and not cc:
+    # Blind recipients get the activity but are never stored or shown (publish() strips them).
+    blind = {key: _unique(list(ids_of(payload.get(key)))) for key in ("bto", "bcc")}
+    if not any(payload.get(key) for key in ADDRESSING):
         to, cc = [PUBLIC], [author.followers_url or ""]
     tags = _mentions(payload)
     for mention in tags:
@@ -159,6 +175,7 @@ async def publish_object(
         "published": published,
         "to": to,
         "cc": cc,
+        **{key: iris for key, iris in blind.items() if iris},
         "object": document,
     }
     return await publish(session, author, create)

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from fedi.db.models import Actor
 from fedi.errors import FediError, NotFoundError, ValidationError
+from fedi.federation.actor_document import ActorDocumentError
 from fedi.federation.remote import fetch_actor
 from fedi.federation.vocab import first_id
 from fedi.instance import InstanceContext, context_of
@@ -67,11 +68,14 @@ async def _ensure_recipients_known(
     async with context.sessions() as session:
         wanted = publishing.object_recipients(payload, author)
         known = set((await session.scalars(select(Actor.uri).where(Actor.uri.in_(wanted)))).all())
+    local = f"{context.settings.base_url}/"
     for iri in wanted:
-        if iri in known:
-            continue
+        if iri in known or iri.startswith(local):
+            continue  # local recipients need no delivery row
         try:
             await fetch_actor(context, iri, budget=budget)
+        except ActorDocumentError:
+            continue  # a collection (a remote followers list, say): not an inbox to deliver to
         except FetchError as exc:
             raise ValidationError(f"cannot reach recipient {iri}: {exc}") from exc
 
@@ -99,6 +103,10 @@ async def post_outbox(request: Request) -> Response:
     assert author is not None
     kind = payload.get("type")
     inner = payload.get("object") if kind == "Create" else payload
+    if kind in ("Create", "Delete") and first_id(payload.get("actor")) not in (None, author.uri):
+        return _error(422, "actor must be the outbox's owner")
+    if kind == "Create" and isinstance(inner, dict):
+        inner = publishing.merge_addressing(payload, inner)
     try:
         if kind == "Delete":
             target = first_id(payload.get("object"))

@@ -203,3 +203,76 @@ def test_a_published_object_resolves_at_its_id_until_deleted(
     assert gone.status_code == 410
     assert gone.json()["type"] == "Tombstone"
     assert client.get("/objects/unknown", headers={"Accept": AS2}).status_code == 404
+
+
+def test_addressing_on_the_create_is_honoured(
+    setup: tuple[TestClient, dict[str, str]], settings: Settings
+) -> None:
+    client, tokens = setup
+    followers = "https://esf.test/users/anna/followers"
+    response = post(
+        client,
+        tokens["anna"],
+        {
+            "type": "Create",
+            "to": [followers],
+            "object": {"type": "Note", "content": "members only"},
+        },
+    )
+    assert response.status_code == 201, response.text
+    activity = response.json()
+    assert activity["to"] == [followers] and activity["object"]["to"] == [followers]
+    assert "https://www.w3.org/ns/activitystreams#Public" not in json.dumps(activity)
+    outbox = client.get("/users/anna/outbox?page=1", headers={"Accept": AS2}).json()
+    assert outbox["orderedItems"] == []  # not public: not in the public outbox
+
+
+def test_blind_recipients_are_delivered_to_but_never_shown(
+    setup: tuple[TestClient, dict[str, str]], settings: Settings
+) -> None:
+    client, tokens = setup
+    response = post(
+        client,
+        tokens["anna"],
+        {"type": "Note", "content": "for z alone", "bcc": ["https://de.test/users/z"]},
+    )
+    assert response.status_code == 201, response.text
+    assert "de.test" not in json.dumps(response.json())
+
+    async def sent(session: Any) -> list[tuple[str, str]]:
+        rows = await session.execute(select(Delivery.inbox, Activity.document).join(Activity))
+        return [(inbox, json.dumps(document)) for inbox, document in rows]
+
+    ((inbox, stored),) = run_in_session(settings, sent)
+    assert inbox == "https://de.test/users/z/inbox"
+    assert "bcc" not in stored and "de.test/users/z" not in stored
+
+
+def test_collections_among_the_recipients_are_not_fetched_as_actors(
+    setup: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, tokens = setup
+    response = post(
+        client,
+        tokens["anna"],
+        {"type": "Note", "content": "x", "cc": ["https://esf.test/groups/network/followers"]},
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_a_create_in_another_actors_name_is_refused(
+    setup: tuple[TestClient, dict[str, str]], settings: Settings
+) -> None:
+    client, tokens = setup
+    before = counts(settings)
+    response = post(
+        client,
+        tokens["anna"],
+        {
+            "type": "Create",
+            "actor": "https://esf.test/users/bob",
+            "object": {"type": "Note", "content": "x"},
+        },
+    )
+    assert response.status_code == 422
+    assert counts(settings) == before
