@@ -186,7 +186,12 @@ def load_settings(
     if problems:
         raise SettingsError(problems)
     if secret is None:
-        secret = _stored_secret(data_dir, create=create_secret)
+        try:
+            secret = _stored_secret(data_dir, create=create_secret)
+        except OSError as exc:
+            raise SettingsError(
+                [f"FEDI_DATA_DIR: cannot keep the secret key in {data_dir} ({exc.strerror})"]
+            ) from exc
     return Settings(secret_key=secret, **settings_kwargs)  # type: ignore[arg-type]
 
 

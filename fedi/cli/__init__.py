@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from alembic.util import CommandError as AlembicError
+from sqlalchemy.exc import SQLAlchemyError
+
 from fedi import __version__
 from fedi.cli import database, federation, moderation, serve, users
-from fedi.cli.common import CommandError
+from fedi.cli.common import CommandError, first_line
 from fedi.errors import FediError
 
 __all__ = ["build_parser", "main"]
@@ -40,8 +44,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.handler(args)
     except (CommandError, FediError) as exc:
-        print(f"fedi: error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc))
+    except SQLAlchemyError as exc:
+        reason = first_line(exc)
+        if "no such table" in reason or "does not exist" in reason:
+            return _fail(f"the database is not migrated ({reason}): run `fedi migrate`")
+        return _fail(f"database error: {reason}")
+    except AlembicError as exc:
+        return _fail(f"migration failed: {first_line(exc)}")
+    except (OSError, ssl.SSLError) as exc:
+        return _fail(first_line(exc))
     except KeyboardInterrupt:
         return 130
     return status
+
+
+def _fail(reason: str) -> int:
+    print(f"fedi: error: {reason}", file=sys.stderr)
+    return 1

@@ -8,18 +8,43 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.db import migrate
 from fedi.db.engine import make_async_engine, make_sessionmaker
 from fedi.settings import Settings, SettingsError, load_settings
 
-__all__ = ["CommandError", "run_in_session", "settings_from_args"]
+__all__ = [
+    "CommandError",
+    "first_line",
+    "require_migrated",
+    "run_in_session",
+    "settings_from_args",
+]
 
 T = TypeVar("T")
 
 
 class CommandError(Exception):
     """A command failed; the message is printed as one line and the exit status is 1."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of what the underlying error says (a driver's, for database errors)."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def require_migrated(settings: Settings) -> None:
+    """Refuse to start on a database that is unreachable or not at the newest migration."""
+    try:
+        state = migrate.status(settings.database_url)
+    except SQLAlchemyError as exc:
+        raise CommandError(f"database unreachable: {first_line(exc)}") from exc
+    if not state.at_head:
+        raise CommandError("the database is not migrated to the newest schema: run `fedi migrate`")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:

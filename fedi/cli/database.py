@@ -6,15 +6,10 @@ import argparse
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from fedi.cli.common import CommandError, settings_from_args
+from fedi.cli.common import CommandError, first_line, settings_from_args
 from fedi.db import migrate
 
 __all__ = ["add_commands"]
-
-
-def _first_line(exc: BaseException) -> str:
-    original = getattr(exc, "orig", None) or exc
-    return str(original).strip().splitlines()[0] if str(original).strip() else type(exc).__name__
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -26,7 +21,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             migrate.upgrade(settings.database_url)
         state = migrate.status(settings.database_url)
     except SQLAlchemyError as exc:
-        raise CommandError(f"migration failed: {_first_line(exc)}") from exc
+        raise CommandError(f"migration failed: {first_line(exc)}") from exc
     print(f"database at {state.current or 'base (empty)'}; newest migration {state.head}")
     return 0
 
@@ -38,7 +33,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         state = migrate.status(settings.database_url)
     except SQLAlchemyError as exc:
-        raise CommandError(f"database unreachable: {_first_line(exc)}") from exc
+        raise CommandError(f"database unreachable: {first_line(exc)}") from exc
     if not state.at_head:
         raise CommandError(
             f"database at {state.current or 'base (empty)'}, newest migration is {state.head}: "

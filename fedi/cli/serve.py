@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 
 import uvicorn
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.cli.common import CommandError, run_in_session, settings_from_args
-from fedi.db import migrate
+from fedi.cli.common import require_migrated, run_in_session, settings_from_args
 from fedi.log import configure_logging
 from fedi.services.actors import ensure_instance_actors
 from fedi.services.members import FirstAdmin, ensure_first_admin
@@ -21,12 +19,7 @@ __all__ = ["add_commands"]
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     configure_logging(settings.log_level)
-    try:
-        state = migrate.status(settings.database_url)
-    except SQLAlchemyError as exc:
-        raise CommandError(f"database unreachable: {exc}") from exc
-    if not state.at_head:
-        raise CommandError("the database is not migrated to the newest schema: run `fedi migrate`")
+    require_migrated(settings)
 
     async def bootstrap(session: AsyncSession) -> FirstAdmin | None:
         await ensure_instance_actors(session, settings)

@@ -7,7 +7,7 @@ import sys
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.cli.common import run_in_session, settings_from_args
+from fedi.cli.common import CommandError, run_in_session, settings_from_args
 from fedi.db.models import Role
 from fedi.services import follows, members, publishing, tokens
 from fedi.services.passwords import generate_password
@@ -16,9 +16,12 @@ __all__ = ["add_commands"]
 
 
 def _password_from(args: argparse.Namespace) -> str | None:
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    return None
+    if not args.password_stdin:
+        return None
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CommandError("--password-stdin read an empty password")
+    return password
 
 
 def cmd_add(args: argparse.Namespace) -> int:

@@ -197,3 +197,62 @@ def test_serve_prints_the_first_admin_once_and_answers_healthz(
         return (await find_member(session, "admin")).password_hash
 
     assert verify_password(password, run_in_session(load_settings(environ), stored_hash))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["user", "list"], ["user", "add", "anna"], ["block", "list"], ["peer", "list"], ["worker"]],
+    ids=" ".join,
+)
+def test_commands_on_an_unmigrated_database_fail_with_one_line(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    status, _, err = run(capsys, *argv)
+    assert status == 1
+    assert err.count("\n") == 1
+    assert err.startswith("fedi: error: ") and "fedi migrate" in err
+
+
+def test_a_bad_revision_fails_with_one_line(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "migrate")
+    status, _, err = run(capsys, "migrate", "--down-to", "nonexistent")
+    assert status == 1
+    assert err.startswith("fedi: error: migration failed:") and err.count("\n") == 1
+
+
+def test_an_unwritable_data_dir_fails_with_one_line(
+    env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("FEDI_DATA_DIR", str(blocker / "var"))
+    status, _, err = run(capsys, "check")
+    assert status == 1
+    assert err.startswith("fedi: error: invalid settings: FEDI_DATA_DIR") and err.count("\n") == 1
+
+
+def test_an_empty_password_on_stdin_is_refused(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, "migrate")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
+    status, _, err = run(capsys, "user", "add", "anna", "--password-stdin")
+    assert (status, err) == (1, "fedi: error: --password-stdin read an empty password\n")
+    assert run(capsys, "user", "list")[1].splitlines() == ["login  role       state"]
+
+
+def test_settings_from_a_config_file(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "fedi.toml"
+    config.write_text('instance_name = "ESF Italia"\ncountry = "IT"\n', encoding="utf-8")
+    status, out, _ = run(capsys, "--config", str(config), "check")
+    assert "FEDI_INSTANCE_NAME=ESF Italia" in out and "FEDI_COUNTRY=IT" in out
+    config.write_text("country = 5\nbogus = 1\n", encoding="utf-8")
+    status, _, err = run(capsys, "--config", str(config), "check")
+    assert status == 1 and "unknown setting 'bogus'" in err and err.count("\n") == 1
