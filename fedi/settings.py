@@ -1,7 +1,7 @@
 """Instance settings: read from ``FEDI_*`` environment variables and an optional TOML file.
 
-Every value is validated when the settings are built; each bad value yields one clear line in a
-:class:`SettingsError`, so that ``fedi serve`` refuses to start with a complete list of what to
+Every value is validated when the settings are built; each bad value yields one clear problem in
+a :class:`SettingsError`, so that ``fedi serve`` refuses to start with a complete list of what to
 fix.
 The environment wins over the file, so a deployment can override one value without editing the file.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import ssl
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -180,6 +181,7 @@ def load_settings(
         ),
         "log_level": reader.choice("FEDI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
     }
+    _check_certificates(settings_kwargs, problems)
     secret = raw.get("FEDI_SECRET_KEY")
     if secret is not None and len(secret) < 32:
         problems.append("FEDI_SECRET_KEY: must be at least 32 characters")
@@ -193,6 +195,22 @@ def load_settings(
                 [f"FEDI_DATA_DIR: cannot keep the secret key in {data_dir} ({exc.strerror})"]
             ) from exc
     return Settings(secret_key=secret, **settings_kwargs)  # type: ignore[arg-type]
+
+
+def _check_certificates(values: Mapping[str, object], problems: list[str]) -> None:
+    """Load the CA bundle and the TLS pair now, so that a file that exists but is not usable
+    PEM is reported at start rather than failing the first request or the listener."""
+    bundle, cert, key = values["ca_bundle"], values["tls_cert"], values["tls_key"]
+    if isinstance(bundle, Path):
+        try:
+            ssl.create_default_context().load_verify_locations(cafile=str(bundle))
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            problems.append(f"FEDI_CA_BUNDLE: {bundle} is not a usable PEM bundle ({exc})")
+    if isinstance(cert, Path) and isinstance(key, Path):
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(str(cert), str(key))
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            problems.append(f"FEDI_TLS_CERT/FEDI_TLS_KEY: not a matching PEM pair ({exc})")
 
 
 def _names(problems: list[str]) -> set[str]:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from fedi.settings import SettingsError, load_settings
+from fedi.testing.tls import make_test_ca
 
 
 def test_defaults_use_sqlite_under_the_data_dir(tmp_path: Path) -> None:
@@ -142,3 +143,32 @@ def test_masking_leaves_a_url_without_password_as_it_is(tmp_path: Path) -> None:
     settings = load_settings({"FEDI_DATA_DIR": str(tmp_path)})
     assert settings.masked()["FEDI_DATABASE_URL"] == settings.database_url
     assert settings.database_url.startswith("sqlite:///")
+
+
+def test_certificate_files_must_be_usable_pem(tmp_path: Path) -> None:
+    not_pem = tmp_path / "not.pem"
+    not_pem.write_text("this is no certificate\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {
+                "FEDI_DATA_DIR": str(tmp_path),
+                "FEDI_CA_BUNDLE": str(not_pem),
+                "FEDI_TLS_CERT": str(not_pem),
+                "FEDI_TLS_KEY": str(not_pem),
+            }
+        )
+    names = [problem.split(":")[0] for problem in caught.value.problems]
+    assert names == ["FEDI_CA_BUNDLE", "FEDI_TLS_CERT/FEDI_TLS_KEY"]
+
+
+def test_a_test_ca_and_its_certificate_are_accepted(tmp_path: Path) -> None:
+    ca = make_test_ca(tmp_path / "ca")
+    settings = load_settings(
+        {
+            "FEDI_DATA_DIR": str(tmp_path),
+            "FEDI_CA_BUNDLE": str(ca.ca_cert_path),
+            "FEDI_TLS_CERT": str(ca.cert_path),
+            "FEDI_TLS_KEY": str(ca.key_path),
+        }
+    )
+    assert settings.base_url.startswith("https://")

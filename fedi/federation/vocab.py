@@ -8,6 +8,7 @@ these and give back one canonical shape.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -104,10 +105,12 @@ def wants_activity_json(accept: str) -> bool:
     Mastodon and Fedify send) select JSON; anything else (browsers, ``*/*``) gets the HTML page.
     """
     for part in accept.lower().split(","):
-        media = part.split(";", 1)[0].strip()
+        media, _, params = part.partition(";")
+        media = media.strip()
+        if re.search(r"(?:^|;)\s*q\s*=\s*0(?:\.0*)?\s*(?:;|$)", params):
+            continue  # q=0: explicitly not acceptable
         if media == ACTIVITY_JSON:
             return True
         if media == "application/ld+json":
-            params = part.split(";", 1)[1] if ";" in part else ""
             return "profile" not in params or "activitystreams" in params
     return False

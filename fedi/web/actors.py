@@ -31,12 +31,13 @@ def activity_json(document: dict[str, Any], status_code: int = 200) -> JSONRespo
 def _not_found(request: Request) -> Response:
     """404 as a page for people and as JSON for servers, like the answer it replaces."""
     if wants_activity_json(request.headers.get("accept", "")):
-        return JSONResponse({"error": "no such actor"}, status_code=404)
+        return JSONResponse({"error": "no such actor"}, status_code=404, headers={"Vary": "Accept"})
     response: Response = request.app.state.templates.TemplateResponse(
         request,
         "not_found.html",
         {"settings": context_of(request).settings, "message": "There is no such account here."},
         status_code=404,
+        headers={"Vary": "Accept"},
     )
     return response
 

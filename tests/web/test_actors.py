@@ -62,7 +62,12 @@ def test_actor_documents(client: TestClient, accept: str, path: str, kind: str) 
 
 
 def test_browsers_get_the_html_page(client: TestClient) -> None:
-    for accept in ("text/html,application/xhtml+xml,*/*;q=0.8", "*/*", ""):
+    for accept in (
+        "text/html,application/xhtml+xml,*/*;q=0.8",
+        "*/*",
+        "",
+        "application/activity+json;q=0, text/html",  # q=0: explicitly not acceptable
+    ):
         response = client.get("/users/anna", headers={"Accept": accept})
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/html")
