@@ -5,9 +5,9 @@ runs them in order in one transaction, commits once, and only then tells each ca
 statement's ``rowcount``. A caller therefore hears back only once its row is durable, but a
 burst of requests shares one commit (the costly part on SQLite) and one trip to the thread.
 
-If any statement of a batch raises, the whole batch is rolled back and every caller of that
-batch receives the exception: nothing of it was written, and each caller decides what to do
-(the inbox runs its full path).
+If any statement of a batch raises, the batch is rolled back and its statements are run again
+one by one, each in its own transaction, so that only the caller of the faulty statement gets
+the exception (the inbox then runs its full path).
 """
 
 from __future__ import annotations
@@ -118,9 +118,25 @@ class GroupCommit:
                     for pending in live
                 ]
         except Exception as exc:
+            if len(live) == 1:
+                live[0].done.set_exception(exc)
+                return connection
+            # One bad statement must not fail the others: run each in its own transaction.
             for pending in live:
-                pending.done.set_exception(exc)
+                connection = self._commit_one(connection, pending)
             return connection
         for pending, count in zip(live, counts, strict=True):
+            pending.done.set_result(count)
+        return connection
+
+    def _commit_one(self, connection: Connection | None, pending: _Pending) -> Connection | None:
+        try:
+            if connection is None:
+                connection = self._engine.connect()
+            with connection.begin():
+                count = connection.execute(pending.statement, pending.params).rowcount
+        except Exception as exc:
+            pending.done.set_exception(exc)
+        else:
             pending.done.set_result(count)
         return connection

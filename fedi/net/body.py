@@ -116,7 +116,21 @@ def parse_json_object(body: bytes, *, max_depth: int) -> dict[str, Any]:
     brackets = body.count(b"{") + body.count(b"[")
     if brackets > max_depth and json_depth_exceeds(data, max_depth):
         raise BadDocument("json nested too deeply")
+    # NUL can only come in as the escape \u0000 (a raw one is invalid JSON). PostgreSQL cannot
+    # store it in text, and no peer needs it: refuse the document rather than fail later.
+    if b"u0000" in body and _holds_nul(data):
+        raise BadDocument("json holds a NUL character")
     return data
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:

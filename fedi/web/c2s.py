@@ -7,7 +7,6 @@ of the member's objects. Answers ``201 Created`` with ``Location`` set to the ne
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
@@ -21,14 +20,16 @@ from fedi.federation.actor_document import ActorDocumentError
 from fedi.federation.remote import fetch_actor
 from fedi.federation.vocab import first_id
 from fedi.instance import InstanceContext, context_of
+from fedi.net.body import parse_json_object
 from fedi.net.client import FetchBudget
-from fedi.net.errors import FetchError
+from fedi.net.errors import BadDocument, FetchError
 from fedi.services import publishing
 from fedi.services.tokens import member_for_token
 
 __all__ = ["routes"]
 
 MAX_BODY = 1024 * 1024
+MAX_DEPTH = 64
 _JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 
 
@@ -46,12 +47,9 @@ async def _read_object(request: Request) -> dict[str, Any]:
         if len(body) > MAX_BODY:
             raise _HttpError(413, "body over 1 MiB")
     try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        raise _HttpError(400, "the body is not valid JSON") from None
-    if not isinstance(document, dict):
-        raise _HttpError(400, "the body must be a JSON object")
-    return document
+        return parse_json_object(bytes(body), max_depth=MAX_DEPTH)
+    except BadDocument as exc:
+        raise _HttpError(400, f"the body must be a JSON object: {exc.reason}") from None
 
 
 class _HttpError(Exception):

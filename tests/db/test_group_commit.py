@@ -1,5 +1,5 @@
 """Group commit: each caller hears its own rowcount after the commit; a failing statement's
-caller gets the error and its batch writes nothing."""
+caller gets the error, and only that statement is lost."""
 
 from __future__ import annotations
 
@@ -64,3 +64,25 @@ async def test_failing_statement_is_reported_and_rolled_back(database_url: str) 
     assert _names(database_url) == ["a", "b"]
     with pytest.raises(RuntimeError):
         await writer.execute(_insert, {"name": "c"})
+
+
+async def test_one_bad_statement_does_not_fail_the_others_of_its_batch(
+    database_url: str,
+) -> None:
+    engine = make_sync_engine(database_url)
+    _metadata.create_all(engine)
+    writer = GroupCommit(engine)
+    try:
+        assert await writer.execute(_insert, {"name": "taken"}) == 1
+        results = await asyncio.gather(
+            *(writer.execute(_insert, {"name": f"ok{i}"}) for i in range(5)),
+            writer.execute(_insert, {"name": "taken"}),
+            *(writer.execute(_insert, {"name": f"ok{i}"}) for i in range(5, 10)),
+            return_exceptions=True,
+        )
+    finally:
+        writer.close()
+        engine.dispose()
+    assert [type(r).__name__ for r in results].count("IntegrityError") == 1
+    assert isinstance(results[5], IntegrityError)
+    assert _names(database_url) == sorted(["taken", *(f"ok{i}" for i in range(10))])

@@ -816,3 +816,11 @@ async def test_rule01_an_unsigned_delete_of_an_unknown_actor_is_401(h: InboxHarn
     gone = "https://gone.test/users/x"
     document = {"id": f"{gone}#delete", "type": "Delete", "actor": gone, "object": gone}
     await refused(h, 401, body_of(document), {"Content-Type": "application/activity+json"})
+
+
+async def test_rule24_a_nul_character_anywhere_is_400(h: InboxHarness) -> None:
+    # PostgreSQL cannot store NUL in text; it is refused before anything else looks at it.
+    document = follow(alice(), "nul")
+    document["type"] = "Follow\u0000"
+    body, headers = signed(alice(), document, h)
+    await refused(h, 400, body, headers, reason="NUL")

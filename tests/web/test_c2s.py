@@ -151,6 +151,7 @@ def test_deleting_an_own_object_sends_a_tombstone(
         ("anna", {"type": "Note", "content": "x"}, {"Content-Type": "text/plain"}, 415),
         ("anna", b"{not json", {}, 400),
         ("anna", b"[1, 2]", {}, 400),
+        ("anna", b'{"type": "Note", "content": "x", "name": "a\\u0000b"}', {}, 400),
         ("anna", b"{" + b'"a": "' + b"x" * (1024 * 1024) + b'"}', {}, 413),
         ("anna", {"type": "Video", "content": "x"}, {}, 422),
         ("anna", {"type": "Note"}, {}, 422),
