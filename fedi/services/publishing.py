@@ -18,7 +18,7 @@ from fedi.errors import NotFoundError, ValidationError
 from fedi.federation.html import sanitise_html
 from fedi.federation.outbox import new_activity_id, new_object_id, publish
 from fedi.federation.render import render_actor
-from fedi.federation.vocab import AS2_CONTEXT, PUBLIC, ids_of, is_public, normalise_public
+from fedi.federation.vocab import AS2_CONTEXT, PUBLIC, id_of, ids_of, is_public, normalise_public
 from fedi.settings import Settings
 
 __all__ = ["delete_object", "object_recipients", "publish_object", "rotate_keys"]
@@ -121,7 +121,8 @@ async def publish_object(
     if name is not None and not name.strip():
         raise ValidationError(f"name must not be empty for {kind}")
     summary = _text(payload.get("summary"), "summary", limit=5000)
-    in_reply_to = _iri(payload.get("inReplyTo"), "inReplyTo")
+    # Clients may embed the parent instead of naming it: its id is what the reply points to.
+    in_reply_to = _iri(id_of(payload.get("inReplyTo")) or payload.get("inReplyTo"), "inReplyTo")
     to = _unique(normalise_public(list(ids_of(payload.get("to")))))
     cc = [
         iri for iri in _unique(normalise_public(list(ids_of(payload.get("cc"))))) if iri not in to

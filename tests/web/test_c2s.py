@@ -277,3 +277,15 @@ def test_a_create_in_another_actors_name_is_refused(
     )
     assert response.status_code == 422
     assert counts(settings) == before
+
+
+def test_an_embedded_parent_becomes_the_in_reply_to_iri(
+    setup: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, tokens = setup
+    parent = {"id": "https://it.test/notes/1", "type": "Note", "content": "question"}
+    response = post(
+        client, tokens["anna"], {"type": "Note", "content": "answer", "inReplyTo": parent}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["object"]["inReplyTo"] == "https://it.test/notes/1"
