@@ -23,6 +23,28 @@ __all__ = ["Settings", "SettingsError", "load_settings"]
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
+# Local names that would shadow routes or be mistaken for the instance itself: no member or
+# group may take them.
+RESERVED_USERNAMES = frozenset(
+    {
+        "admin",
+        "administrator",
+        "root",
+        "instance",
+        "actor",
+        "system",
+        "support",
+        "postmaster",
+        "webmaster",
+        "abuse",
+        "security",
+        "nodeinfo",
+        "well_known",
+        "inbox",
+        "outbox",
+    }
+)
+
 # Variable name -> key in fedi.toml (lower case, without the prefix).
 _VARIABLES = (
     "FEDI_BASE_URL",
@@ -324,6 +346,8 @@ class _Reader:
             self._bad(name, "has an invalid port")
             return default
         host = parts.hostname.lower().rstrip(".")
+        if ":" in host:
+            host = f"[{host}]"  # an IPv6 address keeps its brackets in a URL
         netloc = (
             host
             if port is None or port == {"http": 80, "https": 443}[parts.scheme]
@@ -344,6 +368,9 @@ class _Reader:
         value = self._raw.get(name, default)
         if not value.isascii() or not value.replace("_", "").isalnum() or len(value) > 64:
             self._bad(name, "must be 1-64 ASCII letters, digits or underscores")
+            return default
+        if value.lower() in RESERVED_USERNAMES:
+            self._bad(name, "is a reserved name; choose another, e.g. network")
             return default
         return value.lower()
 

@@ -172,3 +172,14 @@ def test_a_test_ca_and_its_certificate_are_accepted(tmp_path: Path) -> None:
         }
     )
     assert settings.base_url.startswith("https://")
+
+
+def test_the_network_handle_cannot_be_a_reserved_name(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="FEDI_NETWORK_HANDLE: is a reserved name"):
+        load_settings({"FEDI_DATA_DIR": str(tmp_path), "FEDI_NETWORK_HANDLE": "admin"})
+
+
+def test_an_ipv6_base_url_keeps_its_brackets(tmp_path: Path) -> None:
+    settings = load_settings({"FEDI_DATA_DIR": str(tmp_path), "FEDI_BASE_URL": "http://[::1]:8000"})
+    assert settings.base_url == "http://[::1]:8000"
+    assert settings.domain == "[::1]:8000"

@@ -25,26 +25,6 @@ __all__ = [
 
 INSTANCE_ACTOR_USERNAME = "instance.actor"
 _USERNAME = re.compile(r"^[a-z0-9_]{1,30}$")
-# Names that would shadow routes or be mistaken for the instance itself.
-RESERVED_USERNAMES = frozenset(
-    {
-        "admin",
-        "administrator",
-        "root",
-        "instance",
-        "actor",
-        "system",
-        "support",
-        "postmaster",
-        "webmaster",
-        "abuse",
-        "security",
-        "nodeinfo",
-        "well_known",
-        "inbox",
-        "outbox",
-    }
-)
 
 
 def validate_username(username: str) -> str:

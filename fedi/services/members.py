@@ -9,14 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import ActorType, Member, Role
 from fedi.errors import ConflictError, NotFoundError, ValidationError
-from fedi.services.actors import (
-    RESERVED_USERNAMES,
-    create_local_actor,
-    local_actor,
-    validate_username,
-)
+from fedi.services.actors import create_local_actor, local_actor, validate_username
 from fedi.services.passwords import generate_password, hash_password
-from fedi.settings import Settings
+from fedi.settings import RESERVED_USERNAMES, Settings
 
 __all__ = [
     "FirstAdmin",
