@@ -6,6 +6,7 @@ anything is stored; the object, its activity and its deliveries are written in o
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,6 +51,30 @@ def _iri(value: Any, field: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValidationError(f"{field} must be an absolute http(s) IRI")
     return text
+
+
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def _text_map(value: Any, field: str, limit: int) -> dict[str, str] | None:
+    """A language map (BCP 47 tag -> text), or ``None`` when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not value:
+        raise ValidationError(f"{field} must map language tags to texts")
+    checked: dict[str, str] = {}
+    for language, text in value.items():
+        if not isinstance(language, str) or not _LANGUAGE_TAG.match(language):
+            raise ValidationError(f"{field}: {language!r} is not a language tag")
+        checked[language] = _text(text, f"{field}.{language}", required=True, limit=limit) or ""
+    return checked
+
+
+def _or_first(text: str | None, translations: dict[str, str] | None) -> str | None:
+    """``text`` when given (even empty, so that it is checked), else the first translation."""
+    if text is not None or not translations:
+        return text
+    return next(iter(translations.values()))
 
 
 def _unique(iris: list[str]) -> list[str]:
@@ -114,13 +139,26 @@ async def publish_object(
         raise ValidationError(
             f"type must be one of {', '.join(sorted(OBJECT_TYPES))}, got {kind!r}"
         )
-    content = _text(payload.get("content"), "content", required=True)
+    # Translations (contentMap, nameMap, summaryMap): a server that reads only the plain
+    # property gets the first language given.
+    maps = {
+        "contentMap": _text_map(payload.get("contentMap"), "contentMap", MAX_CONTENT),
+        "nameMap": _text_map(payload.get("nameMap"), "nameMap", 1000),
+        "summaryMap": _text_map(payload.get("summaryMap"), "summaryMap", 5000),
+    }
+    content = _or_first(
+        _text(payload.get("content"), "content", required=not maps["contentMap"]),
+        maps["contentMap"],
+    )
     # Lemmy and Mbin refuse a Page without a name; Mastodon shows a nameless Article as a bare
     # link. A Note's name is left out, as Mastodon would show it in place of the text.
-    name = _text(payload.get("name"), "name", required=kind != "Note", limit=1000)
+    required_name = kind != "Note" and not maps["nameMap"]
+    name = _or_first(
+        _text(payload.get("name"), "name", required=required_name, limit=1000), maps["nameMap"]
+    )
     if name is not None and not name.strip():
         raise ValidationError(f"name must not be empty for {kind}")
-    summary = _text(payload.get("summary"), "summary", limit=5000)
+    summary = _or_first(_text(payload.get("summary"), "summary", limit=5000), maps["summaryMap"])
     # Clients may embed the parent instead of naming it: its id is what the reply points to.
     in_reply_to = _iri(id_of(payload.get("inReplyTo")) or payload.get("inReplyTo"), "inReplyTo")
     to = _unique(normalise_public(list(ids_of(payload.get("to")))))
@@ -151,6 +189,13 @@ async def publish_object(
     for key, value in (("name", name), ("summary", summary), ("inReplyTo", in_reply_to)):
         if value is not None:
             document[key] = value
+    for key, translations in maps.items():
+        if translations:
+            html = key != "nameMap"  # AS2: name is plain text, content and summary are HTML
+            document[key] = {
+                language: sanitise_html(text) if html else text
+                for language, text in translations.items()
+            }
     if tags:
         document["tag"] = tags
     session.add(
@@ -164,6 +209,7 @@ async def publish_object(
             name=name,
             summary=summary,
             content=document["content"],
+            language=next(iter(maps["contentMap"] or {}), None),
             public=is_public(document),
             document={"@context": AS2_CONTEXT, **document},
         )

@@ -289,3 +289,42 @@ def test_an_embedded_parent_becomes_the_in_reply_to_iri(
     )
     assert response.status_code == 201, response.text
     assert response.json()["object"]["inReplyTo"] == "https://it.test/notes/1"
+
+
+def test_translations_are_published_and_the_first_serves_plain_readers(
+    setup: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, tokens = setup
+    response = post(
+        client,
+        tokens["anna"],
+        {
+            "type": "Article",
+            "nameMap": {"pl": "Mentoring dla młodzieży", "en": "Mentoring for young people"},
+            "contentMap": {"pl": "<p>Treść<script>x()</script></p>", "en": "<p>Text</p>"},
+        },
+    )
+    assert response.status_code == 201, response.text
+    article = response.json()["object"]
+    assert article["name"] == "Mentoring dla młodzieży"
+    assert article["content"] == "<p>Treść</p>"
+    assert article["contentMap"] == {"pl": "<p>Treść</p>", "en": "<p>Text</p>"}
+    assert article["nameMap"]["en"] == "Mentoring for young people"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "Note", "contentMap": {"not a tag!": "x"}},
+        {"type": "Note", "contentMap": {"pl": 5}},
+        {"type": "Note", "contentMap": {}},
+        {"type": "Article", "contentMap": {"en": "x"}},  # an Article still needs a name
+    ],
+)
+def test_bad_translations_are_refused(
+    setup: tuple[TestClient, dict[str, str]], settings: Settings, body: dict[str, Any]
+) -> None:
+    client, tokens = setup
+    before = counts(settings)
+    assert post(client, tokens["anna"], body).status_code == 422
+    assert counts(settings) == before
