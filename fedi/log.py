@@ -11,10 +11,15 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["JsonFormatter", "configure_logging", "log_event"]
+__all__ = ["JsonFormatter", "configure_logging", "log_event", "request_id_var"]
+
+# The id of the request being served, or of the request that caused the job being worked: set
+# by the request middleware and by the workers, added to every log line.
+request_id_var: ContextVar[str | None] = ContextVar("fedi_request_id", default=None)
 
 
 class JsonFormatter(logging.Formatter):
@@ -25,6 +30,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        request_id = request_id_var.get()
+        if request_id is not None:
+            line["request_id"] = request_id
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             line.update(fields)
@@ -50,4 +58,6 @@ def configure_logging(level: str = "INFO") -> None:
 def log_event(
     logger: logging.Logger, message: str, level: int = logging.INFO, **fields: Any
 ) -> None:
+    if "request_id" not in fields and (request_id := request_id_var.get()) is not None:
+        fields["request_id"] = request_id  # at call time: a handler may format later
     logger.log(level, message, extra={"fields": fields})

@@ -170,6 +170,7 @@ class DeliveryWorker:
         self._bodies: OrderedDict[int, bytes] = OrderedDict()  # serialised once, oldest first
         self._payloads: dict[int, _Payload] = {}
         self._in_use: dict[int, int] = {}  # activity id -> claimed rows not yet sent
+        self._request_ids: dict[int, str | None] = {}  # the request that caused each activity
         self._keys: dict[str, PrivateKey] = {}
         self._results: list[Outcome] = []
         self._wake = anyio.Event()
@@ -291,11 +292,14 @@ class DeliveryWorker:
         parsed keys are cached by PEM). Entries a held job still needs are never evicted."""
         cached = {i for i in activity_ids if i in self._bodies}
         rows = await session.execute(
-            select(Activity.id, Actor.public_key_id, Actor.private_key_pem)
+            select(Activity.id, Actor.public_key_id, Actor.private_key_pem, Activity.request_id)
             .join(Actor, Actor.id == Activity.actor_id)
             .where(Activity.id.in_(activity_ids))
         )
-        signing = {activity_id: (key_id, pem) for activity_id, key_id, pem in rows}
+        signing: dict[int, tuple[str | None, str | None]] = {}
+        for activity_id, key_id, pem, request_id in rows:
+            signing[activity_id] = (key_id, pem)
+            self._request_ids[activity_id] = request_id
         if activity_ids - cached:
             documents = await session.execute(
                 select(Activity.id, Activity.document).where(Activity.id.in_(activity_ids - cached))
@@ -315,6 +319,7 @@ class DeliveryWorker:
             if not self._in_use.get(activity_id):
                 del self._bodies[activity_id]
                 self._payloads.pop(activity_id, None)
+                self._request_ids.pop(activity_id, None)
 
     def _release(self, activity_id: int) -> None:
         left = self._in_use[activity_id] - 1
@@ -403,6 +408,7 @@ class DeliveryWorker:
                 "delivery",
                 delivery_id=job.id,
                 activity_id=job.activity_id,
+                request_id=self._request_ids.get(job.activity_id),
                 host=job.host,
                 attempt=job.attempts,
                 status=outcome.attempt.status if outcome.attempt else None,

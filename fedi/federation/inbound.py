@@ -25,7 +25,7 @@ from fedi.errors import FediError
 from fedi.federation.handlers import HANDLERS, Dropped, Job
 from fedi.federation.shapes import read_activity
 from fedi.instance import InstanceContext
-from fedi.log import log_event
+from fedi.log import log_event, request_id_var
 from fedi.net.client import FetchBudget
 from fedi.net.errors import FetchError
 
@@ -77,6 +77,13 @@ class InboxProcessor:
         return done
 
     async def _work(self, activity_id: int) -> bool:
+        token = request_id_var.set(None)  # set to the activity's own once it is loaded
+        try:
+            return await self._work_one(activity_id)
+        finally:
+            request_id_var.reset(token)
+
+    async def _work_one(self, activity_id: int) -> bool:
         started = time.perf_counter()
         fields: dict[str, Any] = {"job": "inbox", "activity_id": activity_id}
         failure: str | None = None
@@ -91,6 +98,8 @@ class InboxProcessor:
                     return False  # another worker has it, or had it
                 actor = await session.get(Actor, activity.actor_id)
                 fields.update(type=activity.type, uri=activity.uri)
+                # Log lines and the activities this job sends carry the inbox request's id.
+                request_id_var.set(activity.request_id)
                 try:
                     if actor is None:  # pragma: no cover - the foreign key cascades
                         raise Dropped("actor is gone")

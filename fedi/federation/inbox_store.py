@@ -93,6 +93,7 @@ class NewActivity:
     public: bool
     document: dict[str, Any]
     created_at: datetime
+    request_id: str | None = None
 
 
 def _signer_query() -> Select[Any]:
@@ -117,7 +118,7 @@ def _record_statement(personal: bool) -> Insert:
     """``INSERT INTO activities (...) SELECT :params WHERE <every condition>``, built once."""
     columns = [
         *("uri", "type", "actor_id", "object_uri", "local", "public", "state", "attempts"),
-        *("document", "created_at"),
+        *("document", "request_id", "created_at"),
     ]
     values = [bindparam(name, type_=_activities.c[name].type) for name in columns]
     signer_ok = exists().where(
@@ -247,6 +248,7 @@ class InboxStore:
             "state": ActivityState.RECEIVED,
             "attempts": 0,
             "document": activity.document,
+            "request_id": activity.request_id,
             "created_at": activity.created_at,
             "actor_uri": signer.actor_uri,
             "domain": signer.domain,

@@ -19,6 +19,7 @@ from fedi.db.models import Activity, ActivityState, Actor, Follow, FollowState
 from fedi.federation import delivery
 from fedi.federation.blocks import without_blocked
 from fedi.federation.vocab import first_id, ids_of, is_public
+from fedi.log import request_id_var
 from fedi.settings import Settings
 
 __all__ = ["inboxes_for", "new_activity_id", "new_object_id", "publish"]
@@ -91,6 +92,7 @@ async def publish(
         public=is_public(public_document),
         state=ActivityState.SENT,
         document=public_document,
+        request_id=request_id_var.get(),
     )
     session.add(activity)
     await session.flush()

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from fedi.crypto import (
     PrivateKey,
@@ -52,6 +53,7 @@ from fedi.testing.keys import (
     rotated_key,
 )
 from fedi.web import inbox
+from fedi.web.middleware import RequestLogMiddleware
 
 __all__ = [
     "AS2",
@@ -387,6 +389,9 @@ async def inbox_harness(settings: Settings, peers: FakePeers | None = None) -> I
             ]
         )
         await session.commit()
-    app = Starlette(routes=list(inbox.routes))
+    app = Starlette(
+        routes=list(inbox.routes),
+        middleware=[Middleware(RequestLogMiddleware, instance=settings.domain)],
+    )
     app.state.instance = ctx
     return InboxHarness(ctx=ctx, peers=fake, app=app)

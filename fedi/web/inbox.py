@@ -55,7 +55,7 @@ from fedi.federation.peers import mark_peer_alive
 from fedi.federation.remote import ActorKeyResolver
 from fedi.federation.shapes import ActivityShape, ShapeError, read_activity
 from fedi.instance import InstanceContext, context_of
-from fedi.log import log_event
+from fedi.log import log_event, request_id_var
 from fedi.net.body import parse_json_object
 from fedi.net.client import FetchBudget
 from fedi.net.errors import BadDocument, BadUrl
@@ -292,6 +292,7 @@ async def _accept(
                 "state": ActivityState.RECEIVED,
                 "attempts": 0,
                 "document": document,
+                "request_id": request_id_var.get(),
                 "created_at": ctx.clock(),
             },
         )

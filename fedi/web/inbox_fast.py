@@ -19,6 +19,7 @@ from fedi.crypto import ResolvedKey, Verified, verify_request
 from fedi.federation.inbox_store import NewActivity, Signer
 from fedi.federation.shapes import ActivityShape
 from fedi.instance import InstanceContext
+from fedi.log import request_id_var
 from fedi.net.errors import BadUrl
 from fedi.net.urls import host_of
 
@@ -96,6 +97,7 @@ async def try_record(
         public=shape.public,
         document=document,
         created_at=ctx.clock(),
+        request_id=request_id_var.get(),
     )
     if await store.record(signer, activity, target_uri):
         return True

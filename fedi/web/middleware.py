@@ -9,7 +9,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fedi.log import log_event
+from fedi.log import log_event, request_id_var
 
 __all__ = ["RequestLogMiddleware"]
 
@@ -47,9 +47,11 @@ class RequestLogMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
+        token = request_id_var.set(request_id)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            request_id_var.reset(token)
             log_event(
                 _logger,
                 "request",

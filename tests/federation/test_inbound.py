@@ -26,6 +26,7 @@ from fedi.federation import handlers
 from fedi.federation.actor_document import ActorDocumentError, parse_actor_document
 from fedi.federation.inbound import InboxProcessor
 from fedi.federation.remote import actor_by_handle, fetch_actor
+from fedi.log import JsonFormatter
 from fedi.net.client import FetchBudget
 from fedi.settings import Settings
 from fedi.testing.keys import FIXED_NOW, rotated_key
@@ -560,3 +561,26 @@ async def test_actor_on_our_own_domain_is_refused(h: InboxHarness) -> None:
         await fetch_actor(h.ctx, fake.uri, budget=FetchBudget(5))
     async with h.ctx.sessions() as session:
         assert await session.scalar(select(Actor).where(Actor.uri == fake.uri)) is None
+
+
+async def test_the_inbox_request_id_follows_the_activity_into_its_job(
+    h: InboxHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    document = activity(alice(), "Follow", "https://esf.test/users/anna", "traced")
+    body = json.dumps(document).encode()
+    headers = alice().sign(
+        "POST", h.url("/inbox"), body, headers={"Content-Type": "application/activity+json"}
+    )
+    response = await h.post("/inbox", body, {**headers, "X-Request-Id": "req-trace-1"})
+    assert response.status_code == 202, response.text
+    with caplog.at_level(logging.INFO, logger="fedi.job"):
+        await InboxProcessor(h.ctx).run_once()
+    lines = [
+        json.loads(JsonFormatter().format(record))
+        for record in caplog.records
+        if record.getMessage() == "inbox activity"
+    ]
+    assert [line["request_id"] for line in lines] == ["req-trace-1"]
+    # The Accept this job sends carries it too, into its delivery log lines.
+    [accept] = [a for a in await all_rows(h, Activity) if a.type == "Accept"]
+    assert accept.request_id == "req-trace-1"

@@ -328,3 +328,18 @@ def test_bad_translations_are_refused(
     before = counts(settings)
     assert post(client, tokens["anna"], body).status_code == 422
     assert counts(settings) == before
+
+
+def test_the_activity_keeps_the_request_id_for_its_delivery_log_lines(
+    setup: tuple[TestClient, dict[str, str]], settings: Settings
+) -> None:
+    client, tokens = setup
+    response = post(
+        client, tokens["anna"], {"type": "Note", "content": "x"}, **{"X-Request-Id": "c2s-trace-1"}
+    )
+    assert response.status_code == 201
+
+    async def request_ids(session: Any) -> list[str | None]:
+        return list((await session.scalars(select(Activity.request_id))).all())
+
+    assert run_in_session(settings, request_ids) == ["c2s-trace-1"]

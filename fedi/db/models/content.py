@@ -76,6 +76,9 @@ class Activity(Base):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # The id of the HTTP request that caused it (inbox POST, C2S POST), carried into the log
+    # lines of the jobs that work it.
+    request_id: Mapped[str | None] = mapped_column(String(64))
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
