@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,6 @@ from fedi.federation.inbound import InboxProcessor
 from fedi.federation.remote import actor_by_handle, fetch_actor
 from fedi.log import JsonFormatter
 from fedi.net.client import FetchBudget
-from fedi.settings import Settings
 from fedi.testing.keys import FIXED_NOW, rotated_key
 from fedi.testing.peers import (
     PUBLIC,
@@ -39,7 +37,6 @@ from fedi.testing.peers import (
     bob,
     carol,
     inbox_harness,
-    mallory,
     note,
 )
 from fedi.web.app import create_app
@@ -48,17 +45,6 @@ from tests.conftest import make_settings
 ANNA = "https://esf.test/users/anna"
 MIA = "https://esf.test/users/mia"
 FORUM = "https://esf.test/groups/forum"
-
-
-@pytest.fixture
-async def h(settings: Settings) -> AsyncIterator[InboxHarness]:
-    peers = FakePeers()
-    peers.add(alice(), bob(), carol(), mallory())
-    harness = await inbox_harness(settings, peers)
-    try:
-        yield harness
-    finally:
-        await harness.aclose()
 
 
 def activity(actor: FakeActor, kind: str, obj: Any, name: str, **extra: Any) -> dict[str, Any]:

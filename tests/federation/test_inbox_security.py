@@ -28,34 +28,20 @@ from fedi.db.models import (
     DomainBlock,
 )
 from fedi.federation.inbound import InboxProcessor
-from fedi.settings import Settings
 from fedi.testing.keys import FIXED_NOW, craft_cavage_signature, craft_rfc9421, rotated_key
 from fedi.testing.peers import (
     PUBLIC,
     FakeActor,
-    FakePeers,
     InboxHarness,
     alice,
     bob,
     carol,
-    inbox_harness,
     mallory,
     note,
 )
 
 INBOX = "https://esf.test/inbox"
 ANNA = "https://esf.test/users/anna"
-
-
-@pytest.fixture
-async def h(settings: Settings) -> AsyncIterator[InboxHarness]:
-    peers = FakePeers()
-    peers.add(alice(), bob(), carol(), mallory())
-    harness = await inbox_harness(settings, peers)
-    try:
-        yield harness
-    finally:
-        await harness.aclose()
 
 
 def follow(actor: FakeActor, name: str = "f1", target: str = ANNA) -> dict[str, Any]:
