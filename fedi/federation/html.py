@@ -3,9 +3,12 @@ sanitiser), keeping the tags Mastodon, Lemmy and Misskey render and dropping eve
 
 from __future__ import annotations
 
+import html
+import re
+
 import nh3
 
-__all__ = ["sanitise_html"]
+__all__ = ["sanitise_html", "text_to_html"]
 
 _TAGS = {
     "p",
@@ -44,4 +47,18 @@ def sanitise_html(html: str) -> str:
         attributes=_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
+    )
+
+
+_BLANK_LINES = re.compile(r"\n[ \t]*\n+")
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as HTML: escaped, one ``<p>`` per paragraph (blank-line separated), ``<br>``
+    for the line breaks inside one. Empty text stays empty."""
+    paragraphs = _BLANK_LINES.split(text.replace("\r\n", "\n").replace("\r", "\n").strip())
+    return "".join(
+        "<p>" + "<br>".join(html.escape(line.strip()) for line in part.split("\n")) + "</p>"
+        for part in paragraphs
+        if part.strip()
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fedi.db.models import Actor, ActorType
+from fedi.federation.html import text_to_html
 from fedi.federation.vocab import actor_context
+from fedi.services.actors import LocalActorUrls, is_forum
 from fedi.settings import Settings
 
 __all__ = ["render_actor", "render_collection", "render_collection_page"]
@@ -13,7 +15,11 @@ __all__ = ["render_actor", "render_collection", "render_collection_page"]
 
 def render_actor(actor: Actor, settings: Settings) -> dict[str, Any]:
     """A local actor as served at its id: keys for draft-cavage (``publicKey``) and Ed25519
-    (``assertionMethod`` Multikey, FEP-521a), inboxes, collections and discovery flags."""
+    (``assertionMethod`` Multikey, FEP-521a), inboxes, collections and discovery flags.
+
+    A local actor's summary is stored as the plain text an operator wrote; it is sent as HTML,
+    which is what ``summary`` holds for every peer. A forum names its moderators collection in
+    ``attributedTo``, where Lemmy and Mbin look for it (FEP-1b12)."""
     assert actor.local, "only local actors are rendered"
     document: dict[str, Any] = {
         "@context": actor_context(),
@@ -21,7 +27,7 @@ def render_actor(actor: Actor, settings: Settings) -> dict[str, Any]:
         "type": actor.type.value,
         "preferredUsername": actor.username,
         "name": actor.display_name or actor.username,
-        "summary": actor.summary,
+        "summary": text_to_html(actor.summary),
         "url": actor.url or actor.uri,
         "inbox": actor.inbox,
         "outbox": actor.outbox,
@@ -47,22 +53,31 @@ def render_actor(actor: Actor, settings: Settings) -> dict[str, Any]:
                 "publicKeyMultibase": actor.ed25519_public_multibase,
             }
         ]
+    if is_forum(actor, settings):
+        document["attributedTo"] = LocalActorUrls(actor.uri).moderators
     if actor.type is ActorType.APPLICATION:
         # FEP-2677: the instance actor names the server it speaks for.
         document["url"] = settings.base_url
-        document["summary"] = actor.summary or f"The instance actor of {settings.instance_name}."
+        document["summary"] = text_to_html(
+            actor.summary or f"The instance actor of {settings.instance_name}."
+        )
     return document
 
 
-def render_collection(collection_id: str, total: int, *, paged: bool = True) -> dict[str, Any]:
-    """An ``OrderedCollection`` head that links to its first page."""
+def render_collection(
+    collection_id: str, total: int, *, paged: bool = True, items: list[Any] | None = None
+) -> dict[str, Any]:
+    """An ``OrderedCollection`` head that links to its first page, or, given ``items``, a whole
+    collection in one document (a forum's moderators: Lemmy reads only ``orderedItems``)."""
     document: dict[str, Any] = {
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": collection_id,
         "type": "OrderedCollection",
         "totalItems": total,
     }
-    if paged:
+    if items is not None:
+        document["orderedItems"] = items
+    elif paged:
         document["first"] = f"{collection_id}?page=1"
     return document
 

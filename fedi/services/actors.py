@@ -1,4 +1,5 @@
-"""Local actors: their URIs, their keys, and the two every instance has (instance and network)."""
+"""Local actors: their URIs, their keys, the two every instance has (instance and network), and
+which local groups are forums."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ __all__ = [
     "LocalActorUrls",
     "create_local_actor",
     "ensure_instance_actors",
+    "is_forum",
     "validate_username",
 ]
 
@@ -62,6 +64,11 @@ class LocalActorUrls:
     @property
     def following(self) -> str:
         return f"{self.id}/following"
+
+    @property
+    def moderators(self) -> str:
+        """A forum's moderators collection, named by its ``attributedTo`` (FEP-1b12)."""
+        return f"{self.id}/moderators"
 
     @property
     def rsa_key_id(self) -> str:
@@ -108,6 +115,17 @@ def create_local_actor(
         ed25519_key_id=urls.ed25519_key_id,
         ed25519_public_multibase=keys.ed25519_public_key_to_multibase(ed_key.public_key()),
         ed25519_private_pem=keys.dump_private_key_pem(ed_key),
+    )
+
+
+def is_forum(actor: Actor, settings: Settings) -> bool:
+    """Whether ``actor`` is one of this instance's thematic forums: a local ``Group`` other than
+    the network group."""
+    return (
+        actor.local
+        and actor.type is ActorType.GROUP
+        and actor.domain == settings.domain
+        and actor.username != settings.network_handle
     )
 
 

@@ -22,7 +22,13 @@ from fedi.federation.render import render_actor
 from fedi.federation.vocab import AS2_CONTEXT, PUBLIC, id_of, ids_of, is_public, normalise_public
 from fedi.settings import Settings
 
-__all__ = ["delete_object", "object_recipients", "publish_object", "rotate_keys"]
+__all__ = [
+    "delete_object",
+    "object_recipients",
+    "publish_actor_update",
+    "publish_object",
+    "rotate_keys",
+]
 
 OBJECT_TYPES = frozenset({"Note", "Article", "Page"})
 MAX_CONTENT = 100_000
@@ -266,6 +272,12 @@ async def rotate_keys(session: AsyncSession, settings: Settings, actor: Actor) -
     actor.private_key_pem = keys.dump_private_key_pem(rsa_key)
     actor.ed25519_public_multibase = keys.ed25519_public_key_to_multibase(ed_key.public_key())
     actor.ed25519_private_pem = keys.dump_private_key_pem(ed_key)
+    return await publish_actor_update(session, settings, actor)
+
+
+async def publish_actor_update(session: AsyncSession, settings: Settings, actor: Actor) -> Activity:
+    """Send ``actor``'s followers an ``Update`` carrying its current document (new keys, a new
+    name or summary), so that their servers refresh the copy they cached."""
     await session.flush()
     update = {
         "@context": AS2_CONTEXT,

@@ -1,4 +1,5 @@
-"""Local actors over HTTP: the actor document or its page, and its paged collections."""
+"""Local actors over HTTP: the actor document or its page, its paged collections, and a forum's
+moderators."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from fedi.db.models import Activity, Actor, ActorType, Follow, FollowState
 from fedi.federation.render import render_actor, render_collection, render_collection_page
 from fedi.federation.vocab import ACTIVITY_JSON, wants_activity_json
 from fedi.instance import context_of
-from fedi.services.actors import INSTANCE_ACTOR_USERNAME
+from fedi.services.actors import INSTANCE_ACTOR_USERNAME, LocalActorUrls, is_forum
+from fedi.services.forums import forum_moderators
 from fedi.web.signed_fetch import require_signature
 
 __all__ = ["activity_json", "routes"]
@@ -86,6 +88,7 @@ async def actor_document(request: Request) -> Response:
             "settings": context.settings,
             "followers": followers,
             "following": following,
+            "forum": is_forum(actor, context.settings),
         },
         headers={"Vary": "Accept"},
     )
@@ -164,6 +167,22 @@ async def outbox(request: Request) -> Response:
     return await _collection(request, _outbox_query, "outbox")
 
 
+async def moderators(request: Request) -> Response:
+    """A forum's moderators (FEP-1b12), whole in one ``OrderedCollection``: Lemmy and Mbin read
+    its ``orderedItems`` and do not follow pages. 404 for the network group."""
+    refusal = await require_signature(request)
+    if refusal is not None:
+        return refusal
+    context = context_of(request)
+    async with context.sessions() as session:
+        actor = await _local_actor(session, request)
+        if actor is None or not is_forum(actor, context.settings):
+            return _not_found(request)
+        items = [moderator.uri for moderator in await forum_moderators(session)]
+    collection_id = LocalActorUrls(actor.uri).moderators
+    return activity_json(render_collection(collection_id, len(items), items=items))
+
+
 async def stored_activity(request: Request) -> Response:
     """A public activity we sent, dereferenceable at its id."""
     context = context_of(request)
@@ -196,3 +215,4 @@ for _segment in ("users", "groups"):
         Route(f"/{_segment}/{{name}}/following", following),
         Route(f"/{_segment}/{{name}}/outbox", outbox, methods=["GET"]),
     ]
+routes.append(Route("/groups/{name}/moderators", moderators))

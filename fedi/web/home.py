@@ -1,4 +1,4 @@
-"""The instance's front page: what this network is and how to follow it."""
+"""The instance's front page: what this network is, how to follow it, and its forums."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedi.instance import context_of
+from fedi.services.forums import list_forums
 from fedi.vocabulary import country_label
 
 __all__ = ["routes"]
 
 
 async def home(request: Request) -> Response:
-    settings = context_of(request).settings
+    context = context_of(request)
+    settings = context.settings
+    async with context.sessions() as session:
+        forums = [(f.uri, f.display_name, f.username) for f in await list_forums(session, settings)]
     response: Response = request.app.state.templates.TemplateResponse(
         request,
         "home.html",
@@ -21,6 +25,7 @@ async def home(request: Request) -> Response:
             "settings": settings,
             "country": country_label(settings.country),
             "network_url": f"{settings.base_url}/groups/{settings.network_handle}",
+            "forums": forums,
         },
     )
     return response

@@ -27,6 +27,7 @@ from fedi.federation.inbound import InboxProcessor
 from fedi.federation.remote import actor_by_handle, fetch_actor
 from fedi.log import JsonFormatter
 from fedi.net.client import FetchBudget
+from fedi.services.forums import create_forum
 from fedi.testing.keys import FIXED_NOW, rotated_key
 from fedi.testing.peers import (
     PUBLIC,
@@ -110,6 +111,26 @@ async def test_group_always_accepts(h: InboxHarness) -> None:
     await receive(h, bob(), activity(bob(), "Follow", FORUM, "f1"))
     [relation] = await all_rows(h, Follow)
     assert relation.state is FollowState.ACCEPTED
+
+
+async def test_a_forum_accepts_a_remote_follow_at_once(h: InboxHarness) -> None:
+    async with h.ctx.sessions() as session, session.begin():
+        forum = await create_forum(session, h.settings, "employment", "Employment")
+    follow = activity(alice(), "Follow", forum.uri, "f1")
+    row = await receive(h, alice(), follow)
+    assert row.state is ActivityState.PROCESSED
+    [relation] = await all_rows(h, Follow)
+    assert relation.state is FollowState.ACCEPTED
+    assert relation.followed_id == forum.id and relation.uri == follow["id"]
+    [delivery] = await all_rows(h, Delivery)
+    assert delivery.inbox == alice().inbox
+    async with h.ctx.sessions() as session:
+        accept = await session.get(Activity, delivery.activity_id)
+    assert accept is not None and accept.type == "Accept"
+    assert accept.document["actor"] == forum.uri
+    assert accept.document["to"] == [alice().uri]
+    assert accept.document["object"]["id"] == follow["id"]
+    assert accept.document["object"]["object"] == forum.uri
 
 
 async def test_refollow_is_idempotent_and_answered_again(h: InboxHarness) -> None:

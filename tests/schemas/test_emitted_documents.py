@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 
 from fedi.cli.common import run_in_session
 from fedi.db import migrate
-from fedi.db.models import Activity, Actor, ContentObject
+from fedi.db.models import Activity, Actor, ContentObject, Role
 from fedi.errors import ValidationError as ContentError
 from fedi.federation.inbound import InboxProcessor
 from fedi.federation.vocab import PUBLIC
@@ -35,6 +35,7 @@ from fedi.schemas import (
     schema_path,
 )
 from fedi.services.follows import answer_follow_request, follow, unfollow
+from fedi.services.forums import create_forum, update_forum
 from fedi.services.members import add_member
 from fedi.services.publishing import delete_object, publish_object, rotate_keys
 from fedi.settings import Settings
@@ -242,6 +243,14 @@ def _activities(settings: Settings) -> Documents:
         for actor in (anna, network):
             activity = await rotate_keys(session, settings, actor)
             keep("update", f"Update({actor.type.value})", dict(activity.document))
+        forum = await _local(session, "employment")
+        await add_remote_follower(session, forum, "lemmy.test", "reader")
+        await update_forum(session, settings, "employment", summary="Jobs & skills\n\nfor all")
+        update = await session.scalar(
+            select(Activity).where(Activity.type == "Update", Activity.actor_id == forum.id)
+        )
+        assert update is not None
+        keep("update", "Update(forum Group) after an edit", dict(update.document))
         return found
 
     result: Documents = run_in_session(settings, work)
@@ -263,7 +272,7 @@ def _served(settings: Settings) -> Documents:
             document: dict[str, Any] = response.json()
             return document
 
-        for path in ("/users/anna", "/groups/network", "/actor"):
+        for path in ("/users/anna", "/groups/network", "/groups/employment", "/actor"):
             keep("actor", path, get(path))
             for collection in ("followers", "following", "outbox"):
                 keep("ordered-collection", f"{path}/{collection}", get(f"{path}/{collection}"))
@@ -273,9 +282,15 @@ def _served(settings: Settings) -> Documents:
                     get(f"{path}/{collection}", page="1"),
                 )
         keep("ordered-collection-page", "past the last page", get("/users/anna/outbox", page="9"))
+        keep(
+            "ordered-collection",
+            "a forum's moderators, whole",
+            get("/groups/employment/moderators"),
+        )
         for resource in (
             "acct:anna@esf.test",
             "acct:network@esf.test",
+            "acct:employment@esf.test",
             "acct:instance.actor@esf.test",
             "https://esf.test/users/anna",
         ):
@@ -338,8 +353,19 @@ def _answers(settings: Settings) -> Documents:
     return asyncio.run(work())
 
 
+def _forum(settings: Settings) -> None:
+    """The forum ``employment``, moderated by the admin ``zoe``."""
+
+    async def work(session: AsyncSession) -> None:
+        await create_forum(session, settings, "employment", "Employment", "Jobs & skills.")
+        await add_member(session, settings, "zoe", "a long test password", Role.ADMIN)
+
+    run_in_session(settings, work)
+
+
 def produce(settings: Settings, answers_settings: Settings) -> Documents:
     bootstrap(settings, "anna")
+    _forum(settings)
     found: Documents = {}
     for part in (_activities(settings), _served(settings), _answers(answers_settings)):
         for name, documents in part.items():
@@ -371,6 +397,11 @@ def test_every_emitted_document_matches_its_schema(
     # The addressing a client wrote as as:Public goes out as the full IRI.
     direct = next(d for label, d in found["create"] if "as:Public" in label)
     assert direct["to"][0] == PUBLIC
+    # The forum's attributedTo and its moderators collection were among the documents checked.
+    forum = next(d for label, d in found["actor"] if label == "/groups/employment")
+    assert forum["attributedTo"] == "https://esf.test/groups/employment/moderators"
+    moderators = next(d for label, d in found["ordered-collection"] if "moderators" in label)
+    assert moderators["orderedItems"] == ["https://esf.test/users/zoe"]
 
 
 # The schemas are not vacuous: each refuses what a peer would refuse ----------------------------
@@ -435,6 +466,7 @@ BROKEN: list[tuple[str, str, Mutation]] = [
     ("actor", "no security context", _set("@context", ["https://www.w3.org/ns/activitystreams"])),
     ("actor", "no @context", _drop("@context")),
     ("actor", "summary null", _set("summary", None)),
+    ("actor", "attributedTo relative", _set("attributedTo", "/groups/employment/moderators")),
     ("follow", "no id", _drop("id")),
     ("follow", "object relative", _set("object", "users/hans")),
     ("follow", "actor missing", _drop("actor")),
@@ -477,6 +509,7 @@ BROKEN: list[tuple[str, str, Mutation]] = [
     ("ordered-collection", "negative totalItems", _set("totalItems", -1)),
     ("ordered-collection", "relative first", _set("first", "?page=1")),
     ("ordered-collection", "wrong type", _set("type", "Collection")),
+    ("ordered-collection", "item a relative IRI", _set("orderedItems", ["/users/zoe"])),
     ("ordered-collection-page", "no partOf", _drop("partOf")),
     ("ordered-collection-page", "no orderedItems", _drop("orderedItems")),
     ("ordered-collection-page", "relative next", _set("next", "?page=2")),

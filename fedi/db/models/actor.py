@@ -42,6 +42,7 @@ class Actor(Base):
     username: Mapped[str] = mapped_column(String(255))
     domain: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(255), default="")
+    # Local actors: plain text as an admin wrote it (sent as HTML); remote ones: HTML as received.
     summary: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str | None] = mapped_column(String(2048))
     inbox: Mapped[str] = mapped_column(String(2048))

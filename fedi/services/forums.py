@@ -1,0 +1,165 @@
+"""Thematic forums: one local ``Group`` per forum, beside the network group.
+
+A forum is a local ``Group`` whose username (its slug) is not the network handle; no table of its
+own is needed. Its name and summary are plain text as the operator wrote them; the summary is sent
+as HTML (:func:`fedi.federation.render.render_actor`). Forums accept every follow at once, as every
+``Group`` does. Its moderators are the instance's admins and moderators.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.models import Actor, ActorType, Member, Role
+from fedi.errors import ConflictError, NotFoundError, ValidationError
+from fedi.services.actors import (
+    INSTANCE_ACTOR_USERNAME,
+    create_local_actor,
+    is_forum,
+    local_actor,
+    validate_username,
+)
+from fedi.services.publishing import publish_actor_update
+from fedi.settings import RESERVED_USERNAMES, Settings
+
+__all__ = [
+    "MAX_NAME",
+    "MAX_SUMMARY",
+    "create_forum",
+    "find_forum",
+    "forum_moderators",
+    "is_forum",
+    "list_forums",
+    "update_forum",
+]
+
+MAX_NAME = 100
+MAX_SUMMARY = 2000
+MODERATOR_ROLES = (Role.ADMIN, Role.MODERATOR)
+
+
+def _has_control_characters(text: str, *, allowed: str = "") -> bool:
+    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
+
+
+def _name(value: str) -> str:
+    name = value.strip()
+    if not name:
+        raise ValidationError("the forum needs a name")
+    if len(name) > MAX_NAME:
+        raise ValidationError(f"the name is longer than {MAX_NAME} characters")
+    if _has_control_characters(name):
+        raise ValidationError("the name must be one line of text")
+    return name
+
+
+def _summary(value: str) -> str:
+    summary = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if len(summary) > MAX_SUMMARY:
+        raise ValidationError(f"the summary is longer than {MAX_SUMMARY} characters")
+    if _has_control_characters(summary, allowed="\n\t"):
+        raise ValidationError("the summary must be plain text, without control characters")
+    return summary
+
+
+async def _free_slug(session: AsyncSession, settings: Settings, value: str) -> str:
+    """``value`` as a forum slug no other local actor uses, or a one-line reason why not."""
+    slug = validate_username(value)
+    if slug == settings.network_handle:
+        raise ValidationError(f"{slug!r} is the network group's handle; choose another slug")
+    if slug in RESERVED_USERNAMES or slug == INSTANCE_ACTOR_USERNAME:
+        raise ValidationError(f"{slug!r} is reserved; choose another slug")
+    taken = await local_actor(session, settings, slug)
+    if taken is not None:
+        if is_forum(taken, settings):
+            raise ConflictError(f"forum {slug!r} exists already")
+        raise ConflictError(f"{slug!r} is taken by a member or another account here")
+    if await session.scalar(select(Member.id).where(Member.login == slug)) is not None:
+        raise ConflictError(f"{slug!r} is taken by a member or another account here")
+    return slug
+
+
+async def create_forum(
+    session: AsyncSession, settings: Settings, slug: str, name: str, summary: str = ""
+) -> Actor:
+    """Create the forum ``slug`` (``@slug@host``, served at ``/groups/slug``).
+
+    The slug follows the rules of logins and must not be the network handle, a reserved name or
+    any local account's name. Raises :class:`ValidationError` or :class:`ConflictError` before
+    anything is written.
+    """
+    checked_name = _name(name)
+    checked_summary = _summary(summary)
+    checked_slug = await _free_slug(session, settings, slug)
+    forum = create_local_actor(
+        settings, ActorType.GROUP, checked_slug, checked_name, checked_summary
+    )
+    session.add(forum)
+    await session.flush()
+    return forum
+
+
+async def list_forums(session: AsyncSession, settings: Settings) -> list[Actor]:
+    """Every forum of this instance, by slug."""
+    groups = await session.scalars(
+        select(Actor)
+        .where(
+            Actor.local.is_(True),
+            Actor.type == ActorType.GROUP,
+            Actor.domain == settings.domain,
+            Actor.username != settings.network_handle,
+            Actor.deleted_at.is_(None),
+        )
+        .order_by(Actor.username)
+    )
+    return list(groups.all())
+
+
+async def find_forum(session: AsyncSession, settings: Settings, slug: str) -> Actor:
+    forum = await local_actor(session, settings, slug.strip().lower())
+    if forum is None or forum.deleted_at is not None or not is_forum(forum, settings):
+        raise NotFoundError(f"no forum {slug!r}")
+    return forum
+
+
+async def update_forum(
+    session: AsyncSession,
+    settings: Settings,
+    slug: str,
+    *,
+    name: str | None = None,
+    summary: str | None = None,
+) -> Actor:
+    """Change a forum's name and/or summary (an empty summary clears it).
+
+    When something changed, the forum's followers are sent an ``Update`` so that their servers
+    show the new name and summary. Nothing is changed when a value is refused.
+    """
+    if name is None and summary is None:
+        raise ValidationError("nothing to change: give a new name or summary")
+    checked_name = None if name is None else _name(name)
+    checked_summary = None if summary is None else _summary(summary)
+    forum = await find_forum(session, settings, slug)
+    changed = False
+    if checked_name is not None and checked_name != forum.display_name:
+        forum.display_name = checked_name
+        changed = True
+    if checked_summary is not None and checked_summary != forum.summary:
+        forum.summary = checked_summary
+        changed = True
+    if changed:
+        await publish_actor_update(session, settings, forum)
+    return forum
+
+
+async def forum_moderators(session: AsyncSession) -> list[Actor]:
+    """The people who moderate every forum: active admins and moderators, by login."""
+    members = await session.scalars(
+        select(Member)
+        .where(Member.role.in_(MODERATOR_ROLES), Member.disabled.is_(False))
+        .order_by(Member.login)
+    )
+    return [member.actor for member in members]
