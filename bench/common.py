@@ -1,9 +1,11 @@
-"""What the delivery benchmarks share: a migrated SQLite outbox with one signed activity queued."""
+"""What the delivery benchmarks share: a migrated SQLite outbox with signed activities queued."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fedi.crypto import dump_private_key_pem, dump_public_key_pem, generate_rsa_key
@@ -11,10 +13,22 @@ from fedi.db import migrate
 from fedi.db.engine import make_async_engine, make_sessionmaker
 from fedi.db.models import Activity, ActivityState, Actor, ActorType
 from fedi.federation.delivery import enqueue
+from fedi.log import JsonFormatter
 
-__all__ = ["prepare_outbox"]
+__all__ = ["log_to_file", "prepare_outbox", "queue_activities"]
 
 SENDER = "https://bench.test/users/sender"
+
+
+def log_to_file(path: Path) -> logging.Handler:
+    """Log as ``fedi worker`` does (JSON lines, level INFO), to ``path`` instead of standard
+    error; returns the handler, for :meth:`logging.Logger.removeHandler`."""
+    handler = logging.FileHandler(path)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return handler
 
 
 async def prepare_outbox(
@@ -29,20 +43,31 @@ async def prepare_outbox(
     sessions = make_sessionmaker(engine)
     key = generate_rsa_key()
     async with sessions() as session, session.begin():
-        actor = Actor(
-            uri=SENDER,
-            type=ActorType.PERSON,
-            local=True,
-            username="sender",
-            domain="bench.test",
-            inbox=f"{SENDER}/inbox",
-            public_key_id=f"{SENDER}#main-key",
-            public_key_pem=dump_public_key_pem(key.public_key()),
-            private_key_pem=dump_private_key_pem(key),
+        session.add(
+            Actor(
+                uri=SENDER,
+                type=ActorType.PERSON,
+                local=True,
+                username="sender",
+                domain="bench.test",
+                inbox=f"{SENDER}/inbox",
+                public_key_id=f"{SENDER}#main-key",
+                public_key_pem=dump_public_key_pem(key.public_key()),
+                private_key_pem=dump_private_key_pem(key),
+            )
         )
-        session.add(actor)
-        await session.flush()
-        for n in range(activities):
+    await queue_activities(sessions, inboxes, activities)
+    return sessions, engine
+
+
+async def queue_activities(
+    sessions: async_sessionmaker[AsyncSession], inboxes: list[str], count: int = 1
+) -> None:
+    """Queue ``count`` more activities by the sender, each for every one of ``inboxes``."""
+    async with sessions() as session, session.begin():
+        actor = (await session.scalars(select(Actor).where(Actor.uri == SENDER))).one()
+        existing = len((await session.scalars(select(Activity.id))).all())
+        for n in range(existing, existing + count):
             uri = f"https://bench.test/activities/{n}"
             activity = Activity(
                 uri=uri,
@@ -60,4 +85,3 @@ async def prepare_outbox(
             )
             session.add(activity)
             await enqueue(session, activity, inboxes)
-    return sessions, engine

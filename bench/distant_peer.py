@@ -20,6 +20,7 @@ from bench.common import prepare_outbox
 from bench.sink import start_sink
 from fedi.db.models import Delivery, DeliveryState
 from fedi.federation.delivery import DeliveryWorker
+from fedi.loop import event_loop_factory
 from fedi.settings import Settings
 from fedi.testing.delivery_worker import loopback_client
 
@@ -69,8 +70,11 @@ def main() -> list[str]:
     k = default_concurrency()
     child, port = start_sink(delay=LATENCY)
     try:
-        with tempfile.TemporaryDirectory() as directory:
-            rate = asyncio.run(_distant(Path(directory), port, k))
+        with (
+            tempfile.TemporaryDirectory() as directory,
+            asyncio.Runner(loop_factory=event_loop_factory()) as runner,
+        ):
+            rate = runner.run(_distant(Path(directory), port, k))
     finally:
         child.terminate()
         child.wait(10)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -16,11 +18,22 @@ from fedi.federation.ratelimit import HostRateLimiter
 from fedi.net.client import FetchPolicy, SafeClient
 from fedi.settings import Settings
 
-__all__ = ["InstanceContext", "build_context", "context_of", "utc_clock"]
+__all__ = [
+    "InstanceContext",
+    "build_context",
+    "context_of",
+    "signing_threads",
+    "utc_clock",
+]
 
 
 def utc_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def signing_threads() -> ThreadPoolExecutor:
+    """One signing thread per core, up to four; started on first use."""
+    return ThreadPoolExecutor(min(os.cpu_count() or 1, 4), thread_name_prefix="fedi-signing")
 
 
 @dataclass
@@ -34,8 +47,11 @@ class InstanceContext:
     inbox_store: InboxStore
     clock: Callable[[], datetime] = field(default=utc_clock)
     key_refetches: HostRateLimiter = field(default_factory=HostRateLimiter)
+    # Threads for the private-key operations of deliveries (they release the interpreter lock).
+    signing: ThreadPoolExecutor = field(default_factory=signing_threads)
 
     async def aclose(self) -> None:
+        self.signing.shutdown(wait=False)
         await self.client.aclose()
         self.inbox_store.close()
         await self.engine.dispose()

@@ -12,6 +12,7 @@ from fedi.federation.remote import actor_by_handle
 from fedi.federation.worker import Worker
 from fedi.instance import build_context
 from fedi.log import configure_logging
+from fedi.loop import event_loop_factory
 from fedi.net.client import FetchBudget
 from fedi.net.errors import FetchError
 from fedi.services import follows
@@ -39,7 +40,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         finally:
             await context.aclose()
 
-    asyncio.run(run())
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(run())
     return 0
 
 

@@ -4,6 +4,8 @@ Nothing here performs I/O or reads the clock: keys are resolved by an injected c
 current time is an argument, so every function can be tested with fixed keys and a fixed date.
 """
 
+from fedi.crypto._common import raw_sign
+from fedi.crypto.cavage import CavagePlan, plan_cavage
 from fedi.crypto.digest import (
     DigestError,
     check_content_digest,
@@ -35,6 +37,7 @@ from fedi.crypto.result import (
 )
 
 __all__ = [
+    "CavagePlan",
     "DigestError",
     "KeyFormatError",
     "KeyResolver",
@@ -57,6 +60,8 @@ __all__ = [
     "load_public_key_pem",
     "make_content_digest",
     "make_digest",
+    "plan_cavage",
+    "raw_sign",
     "sign_cavage",
     "sign_rfc9421",
     "verify_request",

@@ -14,8 +14,11 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import SplitResult
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from fedi.crypto._common import (
     RawAlgorithm,
@@ -37,11 +40,67 @@ from fedi.crypto.digest import DigestError, check_digest, make_digest
 from fedi.crypto.keys import PrivateKey, PublicKey
 from fedi.crypto.result import KeyResolver, Rejected, VerifyResult
 
-__all__ = ["parse_signature_header", "sign_cavage", "signing_string", "verify_cavage"]
+__all__ = [
+    "CavagePlan",
+    "parse_signature_header",
+    "plan_cavage",
+    "sign_cavage",
+    "signing_string",
+    "verify_cavage",
+]
 
 _PARAM = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"([^"]*)"|([^",\s]*))\s*(,|$)')
 _SUPPORTED = frozenset({"rsa-sha256", "hs2019"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\"]")
+
+
+@dataclass(frozen=True)
+class CavagePlan:
+    """A draft-cavage signature before its one costly step: ``text`` is what the key signs,
+    ``headers`` what to add besides ``Signature`` (``Date``, maybe ``Host`` and ``Digest``)."""
+
+    headers: dict[str, str]
+    text: bytes
+    params: str  # keyId, algorithm and headers, ready to be followed by the signature
+
+    def finish(self, signature: bytes) -> dict[str, str]:
+        """The headers to add, ``Signature`` included, given the raw signature of ``text``."""
+        encoded = base64.b64encode(signature).decode("ascii")
+        return self.headers | {"Signature": f'{self.params},signature="{encoded}"'}
+
+
+def plan_cavage(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    key_id: str,
+    private_key: PrivateKey,
+    now: datetime,
+) -> CavagePlan:
+    """Everything :func:`sign_cavage` does but the signing itself, which the caller may run
+    elsewhere (the RSA operation releases the interpreter lock) and hand to
+    :meth:`CavagePlan.finish`. Raises ``ValueError`` as :func:`sign_cavage` does."""
+    if _CONTROL.search(key_id):
+        raise ValueError("key id must not contain quotes or control characters")
+    parts = split_url(url)
+    if parts is None or not parts.hostname:
+        raise ValueError("cannot sign a request to a URL without a host")
+    existing = normalise_headers(headers)
+    added: dict[str, str] = {"Date": http_date(now)}
+    if "host" not in existing:
+        added["Host"] = url_authority(parts)
+    names = ["(request-target)", "host", "date"]
+    if body or method.upper() == "POST":
+        added["Digest"] = make_digest(body or b"")
+        names.append("digest")
+    merged = existing | normalise_headers(added)
+    text = signing_string(method, parts, merged, names, {})
+    if text is None:  # unreachable: every name above is present in ``merged``
+        raise ValueError("cannot build the signing string")
+    algorithm = "rsa-sha256" if isinstance(private_key, RSAPrivateKey) else "hs2019"
+    params = f'keyId="{key_id}",algorithm="{algorithm}",headers="{" ".join(names)}"'
+    return CavagePlan(added, text.encode("utf-8"), params)
 
 
 def sign_cavage(
@@ -60,30 +119,8 @@ def sign_cavage(
     it is derived from ``url`` with the port when it is not the scheme's default. An RSA key signs
     as ``rsa-sha256``; an Ed25519 key as ``hs2019`` (peers that only know RSA will refuse it).
     """
-    if _CONTROL.search(key_id):
-        raise ValueError("key id must not contain quotes or control characters")
-    parts = split_url(url)
-    if parts is None or not parts.hostname:
-        raise ValueError("cannot sign a request to a URL without a host")
-    existing = normalise_headers(headers)
-    added: dict[str, str] = {"Date": http_date(now)}
-    if "host" not in existing:
-        added["Host"] = url_authority(parts)
-    names = ["(request-target)", "host", "date"]
-    if body or method.upper() == "POST":
-        added["Digest"] = make_digest(body or b"")
-        names.append("digest")
-    merged = existing | normalise_headers(added)
-    text = signing_string(method, parts, merged, names, {})
-    if text is None:  # unreachable: every name above is present in ``merged``
-        raise ValueError("cannot build the signing string")
-    signature = base64.b64encode(raw_sign(private_key, text.encode("utf-8"))).decode("ascii")
-    algorithm = "hs2019" if key_algorithm(private_key.public_key()) == "ed25519" else "rsa-sha256"
-    added["Signature"] = (
-        f'keyId="{key_id}",algorithm="{algorithm}",headers="{" ".join(names)}",'
-        f'signature="{signature}"'
-    )
-    return added
+    plan = plan_cavage(method, url, headers, body, key_id, private_key, now)
+    return plan.finish(raw_sign(private_key, plan.text))
 
 
 def parse_signature_header(value: str) -> dict[str, str] | None:

@@ -17,6 +17,7 @@ import logging
 import random
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -133,7 +134,8 @@ class DeliveryWorker:
     most ``2 * concurrency_per_host`` of its rows are held at once, so a slow host ties up few
     rows and never the others' turn. ``batch_size`` bounds the rows held (claimed, not yet
     recorded) in all. ``lease`` must outlast the longest a held row can wait: two rounds of the
-    client's total deadline, plus recording.
+    client's total deadline, plus recording. ``signing_executor``, when given, runs the
+    private-key operations (see :class:`SignatureAuth`).
     """
 
     def __init__(
@@ -149,6 +151,7 @@ class DeliveryWorker:
         circuit_policy: CircuitPolicy | None = None,
         rng: random.Random | None = None,
         idle_interval: float = 0.5,
+        signing_executor: Executor | None = None,
     ) -> None:
         if concurrency_per_host < 1 or batch_size < 1:
             raise ValueError("concurrency_per_host and batch_size must be at least 1")
@@ -162,6 +165,7 @@ class DeliveryWorker:
         self._circuit_policy = circuit_policy or CircuitPolicy()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self._idle_interval = idle_interval
+        self._signing_executor = signing_executor
         self._limiters: dict[str, asyncio.Semaphore] = {}
         self._held: dict[str, int] = {}
         # Consecutive failures per host seen since the last claim, over the stored count: when a
@@ -311,7 +315,9 @@ class DeliveryWorker:
             self._bodies.move_to_end(activity_id)
             key_id, pem = signing.get(activity_id, (None, None))
             key = self._key(pem)
-            auth = SignatureAuth(key_id, key, self._clock) if key and key_id else None
+            auth = None
+            if key and key_id:
+                auth = SignatureAuth(key_id, key, self._clock, self._signing_executor)
             self._payloads[activity_id] = _Payload(self._bodies[activity_id], auth)
         for activity_id in list(self._bodies):
             if len(self._bodies) <= 4 * self._batch_size:

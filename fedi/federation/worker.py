@@ -28,6 +28,7 @@ class Worker:
             context.client,
             concurrency_per_host=context.settings.delivery_concurrency_per_host,
             clock=context.clock,
+            signing_executor=context.signing,
         )
 
     async def run_once(self) -> int:

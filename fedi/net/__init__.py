@@ -25,7 +25,7 @@ from fedi.net.errors import (
     TooLarge,
     TooManyRedirects,
 )
-from fedi.net.transport import Resolver, system_resolver
+from fedi.net.resolver import Resolver, system_resolver
 from fedi.net.urls import (
     address_problem,
     host_of,

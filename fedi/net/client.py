@@ -1,8 +1,8 @@
 """The one HTTP client for every outgoing request: fetches and deliveries (SECURITY.md 26-32).
 
 :class:`SafeClient` sends :class:`httpx.Request` objects through a transport that resolves names
-itself and refuses non-public addresses at connect time (aiohttp underneath, see
-:mod:`fedi.net.transport`). On top of it:
+itself and refuses non-public addresses at connect time (see :mod:`fedi.net.transport`).
+On top of it:
 
 * every URL is normalised strictly first, refusing bad schemes, userinfo and CR/LF (26, 31);
 * redirects are followed by hand, at most ``max_redirects``, each re-validated, loops refused (28);
@@ -50,7 +50,8 @@ from fedi.net.errors import (
     RedirectLoop,
     TooManyRedirects,
 )
-from fedi.net.transport import AiohttpTransport, GuardedResolver, Resolver, system_resolver
+from fedi.net.resolver import GuardedResolver, Resolver, system_resolver
+from fedi.net.transport import PooledTransport
 from fedi.net.urls import address_problem, host_of, normalize_url, same_document, without_fragment
 
 __all__ = [
@@ -200,7 +201,7 @@ class SafeClient:
                 allow_private=policy.allow_private,
                 timeout=policy.connect_timeout,
             )
-            transport = AiohttpTransport(
+            transport = PooledTransport(
                 guard,
                 ssl_context=build_ssl_context(policy.ca_bundle),
                 max_connections=policy.max_connections,

@@ -1,255 +1,78 @@
-"""The network layer under :class:`fedi.net.client.SafeClient`: address guard and connection pools.
+"""The network layer under :class:`fedi.net.client.SafeClient`: guarded connections in a pool.
 
-The HTTP/1.1 work is aiohttp's. It is a well-kept library whose C parser and connection pool do
-this job better than code we would write: httpx's own pool (httpcore and h11) spent more time per
-signed delivery than the RSA signature itself (``bench/client_post.py``, ``bench/fanout.py``).
-httpx stays the interface: :class:`AiohttpTransport` is an :class:`httpx.AsyncBaseTransport`, so
-requests, ``httpx.Auth`` flows and streamed, capped bodies work as before.
+:class:`PooledTransport` is an :class:`httpx.AsyncBaseTransport`, so requests, ``httpx.Auth``
+flows and streamed, capped bodies work as with any httpx transport. Underneath, each exchange is
+one :class:`fedi.net.http1.Connection`; see there why it is not aiohttp or httpcore.
 
-* :class:`GuardedResolver` resolves the host name with the injected :data:`Resolver` and refuses
-  the connection if **any** address is not public (SECURITY.md rule 27). aiohttp connects only to
-  the addresses it returns, so a DNS answer cannot change between check and use (rebinding), and
-  it resolves afresh for every new connection (no DNS cache). TLS still verifies and sends SNI for
-  the host name.
-* :class:`AiohttpTransport` caps connections in all and per origin, keeps idle connections alive
-  for at most ``max_idle_hosts`` origins (the least recently used being closed first), and maps
-  aiohttp's exceptions onto httpx's.
+* Every new connection resolves its host through the :class:`GuardedResolver` and connects
+  only to the addresses it checked (rule 27); TLS verifies and sends SNI for the host name.
+* At most ``max_connections`` requests are in flight in all and ``per_host_connections`` per
+  origin; callers over a cap wait their turn.
+* Idle connections are kept ``keepalive_expiry`` seconds, for at most ``max_idle_hosts`` origins
+  (the least recently used origin's connections are closed first).
+* A request that fails on a kept-alive connection before any byte of an answer arrived (the peer
+  had closed it meanwhile) is sent once more on a new connection.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import contextvars
 import socket
 import ssl
+import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from ipaddress import ip_address
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import aiohttp
-import anyio
 import httpx
-from aiohttp.abc import AbstractResolver, ResolveResult
-from multidict import CIMultiDict
-from yarl import URL
 
-from fedi.net.errors import BlockedAddress, FetchTimeout, NetworkError
-from fedi.net.urls import address_problem
+from fedi.net.http1 import Connection, Head, serialize_request
+from fedi.net.resolver import GuardedResolver
 
-__all__ = [
-    "AiohttpTransport",
-    "GuardedResolver",
-    "Resolver",
-    "SocketFactory",
-    "system_resolver",
-]
-
-Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
-"""Resolves ``(host, port)`` to IP address strings; raise ``OSError`` when the name is unknown."""
+__all__ = ["PooledTransport", "SocketFactory"]
 
 SocketFactory = Callable[[tuple[Any, ...]], socket.socket]
-"""Makes the socket for one ``getaddrinfo``-style address (aiohttp's ``socket_factory``)."""
+"""Makes the socket for one ``getaddrinfo``-style address ``(family, type, proto, name, addr)``."""
+
+Origin = tuple[bytes, str, int]
+_DEFAULT_PORTS = {b"http": 80, b"https": 443}
 
 
-async def system_resolver(host: str, port: int) -> Sequence[str]:
-    """Resolve ``host`` with the system resolver (in a worker thread), de-duplicated, in order."""
-    infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    seen: dict[str, None] = {}
-    for _family, _type, _proto, _canon, sockaddr in infos:
-        seen.setdefault(str(sockaddr[0]), None)
-    return list(seen)
+class _Host:
+    """One origin's share of the pool: its idle connections and its concurrency cap."""
+
+    __slots__ = ("active", "idle", "slots")
+
+    def __init__(self, limit: int) -> None:
+        self.slots = asyncio.Semaphore(limit)
+        self.idle: list[Connection] = []
+        self.active = 0
 
 
-class GuardedResolver(AbstractResolver):
-    """Resolve, check every address, hand aiohttp only checked IP literals (rule 27).
+class _Body(httpx.AsyncByteStream):
+    """A response body read from its connection; closing it hands the connection back to the
+    pool when the body was read to its end, and closes it otherwise."""
 
-    ``allow_private`` skips the check (tests, or an operator's explicit choice) but still goes
-    through ``resolver``, so tests can map ``*.test`` names to loopback. Resolving takes at most
-    ``timeout`` seconds.
-    """
-
-    def __init__(self, resolver: Resolver, *, allow_private: bool, timeout: float) -> None:
-        self._resolver = resolver
-        self._allow_private = allow_private
-        self._timeout = timeout
-
-    async def addresses(self, host: str, port: int) -> list[str]:
-        """Return the addresses to try for ``host``; raise :class:`BlockedAddress` if any is not
-        public (unless private addresses are allowed) and :class:`NetworkError` if there are none.
-        """
-        try:
-            literal = ip_address(host)
-        except ValueError:
-            try:
-                async with asyncio.timeout(self._timeout):
-                    addresses = [str(address) for address in await self._resolver(host, port)]
-            except TimeoutError:
-                raise FetchTimeout(f"resolving {host} timed out") from None
-            except OSError as exc:
-                raise NetworkError(f"cannot resolve {host}") from exc
-        else:
-            addresses = [literal.compressed]
-        if not addresses:
-            raise NetworkError(f"no address for {host}")
-        if not self._allow_private:
-            for address in addresses:
-                problem = address_problem(address)
-                if problem is not None:
-                    raise BlockedAddress(f"{host} resolves to a {problem} address")
-        return addresses
-
-    def check_literal(self, host: str) -> None:
-        """Raise :class:`BlockedAddress` if ``host`` is an IP literal that is not public (unless
-        private addresses are allowed). aiohttp does not resolve literals: they are checked here.
-        """
-        if self._allow_private:
-            return
-        try:
-            literal = ip_address(host)
-        except ValueError:
-            return
-        problem = address_problem(literal.compressed)
-        if problem is not None:
-            raise BlockedAddress(f"{host} is a {problem} address")
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        # FetchError subclasses are not OSError: aiohttp lets them through unchanged.
-        return [
-            {
-                "hostname": host,
-                "host": address,
-                "port": port,
-                "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
-                "proto": 0,
-                "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
-            }
-            for address in await self.addresses(host, port)
-        ]
-
-    async def close(self) -> None:
-        return None
-
-
-# aiohttp's exceptions, most specific first, and the httpx ones that SafeClient expects.
-_EXCEPTIONS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
-    (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
-    (aiohttp.SocketTimeoutError, httpx.ReadTimeout),
-    (aiohttp.ServerTimeoutError, httpx.ReadTimeout),
-    (aiohttp.ClientConnectorError, httpx.ConnectError),
-    (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
-    (aiohttp.ClientPayloadError, httpx.RemoteProtocolError),
-    (aiohttp.ClientResponseError, httpx.RemoteProtocolError),
-    (aiohttp.ClientOSError, httpx.NetworkError),
-    (aiohttp.ClientError, httpx.TransportError),
-)
-
-
-@contextlib.contextmanager
-def _httpx_exceptions() -> Iterator[None]:
-    try:
-        yield
-    except aiohttp.ClientError as exc:
-        for aiohttp_type, httpx_type in _EXCEPTIONS:
-            if isinstance(exc, aiohttp_type):
-                raise httpx_type(str(exc) or type(exc).__name__) from exc
-        raise  # pragma: no cover - the last entry catches every ClientError
-
-
-Origin = tuple[str, str, int | None]
-
-
-class _Origins:
-    """Which origins hold keep-alive connections, least recently used first.
-
-    aiohttp pools idle connections without a bound on their number; this closes the idle ones of
-    the oldest origins once more than ``max_idle`` origins have some. Only origins with no
-    request in flight are evicted, so every connection closed is one that sits idle in aiohttp's
-    pool, which drops closed connections when it next looks.
-    """
-
-    def __init__(self, max_idle: int) -> None:
-        self._max_idle = max_idle
-        self._connections: OrderedDict[Origin, set[Any]] = OrderedDict()
-        self._busy: dict[Origin, int] = {}
-
-    def start(self, origin: Origin) -> None:
-        self._busy[origin] = self._busy.get(origin, 0) + 1
-        if origin in self._connections:
-            self._connections.move_to_end(origin)
-
-    def finish(self, origin: Origin, protocol: Any) -> None:
-        left = self._busy[origin] - 1
-        if left:
-            self._busy[origin] = left
-        else:
-            del self._busy[origin]
-        if protocol is not None and not protocol.should_close:
-            kept = self._connections.setdefault(origin, set())
-            if len(kept) > 1:  # forget connections aiohttp or the peer closed since
-                kept.difference_update([p for p in kept if not p.is_connected()])
-            kept.add(protocol)
-            self._connections.move_to_end(origin)
-        self._evict()
-
-    def _evict(self) -> None:
-        excess = len(self._connections) - self._max_idle
-        if excess <= 0:
-            return
-        for origin in list(self._connections)[: excess * 2]:
-            if origin not in self._busy:
-                for protocol in self._connections.pop(origin):
-                    protocol.close()
-                excess -= 1
-                if not excess:
-                    return
-
-
-_PROTOCOL: contextvars.ContextVar[Any] = contextvars.ContextVar("fedi_net_protocol")
-
-
-class _Request(aiohttp.ClientRequest):
-    """Notes which connection a request goes out on, for :class:`_Origins` (aiohttp may hand the
-    connection back to its pool before the response reaches us: an empty body).
-    """
-
-    async def send(self, conn: aiohttp.connector.Connection) -> aiohttp.ClientResponse:
-        _PROTOCOL.set(conn.protocol)
-        return await super().send(conn)
-
-
-class _ResponseStream(httpx.AsyncByteStream):
-    """aiohttp's body as httpx's stream; closing it gives the connection back (or closes it)."""
-
-    def __init__(self, response: aiohttp.ClientResponse, done: Callable[[], None]) -> None:
-        self._response = response
-        self._done: Callable[[], None] | None = done
+    def __init__(self, connection: Connection, done: Callable[[Connection], None]) -> None:
+        self._connection = connection
+        self._done: Callable[[Connection], None] | None = done
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _httpx_exceptions():
-            async for chunk in self._response.content.iter_any():
-                yield chunk
+        while chunk := await self._connection.read():
+            yield chunk
 
     async def aclose(self) -> None:
-        # A body not read to its end makes aiohttp close the connection instead of keeping it.
-        self._response.release()
         if self._done is not None:
             done, self._done = self._done, None
-            done()
+            done(self._connection)
 
 
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """An httpx transport over one aiohttp connection pool behind a :class:`GuardedResolver`.
+class PooledTransport(httpx.AsyncBaseTransport):
+    """HTTP/1.1 over guarded connections, pooled per origin.
 
-    At most ``max_connections`` connections in all and ``per_host_connections`` per origin; idle
-    connections are kept ``keepalive_expiry`` seconds, for at most ``max_idle_hosts`` origins.
-    HTTP/1.1 only. asyncio only (aiohttp's loop); the session is made on first use, in the
-    running loop. ``socket_factory`` replaces socket creation (tests record where it connects).
-    The connect timeout comes from the httpx ``timeout`` extension; reads are bounded by the
-    caller's deadline (:class:`SafeClient` puts one around every request), not per read.
+    ``socket_factory`` replaces socket creation (tests record where it connects). The connect
+    timeout (resolving, TCP and TLS) comes from the httpx ``timeout`` extension; reads are bounded
+    by the caller's deadline (:class:`SafeClient` puts one around every request), not per read.
     """
 
     def __init__(
@@ -265,80 +88,178 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     ) -> None:
         self._resolver = resolver
         self._ssl_context = ssl_context
-        self._max_connections = max_connections
+        self._slots = asyncio.Semaphore(max_connections)
         self._per_host = per_host_connections
+        self._max_idle_hosts = max_idle_hosts
         self._keepalive_expiry = keepalive_expiry
         self._socket_factory = socket_factory
-        self._origins = _Origins(max_idle_hosts)
-        self._session: aiohttp.ClientSession | None = None
-        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
+        self._hosts: dict[Origin, _Host] = {}
+        self._idle: OrderedDict[Origin, _Host] = OrderedDict()  # least recently used first
+        self._swept = time.monotonic()
         self._closed = False
-
-    def _session_now(self) -> aiohttp.ClientSession:
-        session = self._session
-        if session is None or session.closed:
-            connector = aiohttp.TCPConnector(
-                resolver=self._resolver,
-                use_dns_cache=False,
-                ssl=self._ssl_context,
-                limit=self._max_connections,
-                limit_per_host=self._per_host,
-                keepalive_timeout=self._keepalive_expiry,
-                socket_factory=self._socket_factory,
-            )
-            session = self._session = aiohttp.ClientSession(
-                connector=connector,
-                cookie_jar=aiohttp.DummyCookieJar(),
-                auto_decompress=False,  # httpx decodes, under the body cap
-                trust_env=False,
-                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
-                request_class=_Request,
-            )
-        return session
-
-    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
-        connect = request.extensions.get("timeout", {}).get("connect")
-        timeout = self._timeouts.get(connect)
-        if timeout is None:
-            timeout = self._timeouts[connect] = aiohttp.ClientTimeout(
-                total=None, sock_connect=connect
-            )
-        return timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._closed:
             raise httpx.TransportError("transport is closed")
         url = request.url
-        self._resolver.check_literal(url.host)
-        body = await request.aread()
-        origin: Origin = (url.scheme, url.host, url.port)
-        session = self._session_now()
-        self._origins.start(origin)
-        _PROTOCOL.set(None)
+        scheme = url.raw_scheme
+        if scheme not in _DEFAULT_PORTS:
+            raise httpx.UnsupportedProtocol(f"unsupported scheme {url.scheme!r}")
+        if request.method == "HEAD":
+            raise httpx.UnsupportedProtocol("HEAD requests are not supported")
+        origin: Origin = (scheme, url.host, url.port or _DEFAULT_PORTS[scheme])
+        data = serialize_request(request, await request.aread())
+        connect_limit = request.extensions.get("timeout", {}).get("connect")
+        host = self._host(origin)
+        host.active += 1
+        acquired = 0
         try:
-            with _httpx_exceptions():
-                response = await session.request(
-                    request.method,
-                    URL(str(url), encoded=True),
-                    headers=CIMultiDict(request.headers.multi_items()),
-                    data=body or None,
-                    allow_redirects=False,
-                    timeout=self._timeout(request),
-                )
+            await host.slots.acquire()
+            acquired = 1
+            await self._slots.acquire()
+            acquired = 2
+            connection, head = await self._exchange(origin, host, data, connect_limit)
         except BaseException:
-            self._origins.finish(origin, None)
+            self._finish(origin, host, None, acquired)
             raise
-        protocol = _PROTOCOL.get()
         return httpx.Response(
-            status_code=response.status,
-            headers=response.raw_headers,
-            stream=_ResponseStream(response, lambda: self._origins.finish(origin, protocol)),
+            status_code=head.status,
+            headers=head.headers,
+            stream=_Body(connection, lambda c: self._finish(origin, host, c, 2)),
             extensions={"http_version": b"HTTP/1.1"},
         )
 
+    async def _exchange(
+        self, origin: Origin, host: _Host, data: bytes, connect_limit: float | None
+    ) -> tuple[Connection, Head]:
+        while (connection := self._take_idle(origin, host)) is not None:
+            try:
+                return connection, await connection.send(data)
+            except (httpx.RemoteProtocolError, httpx.ReadError):
+                connection.close()
+                if connection.received_anything:
+                    raise
+                # The peer closed the idle connection as we used it: try a new one.
+            except BaseException:
+                connection.close()
+                raise
+        connection = await self._connect(origin, connect_limit)
+        try:
+            return connection, await connection.send(data)
+        except BaseException:
+            connection.close()
+            raise
+
+    async def _connect(self, origin: Origin, limit: float | None) -> Connection:
+        """A new connection to ``origin``, resolved and checked, within ``limit`` seconds: the
+        first of its addresses that accepts (and completes TLS, for https)."""
+        scheme, hostname, port = origin
+        failure: OSError | None = None
+        try:
+            async with asyncio.timeout(limit):
+                for address in await self._resolver.addresses(hostname, port):
+                    try:
+                        return await self._open(address, port, hostname, scheme == b"https")
+                    except OSError as exc:  # ssl.SSLError included
+                        failure = exc
+        except TimeoutError:
+            raise httpx.ConnectTimeout(f"connecting to {hostname} timed out") from None
+        assert failure is not None  # addresses() returns at least one address or raises
+        raise httpx.ConnectError(str(failure) or type(failure).__name__) from failure
+
+    async def _open(self, address: str, port: int, hostname: str, tls: bool) -> Connection:
+        """Connect to the checked IP literal ``address``; TLS verifies ``hostname``."""
+        loop = asyncio.get_running_loop()
+        context = self._ssl_context if tls else None
+        server_hostname = hostname if tls else None
+        if self._socket_factory is None:
+            _, connection = await loop.create_connection(
+                Connection, address, port, ssl=context, server_hostname=server_hostname
+            )
+            return connection
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        sockaddr = (address, port) if family == socket.AF_INET else (address, port, 0, 0)
+        sock = self._socket_factory((family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr))
+        try:
+            await loop.sock_connect(sock, sockaddr)
+            _, connection = await loop.create_connection(
+                Connection, sock=sock, ssl=context, server_hostname=server_hostname
+            )
+        except BaseException:
+            sock.close()
+            raise
+        return connection
+
+    def _host(self, origin: Origin) -> _Host:
+        host = self._hosts.get(origin)
+        if host is None:
+            host = self._hosts[origin] = _Host(self._per_host)
+        return host
+
+    def _take_idle(self, origin: Origin, host: _Host) -> Connection | None:
+        """The origin's most recently used idle connection, if it is still open and fresh."""
+        while host.idle:
+            connection = host.idle.pop()
+            if not host.idle:
+                del self._idle[origin]
+            if connection.closed or (
+                time.monotonic() - connection.idle_since > self._keepalive_expiry
+            ):
+                connection.close()
+                continue
+            return connection
+        return None
+
+    def _finish(
+        self, origin: Origin, host: _Host, connection: Connection | None, acquired: int
+    ) -> None:
+        """Hand back what a request held: its connection (kept if reusable), its slots."""
+        if acquired >= 2:
+            self._slots.release()
+        if acquired >= 1:
+            host.slots.release()
+        host.active -= 1
+        if connection is not None:
+            if connection.reusable and not self._closed:
+                connection.idle_since = time.monotonic()
+                host.idle.append(connection)
+                self._idle[origin] = host
+                self._idle.move_to_end(origin)
+                while len(self._idle) > self._max_idle_hosts:
+                    self._drop_idle(*self._idle.popitem(last=False))
+            else:
+                connection.close()
+        if not host.active and not host.idle and self._hosts.get(origin) is host:
+            del self._hosts[origin]
+        now = time.monotonic()
+        if now - self._swept > 1.0:
+            self._swept = now
+            self._sweep(now)
+
+    def _drop_idle(self, origin: Origin, host: _Host) -> None:
+        """Close an origin's idle connections (it has left :attr:`_idle`)."""
+        for connection in host.idle:
+            connection.close()
+        host.idle.clear()
+        if not host.active and self._hosts.get(origin) is host:
+            del self._hosts[origin]
+
+    def _sweep(self, now: float) -> None:
+        """Close the connections idle for longer than ``keepalive_expiry``."""
+        for origin, host in list(self._idle.items()):
+            fresh = [c for c in host.idle if now - c.idle_since <= self._keepalive_expiry]
+            if len(fresh) == len(host.idle):
+                continue
+            for connection in host.idle:
+                if connection not in fresh:
+                    connection.close()
+            host.idle[:] = fresh
+            if not fresh:
+                del self._idle[origin]
+                self._drop_idle(origin, host)
+
     async def aclose(self) -> None:
         self._closed = True
-        session, self._session = self._session, None
-        if session is not None:
-            with anyio.CancelScope(shield=True):
-                await session.close()
+        while self._idle:
+            self._drop_idle(*self._idle.popitem(last=False))
+        self._hosts.clear()
