@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -100,3 +102,33 @@ def test_default_clock_is_utc() -> None:
     ) as client:
         client.get("https://peer.test/a")
     assert recorder.requests[0].headers["date"].endswith(" GMT")
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """A thread pool that counts the work it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.submitted = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.submitted += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+async def test_signing_in_an_executor_gives_the_same_signature() -> None:
+    executor = CountingExecutor()
+    threaded = SignatureAuth(ALICE_KEY_ID, alice_key(), lambda: FIXED_NOW, executor)
+    recorder = Recorder()
+    try:
+        for signer in (auth(), threaded):
+            transport = httpx.MockTransport(recorder.handle)
+            async with httpx.AsyncClient(transport=transport, auth=signer) as c:
+                await c.post("https://peer.test/inbox", content=b'{"type":"Follow"}')
+    finally:
+        executor.shutdown()
+    inline, offloaded = recorder.requests
+    assert executor.submitted == 1
+    # RSASSA-PKCS1-v1_5 is deterministic: the same request signs to the same bytes.
+    assert offloaded.headers["signature"] == inline.headers["signature"]
+    assert await verified(offloaded) == Verified(ALICE_KEY_ID, OWNER, "draft-cavage", "rsa-sha256")
