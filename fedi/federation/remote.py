@@ -38,6 +38,7 @@ from fedi.federation.actor_document import (
     parse_actor_document,
 )
 from fedi.federation.blocks import domain_blocked
+from fedi.federation.local_actors import INSTANCE_ACTOR_USERNAME
 from fedi.federation.vocab import first_id
 from fedi.instance import InstanceContext
 from fedi.log import log_event
@@ -45,7 +46,6 @@ from fedi.net.auth import SignatureAuth
 from fedi.net.client import JSON_ACCEPT, FetchBudget, FetchedDocument
 from fedi.net.errors import BadDocument, BadUrl, FetchError
 from fedi.net.urls import host_of, normalize_host, without_fragment
-from fedi.services.actors import INSTANCE_ACTOR_USERNAME
 
 __all__ = [
     "ActorDocumentError",

@@ -6,8 +6,8 @@ from typing import Any
 
 from fedi.db.models import Actor, ActorType
 from fedi.federation.html import text_to_html
+from fedi.federation.local_actors import LocalActorUrls, is_forum
 from fedi.federation.vocab import actor_context
-from fedi.services.actors import LocalActorUrls, is_forum
 from fedi.settings import Settings
 
 __all__ = ["render_actor", "render_collection", "render_collection_page"]
