@@ -1,9 +1,11 @@
-"""The inbox's fast path to the database: signer keys and one conditional INSERT, off the loop.
+"""The inbox's fast path to the database: signer keys and one conditional INSERT.
 
-An accepted activity costs one round trip to a worker thread holding a *synchronous* Core
-connection (the standard library's sqlite3, or psycopg): an ``INSERT ... SELECT ... WHERE``
-that records the activity only if, inside that single statement, every database condition of
-the inbox holds (SECURITY.md "Incoming requests"):
+An accepted activity costs one statement on a *synchronous* connection (the standard library's
+sqlite3, or psycopg), compiled once and run on the driver's cursor, committed with others in a
+group commit: on the event loop's thread for SQLite (:class:`fedi.db.loop_commit.LoopCommit`),
+in a writer thread for PostgreSQL (:class:`fedi.db.group_commit.GroupCommit`). The statement is
+an ``INSERT ... SELECT ... WHERE`` that records the activity only if, inside that single
+statement, every database condition of the inbox holds (SECURITY.md "Incoming requests"):
 
 - the signer's row still publishes the very key the signature was checked against, is remote,
   is the activity's actor and is neither suspended nor deleted (rules 14, 15, 22);
@@ -17,8 +19,9 @@ It then commits before answering. When any condition fails nothing is written an
 answer (a refusal, a replay, a key re-fetch). The signer cache is therefore only a hint: a
 stale entry (a rotated key, a suspended actor) is caught by the statement and dropped.
 
-On SQLite the thread pool has one thread: the database takes one writer at a time anyway, and
-threads waiting on its lock would spin in the busy handler.
+Signers missing from the cache are read in a thread pool; on SQLite it has one thread: the
+database takes one writer at a time anyway, and threads waiting on its lock would spin in the
+busy handler.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from fedi.crypto import (
     KeyFormatError,
@@ -52,7 +55,8 @@ from fedi.crypto import (
     load_public_key_pem,
 )
 from fedi.db.engine import make_sync_engine
-from fedi.db.group_commit import GroupCommit
+from fedi.db.group_commit import GroupCommit, Prepared
+from fedi.db.loop_commit import LoopCommit
 from fedi.db.models import Activity, ActivityState, Actor, BlockSeverity, DomainBlock, Peer
 from fedi.federation.blocks import block_candidates
 from fedi.net.errors import BadUrl
@@ -162,10 +166,8 @@ def _record_statement(personal: bool) -> Insert:
                 target.c.deleted_at.is_(None),
             )
         )
-    statement = insert(Activity).from_select(columns, select(*values).where(*conditions))
-    # Whether the row went in is the answer: keep the count (drivers such as psycopg lose it
-    # once the cursor is closed, and SQLAlchemy closes it for an INSERT without RETURNING).
-    return statement.execution_options(preserve_rowcount=True)
+    # Whether the row went in is the answer: the driver's rowcount (see Prepared).
+    return insert(Activity).from_select(columns, select(*values).where(*conditions))
 
 
 def _block_parameters(candidates: list[str]) -> dict[str, str] | None:
@@ -207,10 +209,16 @@ class InboxStore:
         self._engine = make_sync_engine(database_url)
         single = make_url(database_url).get_backend_name() == "sqlite"
         self._threads = ThreadPoolExecutor(1 if single else 4, thread_name_prefix="fedi-inbox")
-        self._writes = GroupCommit(self._engine)
+        # SQLite: statements on the loop's thread (see LoopCommit); PostgreSQL: a writer thread.
+        self._writes: LoopCommit | GroupCommit = (
+            LoopCommit(self._engine) if single else GroupCommit(self._engine)
+        )
         self._signers: dict[str, Signer] = {}
         self._signer_query = _signer_query()
-        self._record = {personal: _record_statement(personal) for personal in (False, True)}
+        self._record = {
+            personal: Prepared(_record_statement(personal), self._engine.dialect)
+            for personal in (False, True)
+        }
 
     async def _run(self, function: Callable[..., _T], *args: Any) -> _T:
         loop = asyncio.get_running_loop()
@@ -261,6 +269,8 @@ class InboxStore:
             count = await self._writes.execute(self._record[target_uri is not None], params)
         except IntegrityError:
             return False  # the same id recorded concurrently: the full path answers the replay
+        except OperationalError:
+            return False  # SQLite: another connection holds the write lock; the full path waits
         return count == 1
 
     def close(self) -> None:

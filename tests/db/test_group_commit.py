@@ -6,11 +6,23 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    exists,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from fedi.db.engine import make_sync_engine
-from fedi.db.group_commit import GroupCommit
+from fedi.db.group_commit import GroupCommit, Prepared
 
 _metadata = MetaData()
 _items = Table(
@@ -86,3 +98,30 @@ async def test_one_bad_statement_does_not_fail_the_others_of_its_batch(
     assert [type(r).__name__ for r in results].count("IntegrityError") == 1
     assert isinstance(results[5], IntegrityError)
     assert _names(database_url) == sorted(["taken", *(f"ok{i}" for i in range(10))])
+
+
+_insert_where = insert(_items).from_select(
+    ["name"],
+    select(bindparam("name", type_=String)).where(
+        ~exists().where(_items.c.name == bindparam("name")), literal(1) == literal(1)
+    ),
+)
+
+
+async def test_prepared_statements_run_on_the_driver(database_url: str) -> None:
+    engine = make_sync_engine(database_url)
+    _metadata.create_all(engine)
+    writer = GroupCommit(engine)
+    prepared = Prepared(_insert_where, engine.dialect)
+    plain = Prepared(insert(_items).values(name=bindparam("name")), engine.dialect)
+    try:
+        assert await writer.execute(prepared, {"name": "a"}) == 1
+        assert await writer.execute(prepared, {"name": "a"}) == 0  # the WHERE kept it out
+        with pytest.raises(IntegrityError):  # the driver's error, as SQLAlchemy's
+            await writer.execute(plain, {"name": "a"})
+        with pytest.raises(KeyError):
+            await writer.execute(plain, {})
+    finally:
+        writer.close()
+        engine.dispose()
+    assert _names(database_url) == ["a"]

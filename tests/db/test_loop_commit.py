@@ -1,0 +1,171 @@
+"""LoopCommit: SQLite statements on the loop's thread, one commit per loop iteration."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from fedi.db.engine import make_sync_engine
+from fedi.db.group_commit import Prepared
+from fedi.db.loop_commit import LoopCommit
+
+_metadata = MetaData()
+_items = Table(
+    "loop_commit_items",
+    _metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(32), unique=True),
+)
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    database = f"sqlite:///{(tmp_path / 'loop.sqlite3').as_posix()}"
+    engine = make_sync_engine(database)
+    _metadata.create_all(engine)
+    engine.dispose()
+    return database
+
+
+_insert = insert(_items).values(name=bindparam("name"))
+
+
+def _names(url: str) -> list[str]:
+    engine = make_sync_engine(url)
+    try:
+        with engine.connect() as connection:
+            return sorted(connection.scalars(select(_items.c.name)))
+    finally:
+        engine.dispose()
+
+
+class CountingCommits:
+    """Counts the commits on an engine's connections."""
+
+    def __init__(self, engine: object) -> None:
+        self.count = 0
+        event.listen(engine, "commit", self.committed)
+
+    def committed(self, _connection: object) -> None:
+        self.count += 1
+
+
+async def test_a_burst_shares_one_commit_and_each_caller_hears_after_it(url: str) -> None:
+    engine = make_sync_engine(url)
+    commits = CountingCommits(engine)
+    writer = LoopCommit(engine)
+    insert_item = Prepared(_insert, engine.dialect)
+    try:
+        counts = await asyncio.gather(
+            *(writer.execute(insert_item, {"name": f"n{i}"}) for i in range(20))
+        )
+        assert counts == [1] * 20
+        assert commits.count == 1
+        assert _names(url) == sorted(f"n{i}" for i in range(20))  # durable when answered
+    finally:
+        writer.close()
+        engine.dispose()
+
+
+async def test_a_failing_statement_fails_alone(url: str) -> None:
+    engine = make_sync_engine(url)
+    writer = LoopCommit(engine)
+    insert_item = Prepared(_insert, engine.dialect)
+    try:
+        results = await asyncio.gather(
+            writer.execute(insert_item, {"name": "a"}),
+            writer.execute(insert_item, {"name": "a"}),
+            writer.execute(insert_item, {"name": "b"}),
+            return_exceptions=True,
+        )
+        assert results[0] == 1 and results[2] == 1
+        assert isinstance(results[1], IntegrityError)
+        # A burst whose only statement fails still ends its transaction: the write lock is
+        # free for another connection that will not wait for it.
+        with pytest.raises(IntegrityError):
+            await writer.execute(insert_item, {"name": "b"})
+        await asyncio.sleep(0)
+        with engine.connect() as other:
+            other.exec_driver_sql("PRAGMA busy_timeout=0")
+            other.execute(_insert, {"name": "c"})
+            other.commit()
+        assert _names(url) == ["a", "b", "c"]
+    finally:
+        writer.close()
+        engine.dispose()
+
+
+async def test_a_held_write_lock_fails_at_once_instead_of_blocking_the_loop(url: str) -> None:
+    engine = make_sync_engine(url)
+    writer = LoopCommit(engine)
+    insert_item = Prepared(_insert, engine.dialect)
+    other = make_sync_engine(url)
+    try:
+        with other.connect() as holder:
+            holder.execute(text("BEGIN IMMEDIATE"))  # another connection holds the write lock
+            started = time.monotonic()
+            with pytest.raises(OperationalError):
+                await writer.execute(insert_item, {"name": "x"})
+            assert time.monotonic() - started < 1  # not the 10 s busy timeout of the others
+            holder.execute(text("ROLLBACK"))
+        assert await writer.execute(insert_item, {"name": "y"}) == 1
+    finally:
+        writer.close()
+        engine.dispose()
+        other.dispose()
+    assert _names(url) == ["y"]
+
+
+async def test_closing_commits_and_refuses_more(url: str) -> None:
+    engine = make_sync_engine(url)
+    writer = LoopCommit(engine)
+    insert_item = Prepared(_insert, engine.dialect)
+    try:
+        assert await writer.execute(insert_item, {"name": "a"}) == 1
+    finally:
+        writer.close()
+    with pytest.raises(RuntimeError):
+        await writer.execute(insert_item, {"name": "b"})
+    engine.dispose()
+    assert _names(url) == ["a"]
+
+
+async def test_one_thread_only(url: str) -> None:
+    engine = make_sync_engine(url)
+    writer = LoopCommit(engine)
+    insert_item = Prepared(_insert, engine.dialect)
+    errors: list[BaseException] = []
+
+    def elsewhere() -> None:
+        try:
+            asyncio.run(writer.execute(insert_item, {"name": "other"}))
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    try:
+        assert await writer.execute(insert_item, {"name": "here"}) == 1
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join()
+    finally:
+        writer.close()
+        engine.dispose()
+    assert len(errors) == 1
+    assert _names(url) == ["here"]
