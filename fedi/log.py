@@ -45,6 +45,10 @@ def configure_logging(level: str = "INFO") -> None:
     """Send every ``fedi`` and ``uvicorn`` log line to standard error as JSON (from the CLI)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    # The formatter never prints thread or process names: spare every record looking them up.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

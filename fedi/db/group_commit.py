@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -40,11 +40,19 @@ class Prepared:
 
     Every bound parameter is named; values come from the parameters given at execution, or from
     the statement itself (literals SQLAlchemy bound). Each value goes through its type's bind
-    processor, as SQLAlchemy would send it. Statements that SQLAlchemy completes only at
+    processor, as SQLAlchemy would send it, except a value of a ``verbatim`` parameter that is
+    an instance of the type given for it there, which the driver gets as is (JSON already
+    serialised, say). Statements that SQLAlchemy completes only at
     execution time (expanding ``IN`` lists, literal execution) are refused.
     """
 
-    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+    def __init__(
+        self,
+        statement: ClauseElement,
+        dialect: Dialect,
+        *,
+        verbatim: Mapping[str, type] | None = None,
+    ) -> None:
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler), "a SQL statement"
         if compiled.literal_execute_params or compiled.post_compile_params:
@@ -58,6 +66,7 @@ class Prepared:
         self._positional = bool(compiled.positional)
         self._defaults: dict[str, Any] = {}
         self._processors: dict[str, Callable[[Any], Any]] = {}
+        self._verbatim = dict(verbatim or {})
         for bind, name in names.items():
             if not bind.required:
                 self._defaults[name] = bind.effective_value
@@ -71,7 +80,10 @@ class Prepared:
         for name in self._order:
             value = params[name] if name in params else self._defaults[name]
             processor = self._processors.get(name)
-            values.append(value if processor is None else processor(value))
+            if processor is None or isinstance(value, self._verbatim.get(name, ())):
+                values.append(value)
+            else:
+                values.append(processor(value))
         return tuple(values) if self._positional else dict(zip(self._order, values, strict=True))
 
     def execute(self, connection: Connection, params: dict[str, Any]) -> int:

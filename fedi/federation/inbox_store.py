@@ -69,6 +69,8 @@ _MAX_SIGNERS = 4096
 # The domains whose block covers a host go into this many fixed parameters (a list of varying
 # length would be re-rendered on every execution); a host with more labels takes the full path.
 _BLOCK_SLOTS = 8
+# A document given as text is JSON already: it goes to the driver as is, unless it is a dict.
+_TEXT_DOCUMENT = {"document": str}
 _actors = Actor.__table__
 _activities = Activity.__table__
 
@@ -98,6 +100,9 @@ class NewActivity:
     document: dict[str, Any]
     created_at: datetime
     request_id: str | None = None
+    # ``document`` as the JSON text it was parsed from, when that is UTF-8: stored as received,
+    # which spares serialising it again.
+    text: str | None = None
 
 
 def _signer_query() -> Select[Any]:
@@ -216,7 +221,9 @@ class InboxStore:
         self._signers: dict[str, Signer] = {}
         self._signer_query = _signer_query()
         self._record = {
-            personal: Prepared(_record_statement(personal), self._engine.dialect)
+            personal: Prepared(
+                _record_statement(personal), self._engine.dialect, verbatim=_TEXT_DOCUMENT
+            )
             for personal in (False, True)
         }
 
@@ -255,7 +262,7 @@ class InboxStore:
             "public": activity.public,
             "state": ActivityState.RECEIVED,
             "attempts": 0,
-            "document": activity.document,
+            "document": activity.text if activity.text is not None else activity.document,
             "request_id": activity.request_id,
             "created_at": activity.created_at,
             "actor_uri": signer.actor_uri,

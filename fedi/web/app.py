@@ -17,6 +17,7 @@ from fedi.federation.worker import Worker
 from fedi.instance import InstanceContext, build_context
 from fedi.settings import Settings
 from fedi.web import actors, c2s, discovery, health, home, inbox, objects, schemas_routes
+from fedi.web.inbox_lane import InboxFastLane
 from fedi.web.middleware import RequestLogMiddleware
 
 __all__ = ["create_app"]
@@ -81,7 +82,10 @@ def create_app(
             *objects.routes,
             *schemas_routes.routes,
         ],
-        middleware=[Middleware(RequestLogMiddleware, instance=settings.domain)],
+        middleware=[
+            Middleware(InboxFastLane, context=instance),
+            Middleware(RequestLogMiddleware, instance=settings.domain),
+        ],
         lifespan=lifespan,
     )
     app.state.instance = instance

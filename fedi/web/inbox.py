@@ -17,9 +17,9 @@ nothing in the database (SECURITY.md "Incoming requests"):
 10. a replayed ``id`` (rule 23) → 202 with no side effect; else the activity is recorded with
     state ``received`` → 202.
 
-Before that, :func:`fedi.web.inbox_fast.try_record` tries the common case (a known signer) in
-one database round trip; it never answers a refusal itself, so whatever it does not record runs
-the checks below from the start.
+Before that, the fast lane (:mod:`fedi.web.inbox_lane`) tries the common case (a known signer)
+in one database statement; it never answers a refusal itself, so whatever it does not record
+reaches these routes and runs the checks below from the start.
 
 Keys fetched while verifying live in the request's session and are committed only with the
 activity: a rejected request leaves no cached key behind.
@@ -60,9 +60,9 @@ from fedi.net.body import parse_json_object
 from fedi.net.client import FetchBudget
 from fedi.net.errors import BadDocument, BadUrl
 from fedi.net.urls import host_of
-from fedi.web.inbox_fast import request_url, try_record
+from fedi.web.inbox_fast import request_url
 
-__all__ = ["MAX_BODY", "MAX_DEPTH", "routes"]
+__all__ = ["MAX_BODY", "MAX_DEPTH", "content_type_problem", "routes"]
 
 MAX_BODY = 1024 * 1024
 MAX_DEPTH = 64
@@ -79,7 +79,7 @@ class _Refused(Exception):
         self.reason = reason
 
 
-def _content_type_problem(value: str | None) -> str | None:
+def content_type_problem(value: str | None) -> str | None:
     """Rule 25: ``application/activity+json``, ``application/ld+json`` with the AS2 profile or no
     profile, or plain ``application/json`` (older senders)."""
     if not value:
@@ -249,7 +249,7 @@ async def _accept(
         resolver = ActorKeyResolver(ctx, session, budget=FetchBudget(20), known=facts.actor)
         result = await verify_request(
             request.method,
-            request_url(request, ctx.settings.base_url),
+            request_url(request.scope, ctx.settings.base_url),
             request.headers,
             body,
             resolve_key=resolver,
@@ -306,7 +306,7 @@ async def _accept(
 async def _receive(request: Request, target_uri: str | None) -> Response:
     ctx = context_of(request)
     try:
-        problem = _content_type_problem(request.headers.get("content-type"))
+        problem = content_type_problem(request.headers.get("content-type"))
         if problem is not None:
             raise _Refused(415, problem)
         body = await _read_body(request)
@@ -315,8 +315,6 @@ async def _receive(request: Request, target_uri: str | None) -> Response:
             shape = read_activity(document)
         except (BadDocument, ShapeError) as exc:
             raise _Refused(400, str(exc)) from None
-        if await try_record(ctx, request, body, document, shape, target_uri):
-            return Response(status_code=202)
         for attempt in (1, 2):
             try:
                 await _accept(ctx, request, body, document, shape, target_uri)

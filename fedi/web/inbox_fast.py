@@ -11,9 +11,10 @@ circuit must be reset), it returns ``False`` having written nothing, and the ful
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from starlette.requests import Request
+from starlette.types import Scope
 
 from fedi.crypto import ResolvedKey, Verified, verify_request
 from fedi.federation.inbox_store import NewActivity, Signer
@@ -29,11 +30,11 @@ __all__ = ["request_url", "try_record"]
 _FULL_PATH_TYPES = frozenset({"Update", "Delete"})
 
 
-def request_url(request: Request, base_url: str) -> str:
+def request_url(scope: Scope, base_url: str) -> str:
     """The URL as the sender addressed it: our public base, then path and query as received."""
-    raw = request.scope.get("raw_path")
-    path = raw.decode("latin-1") if isinstance(raw, bytes) and raw else request.url.path
-    query = request.scope.get("query_string", b"").decode("latin-1")
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) and raw else scope["path"]
+    query = scope.get("query_string", b"").decode("latin-1")
     return f"{base_url}{path}?{query}" if query else f"{base_url}{path}"
 
 
@@ -49,9 +50,19 @@ def _hosts_ok(shape: ActivityShape, signer: Signer) -> bool:
     return True
 
 
+def _utf8_text(body: bytes) -> str | None:
+    """The body as text when it is UTF-8 without a byte-order mark (JSON may be UTF-16 too)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return None if text.startswith("\ufeff") else text
+
+
 async def try_record(
     ctx: InstanceContext,
-    request: Request,
+    scope: Scope,
+    headers: Mapping[str, str],
     body: bytes,
     document: dict[str, Any],
     shape: ActivityShape,
@@ -73,9 +84,9 @@ async def try_record(
         return ResolvedKey(key_id=key_id, owner=signer.actor_uri, public_key=signer.public_key)
 
     result = await verify_request(
-        request.method,
-        request_url(request, ctx.settings.base_url),
-        request.headers,
+        scope["method"],
+        request_url(scope, ctx.settings.base_url),
+        headers,
         body,
         resolve_key=resolve,
         now=ctx.clock(),
@@ -98,6 +109,7 @@ async def try_record(
         document=document,
         created_at=ctx.clock(),
         request_id=request_id_var.get(),
+        text=_utf8_text(body),
     )
     if await store.record(signer, activity, target_uri):
         return True

@@ -3,18 +3,52 @@
 from __future__ import annotations
 
 import logging
+import random
 import re
-import secrets
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fedi.log import log_event, request_id_var
 
-__all__ = ["RequestLogMiddleware"]
+__all__ = ["RequestLogMiddleware", "log_request", "request_id_of"]
 
 _logger = logging.getLogger("fedi.request")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Request ids correlate log lines; they are not secrets, so the fast generator will do.
+_ids = random.Random()  # noqa: S311
+
+
+def request_id_of(scope: Scope) -> str:
+    """The request's id: a well-formed ``X-Request-Id`` from a trusted proxy, else a new one.
+    It is kept in the scope's state, where handlers (and a second call) find it."""
+    state = scope.setdefault("state", {})
+    if "request_id" in state:
+        return str(state["request_id"])
+    incoming = b""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            incoming = value
+            break
+    request_id = incoming.decode("latin-1")
+    if not _SAFE_ID.match(request_id):
+        request_id = f"{_ids.getrandbits(64):016x}"
+    state["request_id"] = request_id
+    return request_id
+
+
+def log_request(scope: Scope, instance: str, request_id: str, status: int, started: float) -> None:
+    """The one log line of a request (see :class:`RequestLogMiddleware`)."""
+    log_event(
+        _logger,
+        "request",
+        request_id=request_id,
+        instance=instance,
+        method=scope["method"],
+        path=scope["path"],
+        status=status,
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
 
 
 class RequestLogMiddleware:
@@ -33,9 +67,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_ID.match(incoming) else secrets.token_hex(8)
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id = request_id_of(scope)
         started = time.perf_counter()
         status = 500
 
@@ -52,13 +84,4 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
-            log_event(
-                _logger,
-                "request",
-                request_id=request_id,
-                instance=self.instance,
-                method=scope["method"],
-                path=scope["path"],
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            log_request(scope, self.instance, request_id, status, started)

@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import (
+    JSON,
     Column,
     Integer,
     MetaData,
@@ -125,3 +126,38 @@ async def test_prepared_statements_run_on_the_driver(database_url: str) -> None:
         writer.close()
         engine.dispose()
     assert _names(database_url) == ["a"]
+
+
+_documents = Table(
+    "group_commit_documents",
+    _metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document", JSON),
+)
+
+
+async def test_prepared_json_given_as_text_is_stored_as_json(database_url: str) -> None:
+    engine = make_sync_engine(database_url)
+    _metadata.create_all(engine)
+    writer = GroupCommit(engine)
+    statement = insert(_documents).values(document=bindparam("document"))
+    verbatim = Prepared(statement, engine.dialect, verbatim={"document": str})
+    processed = Prepared(statement, engine.dialect)
+    text_form = '{"type": "Note", "content": "z\\u00e9ro", "n": [1, 2]}'
+    try:
+        assert await writer.execute(verbatim, {"document": text_form}) == 1
+        assert await writer.execute(verbatim, {"document": {"type": "Note", "n": 3}}) == 1
+        assert await writer.execute(processed, {"document": text_form}) == 1
+    finally:
+        writer.close()
+    try:
+        with engine.connect() as connection:
+            stored = list(connection.scalars(select(_documents.c.document).order_by("id")))
+    finally:
+        engine.dispose()
+    # Text is taken as JSON, a dict is serialised; without ``verbatim`` text is a JSON string.
+    assert stored == [
+        {"type": "Note", "content": "zéro", "n": [1, 2]},
+        {"type": "Note", "n": 3},
+        text_form,
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from fedi.net import (
@@ -14,6 +16,7 @@ from fedi.net import (
     same_document,
 )
 from fedi.net.body import json_depth_exceeds, parse_retry_after
+from fedi.net.urls import _scheme_and_authority
 
 
 @pytest.mark.parametrize(
@@ -185,3 +188,71 @@ def test_json_depth() -> None:
 )
 def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
     assert parse_retry_after(value, now=40.0) == seconds
+
+
+_AUTHORITY_CASES = [
+    "https://example.com/users/alice",
+    "https://example.com",
+    "https://example.com:443/x",
+    "https://example.com:0443/x",
+    "https://example.com:8443/x?y#z",
+    "http://example.com:80/",
+    "http://example.com:8080",
+    "https://example.com:0/x",
+    "https://example.com:65536/x",
+    "https://example.com:/x",
+    "https://example.com./x",
+    "https://Example.COM/x",
+    "HTTPS://example.com/x",
+    "https://ex_ample.com/x",
+    "https://a.b@example.com/x",
+    "https://example.com\\@evil.test/",
+    "https://127.0.0.1/x",
+    "https://127.1/x",
+    "https://0x7f.1/x",
+    "https://[::1]:8443/x",
+    "https://xn--bcher-kva.example/x",
+    "https://bücher.example/x",
+    "https://-bad.example/x",
+    "https://bad-.example/x",
+    "https://" + "a" * 63 + ".example/x",
+    "https://" + "a" * 64 + ".example/x",
+    "https://" + ".".join(["abcdefghi"] * 26) + ".example/x",
+    "https://example.com?query",
+    "https://example.com#fragment",
+    "https://exa mple.com/x",
+    "ftp://example.com/x",
+    "https:/example.com/x",
+    "https://",
+    "",
+]
+
+
+@pytest.mark.parametrize("url", _AUTHORITY_CASES)
+def test_host_of_fast_path_agrees_with_the_general_one(url: str) -> None:
+    try:
+        expected: str | type[BadUrl] = _scheme_and_authority(url, allow_http=True)[2]
+    except BadUrl:
+        expected = BadUrl
+    try:
+        got: str | type[BadUrl] = host_of(url)
+    except BadUrl:
+        got = BadUrl
+    assert got == expected
+
+
+def test_host_of_fast_path_agrees_on_generated_urls() -> None:
+    rng = random.Random(7)
+    alphabet = "abcxyz019-._:/@?#%[]ABZ"
+    for _ in range(5000):
+        body = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24)))
+        url = rng.choice(["https://", "http://", "HTTP://", "https:"]) + body
+        try:
+            expected: str | None = _scheme_and_authority(url, allow_http=True)[2]
+        except BadUrl:
+            expected = None
+        try:
+            got: str | None = host_of(url)
+        except BadUrl:
+            got = None
+        assert got == expected, url
