@@ -1,0 +1,142 @@
+"""The inbox's fast lane: it answers the common case itself and hands everything else, body
+intact, to the full path, which gives the answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from fedi.db.models import Activity
+from fedi.testing.peers import PUBLIC, FakeActor, InboxHarness, alice, note
+from fedi.web import inbox as full_path
+
+
+def create(actor: FakeActor, name: str) -> dict[str, Any]:
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"https://{actor.host}/activities/{name}",
+        "type": "Create",
+        "actor": actor.uri,
+        "to": [PUBLIC],
+        "object": note(actor, name),
+    }
+
+
+@pytest.fixture
+def full_path_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The activity ids the full path was asked to accept."""
+    calls: list[str] = []
+    accept = full_path._accept
+
+    async def counting(*args: Any) -> bool:
+        calls.append(args[4].id)  # the shape
+        return await accept(*args)
+
+    monkeypatch.setattr(full_path, "_accept", counting)
+    return calls
+
+
+async def stored(h: InboxHarness, uri: str) -> dict[str, Any] | None:
+    async with h.ctx.sessions() as session:
+        document: dict[str, Any] | None = await session.scalar(
+            select(Activity.document).where(Activity.uri == uri)
+        )
+        return document
+
+
+async def test_a_known_signer_is_answered_by_the_lane(
+    h: InboxHarness, full_path_calls: list[str]
+) -> None:
+    sender = alice()
+    first, second = create(sender, "1"), create(sender, "2")
+    assert (await h.deliver(sender, first)).status_code == 202
+    assert full_path_calls == [first["id"]]  # the key was unknown: the full path fetched it
+    response = await h.deliver(sender, second)
+    assert response.status_code == 202
+    assert response.headers["x-request-id"]
+    assert full_path_calls == [first["id"]]  # the lane recorded the second one
+    assert await stored(h, second["id"]) == second
+
+
+async def test_a_replay_goes_to_the_full_path(h: InboxHarness, full_path_calls: list[str]) -> None:
+    sender = alice()
+    activity = create(sender, "1")
+    for _ in range(3):
+        assert (await h.deliver(sender, activity)).status_code == 202
+    assert full_path_calls == [activity["id"]] * 3
+
+
+async def test_a_body_sent_in_pieces_is_read_whole(
+    h: InboxHarness, full_path_calls: list[str]
+) -> None:
+    sender = alice()
+    assert (await h.deliver(sender, create(sender, "warm"))).status_code == 202
+    activity = create(sender, "pieces")
+    body = json.dumps(activity).encode()
+    headers = sender.sign(
+        "POST",
+        h.url("/inbox"),
+        body,
+        now=h.ctx.clock(),
+        headers={"Content-Type": "application/activity+json"},
+    )
+
+    async def pieces() -> Any:
+        for start in range(0, len(body), 7):
+            yield body[start : start + 7]
+
+    transport = httpx.ASGITransport(app=h.app)
+    async with httpx.AsyncClient(transport=transport, base_url=h.settings.base_url) as client:
+        response = await client.post("/inbox", content=pieces(), headers=headers)
+    assert response.status_code == 202, response.text
+    assert await stored(h, activity["id"]) == activity
+    assert full_path_calls == [create(sender, "warm")["id"]]
+
+
+async def test_a_body_over_the_cap_reaches_the_full_path_whole(
+    h: InboxHarness, full_path_calls: list[str]
+) -> None:
+    sender = alice()
+    big = create(sender, "big")
+    big["object"]["content"] = "x" * (full_path.MAX_BODY + 10)
+    body = json.dumps(big).encode()
+
+    async def pieces() -> Any:
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start : start + 64 * 1024]
+
+    transport = httpx.ASGITransport(app=h.app)
+    async with httpx.AsyncClient(transport=transport, base_url=h.settings.base_url) as client:
+        response = await client.post(
+            "/inbox", content=pieces(), headers={"Content-Type": "application/activity+json"}
+        )
+    assert response.status_code == 413
+    assert await stored(h, big["id"]) is None
+
+
+async def test_refusals_come_from_the_full_path(
+    h: InboxHarness, full_path_calls: list[str]
+) -> None:
+    sender = alice()
+    assert (await h.deliver(sender, create(sender, "warm"))).status_code == 202
+    # Unsigned, wrong content type, a personal inbox without an owner: the lane passes them on.
+    body = json.dumps(create(sender, "x")).encode()
+    unsigned = await h.post("/inbox", body, {"Content-Type": "application/activity+json"})
+    assert unsigned.status_code == 401
+    wrong_type = await h.deliver(sender, create(sender, "y"), content_type="text/plain")
+    assert wrong_type.status_code == 415
+    nobody = await h.deliver(sender, create(sender, "z"), path="/users/nobody/inbox")
+    assert nobody.status_code == 404
+    for uri in ("x", "y", "z"):
+        assert await stored(h, create(sender, uri)["id"]) is None
+
+
+async def test_other_requests_pass_through(h: InboxHarness) -> None:
+    transport = httpx.ASGITransport(app=h.app)
+    async with httpx.AsyncClient(transport=transport, base_url=h.settings.base_url) as client:
+        assert (await client.get("/inbox")).status_code == 405
+        assert (await client.post("/users/anna/outbox", content=b"{}")).status_code == 404
