@@ -62,6 +62,19 @@ def configure_logging(level: str = "INFO") -> None:
 def log_event(
     logger: logging.Logger, message: str, level: int = logging.INFO, **fields: Any
 ) -> None:
+    """Log ``message`` with ``fields`` (see the module), if ``logger`` is enabled for ``level``.
+
+    The record is made here and handed to the logger's handlers as ``Logger.log`` would, but
+    without looking up the calling file and line, which no line of ours prints and which costs
+    more than the rest (a request's log line is on every request's path).
+    """
+    if not logger.isEnabledFor(level):
+        return
     if "request_id" not in fields and (request_id := request_id_var.get()) is not None:
         fields["request_id"] = request_id  # at call time: a handler may format later
-    logger.log(level, message, extra={"fields": fields})
+    record = logger.makeRecord(logger.name, level, "", 0, message, (), None, extra=_extra(fields))
+    logger.handle(record)
+
+
+def _extra(fields: dict[str, Any]) -> dict[str, Any]:
+    return {"fields": fields}

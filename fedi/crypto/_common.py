@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -33,8 +34,31 @@ def http_date(moment: datetime) -> str:
     return email.utils.format_datetime(as_utc(moment), usegmt=True)
 
 
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+_IMF_FIXDATE = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{2}) ([A-Z][a-z]{2}) ([0-9]{4}) "
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT"
+)
+
+
 def parse_http_date(value: str) -> datetime | None:
     """Parse an HTTP/RFC 2822 date with an explicit zone; ``None`` if it cannot be read."""
+    fixed = _IMF_FIXDATE.fullmatch(value)
+    month = _MONTHS.get(fixed[2]) if fixed is not None else None
+    if fixed is not None and month is not None:
+        # IMF-fixdate, what every server sends (RFC 9110 5.6.7): read without the email module.
+        day, _, year, hour, minute, second = fixed.groups()
+        try:
+            return datetime(
+                int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=UTC
+            )
+        except ValueError:
+            return None
     try:
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -44,9 +68,17 @@ def parse_http_date(value: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+class _Normalised(dict[str, str]):
+    """Headers already through :func:`normalise_headers`."""
+
+
 def normalise_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Lower-case names, trimmed values; repeated fields joined with ``", "`` (RFC 9110 5.3)."""
-    result: dict[str, str] = {}
+    """Lower-case names, trimmed values; repeated fields joined with ``", "`` (RFC 9110 5.3).
+
+    Headers it returned come back as they are (verification normalises once, not per step)."""
+    if isinstance(headers, _Normalised):
+        return headers
+    result = _Normalised()
     for name, value in headers.items():
         key = name.strip().lower()
         text = value.strip(" \t")
