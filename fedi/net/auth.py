@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from concurrent.futures import Executor
 from datetime import UTC, datetime
 
@@ -61,14 +61,20 @@ class SignatureAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        added = await self.sign(
+            request.method, str(request.url), request.headers, await request.aread()
+        )
+        request.headers.update(added)
+        yield request
+
+    async def sign(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> dict[str, str]:
+        """The headers that sign this request (``Date``, ``Signature``, maybe ``Digest`` and
+        ``Host``), the private-key operation in the executor if there is one. The flow above
+        uses it; :meth:`fedi.net.client.SafeClient.post` calls it for a delivery directly."""
         plan = plan_cavage(
-            request.method,
-            str(request.url),
-            request.headers,
-            await request.aread(),
-            self._key_id,
-            self._private_key,
-            self._clock(),
+            method, url, headers, body, self._key_id, self._private_key, self._clock()
         )
         if self._executor is None:
             signature = raw_sign(self._private_key, plan.text)
@@ -77,5 +83,4 @@ class SignatureAuth(httpx.Auth):
             signature = await loop.run_in_executor(
                 self._executor, raw_sign, self._private_key, plan.text
             )
-        request.headers.update(plan.finish(signature))
-        yield request
+        return plan.finish(signature)

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import certifi
 import httpx
 
+from fedi.net.auth import SignatureAuth
 from fedi.net.body import (
     media_type,
     parse_json_object,
@@ -50,6 +51,7 @@ from fedi.net.errors import (
     RedirectLoop,
     TooManyRedirects,
 )
+from fedi.net.http1 import serialize
 from fedi.net.resolver import GuardedResolver, Resolver, system_resolver
 from fedi.net.transport import PooledTransport
 from fedi.net.urls import address_problem, host_of, normalize_url, same_document, without_fragment
@@ -72,6 +74,7 @@ _AS2_TYPES = frozenset({"application/activity+json", "application/ld+json"})
 _PLAIN_JSON_TYPES = frozenset({"application/json", "application/jrd+json"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _POST_HEADERS = {"Content-Type": "application/activity+json", "Accept-Encoding": "identity"}
+_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -420,16 +423,65 @@ class SafeClient:
         status.
         """
         target = self.check_url(url)
+        signer = auth if isinstance(auth, SignatureAuth) else None
+        direct = isinstance(self._transport, PooledTransport) and auth is signer
         with _as_fetch_errors():
             async with asyncio.timeout(self.policy.total_timeout):
-                request = self._request("POST", target, _POST_HEADERS, headers, body)
-                response = await self._send(request, auth)
-                try:
-                    excerpt = await read_excerpt(response, self.policy.post_excerpt)
-                finally:
-                    await response.aclose()
+                if direct:
+                    status, answer_headers, excerpt = await self._post_direct(
+                        target, body, headers, signer
+                    )
+                else:
+                    request = self._request("POST", target, _POST_HEADERS, headers, body)
+                    response = await self._send(request, auth)
+                    try:
+                        excerpt = await read_excerpt(response, self.policy.post_excerpt)
+                    finally:
+                        await response.aclose()
+                    status, answer_headers = response.status_code, response.headers
         return PostResult(
-            status=response.status_code,
-            retry_after=parse_retry_after(response.headers.get("retry-after"), now=time.time()),
+            status=status,
+            retry_after=parse_retry_after(answer_headers.get("retry-after"), now=time.time()),
             body_excerpt=excerpt.decode("utf-8", "replace"),
         )
+
+    async def _post_direct(
+        self,
+        target: str,
+        body: bytes,
+        headers: Mapping[str, str] | None,
+        auth: SignatureAuth | None,
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """A delivery straight on our transport, without httpx's request and response objects
+        (a fan-out sends thousands; they cost about a tenth of a delivery's CPU). The request
+        is the one :meth:`_request` and the auth flow would build: the same headers, signed
+        by the same :class:`SignatureAuth`."""
+        assert isinstance(self._transport, PooledTransport)
+        parts = urlsplit(target)  # normalised by check_url: lower case, no default port
+        scheme = parts.scheme
+        path = parts.path or "/"
+        merged = {"host": ("Host", parts.netloc), "user-agent": ("User-Agent", self._user_agent)}
+        for name, value in _POST_HEADERS.items():
+            merged[name.lower()] = (name, value)
+        for name, value in (headers or {}).items():
+            merged[name.lower()] = (name, value)
+        merged["content-length"] = ("Content-Length", str(len(body)))
+        if auth is not None:
+            fields = {name: value for name, value in merged.values()}
+            for name, value in (await auth.sign("POST", target, fields, body)).items():
+                merged[name.lower()] = (name, value)
+        data = serialize(
+            b"POST",
+            (f"{path}?{parts.query}" if parts.query else path).encode("ascii"),
+            [(name.encode(), value.encode()) for name, value in merged.values()],
+            body,
+        )
+        origin = (scheme.encode("ascii"), parts.hostname or "", parts.port or _PORTS[scheme])
+        exchange = await self._transport.exchange(origin, data, self.policy.connect_timeout)
+        try:
+            excerpt = bytearray()
+            while len(excerpt) < self.policy.post_excerpt and (chunk := await exchange.read()):
+                excerpt += chunk[: self.policy.post_excerpt - len(excerpt)]
+        finally:
+            await exchange.aclose()
+        return exchange.status, httpx.Headers(exchange.headers), bytes(excerpt)

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Iterable
 from typing import cast
 
 import httptools
 import httpx
 
-__all__ = ["MAX_HEAD", "MAX_HEADERS", "Connection", "Head", "serialize_request"]
+__all__ = ["MAX_HEAD", "MAX_HEADERS", "Connection", "Head", "serialize", "serialize_request"]
 
 MAX_HEAD = 64 * 1024
 MAX_HEADERS = 128
@@ -31,8 +32,22 @@ _FORBIDDEN = (b"\r", b"\n", b"\0")
 def serialize_request(request: httpx.Request, body: bytes) -> bytes:
     """The request's head and body, as sent on the wire. httpx has set ``Host`` and, for a body,
     ``Content-Length``; a header with CR, LF or NUL raises :class:`httpx.LocalProtocolError`."""
-    lines = [b"%s %s HTTP/1.1\r\n" % (request.method.encode("ascii"), request.url.raw_path)]
-    for name, value in request.headers.raw:
+    return serialize(
+        request.method.encode("ascii"), request.url.raw_path, request.headers.raw, body
+    )
+
+
+def serialize(
+    method: bytes, target: bytes, headers: Iterable[tuple[bytes, bytes]], body: bytes
+) -> bytes:
+    """A request on the wire: request line, ``headers`` as given (``Host`` and
+    ``Content-Length`` included), body. CR, LF or NUL in a header raises
+    :class:`httpx.LocalProtocolError`, and in the method or target too."""
+    for part in (method, target):
+        if any(forbidden in part for forbidden in (*_FORBIDDEN, b" ")):
+            raise httpx.LocalProtocolError("bad request line")
+    lines = [b"%s %s HTTP/1.1\r\n" % (method, target)]
+    for name, value in headers:
         for forbidden in _FORBIDDEN:
             if forbidden in name or forbidden in value:
                 raise httpx.LocalProtocolError("a header holds CR, LF or NUL")

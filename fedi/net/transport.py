@@ -29,7 +29,7 @@ import httpx
 from fedi.net.http1 import Connection, Head, serialize_request
 from fedi.net.resolver import GuardedResolver
 
-__all__ = ["PooledTransport", "SocketFactory"]
+__all__ = ["Exchange", "Origin", "PooledTransport", "SocketFactory"]
 
 SocketFactory = Callable[[tuple[Any, ...]], socket.socket]
 """Makes the socket for one ``getaddrinfo``-style address ``(family, type, proto, name, addr)``."""
@@ -49,13 +49,22 @@ class _Host:
         self.active = 0
 
 
-class _Body(httpx.AsyncByteStream):
-    """A response body read from its connection; closing it hands the connection back to the
-    pool when the body was read to its end, and closes it otherwise."""
+class Exchange(httpx.AsyncByteStream):
+    """An answer: its status and raw headers, and its body to read (as an httpx stream too).
+    Closing it hands the connection back to the pool when the body was read to its end, and
+    closes the connection otherwise."""
 
-    def __init__(self, connection: Connection, done: Callable[[Connection], None]) -> None:
+    def __init__(
+        self, head: Head, connection: Connection, done: Callable[[Connection], None]
+    ) -> None:
+        self.status = head.status
+        self.headers = head.headers
         self._connection = connection
         self._done: Callable[[Connection], None] | None = done
+
+    async def read(self) -> bytes:
+        """The next chunk of the body, ``b""`` at its end."""
+        return await self._connection.read()
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         while chunk := await self._connection.read():
@@ -99,17 +108,29 @@ class PooledTransport(httpx.AsyncBaseTransport):
         self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._closed:
-            raise httpx.TransportError("transport is closed")
         url = request.url
         scheme = url.raw_scheme
         if scheme not in _DEFAULT_PORTS:
             raise httpx.UnsupportedProtocol(f"unsupported scheme {url.scheme!r}")
         if request.method == "HEAD":
             raise httpx.UnsupportedProtocol("HEAD requests are not supported")
-        origin: Origin = (scheme, url.host, url.port or _DEFAULT_PORTS[scheme])
-        data = serialize_request(request, await request.aread())
-        connect_limit = request.extensions.get("timeout", {}).get("connect")
+        exchange = await self.exchange(
+            (scheme, url.host, url.port or _DEFAULT_PORTS[scheme]),
+            serialize_request(request, await request.aread()),
+            request.extensions.get("timeout", {}).get("connect"),
+        )
+        return httpx.Response(
+            status_code=exchange.status,
+            headers=exchange.headers,
+            stream=exchange,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def exchange(self, origin: Origin, data: bytes, connect_limit: float | None) -> Exchange:
+        """Send ``data``, a whole serialised request, to ``origin`` (scheme, host, port) within
+        the caps; return the answer's head with its body to read. The caller must close it."""
+        if self._closed:
+            raise httpx.TransportError("transport is closed")
         host = self._host(origin)
         host.active += 1
         acquired = 0
@@ -122,12 +143,7 @@ class PooledTransport(httpx.AsyncBaseTransport):
         except BaseException:
             self._finish(origin, host, None, acquired)
             raise
-        return httpx.Response(
-            status_code=head.status,
-            headers=head.headers,
-            stream=_Body(connection, lambda c: self._finish(origin, host, c, 2)),
-            extensions={"http_version": b"HTTP/1.1"},
-        )
+        return Exchange(head, connection, lambda c: self._finish(origin, host, c, 2))
 
     async def _exchange(
         self, origin: Origin, host: _Host, data: bytes, connect_limit: float | None

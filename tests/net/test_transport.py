@@ -13,10 +13,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 import httpx
 import pytest
 
-from fedi.net.client import build_ssl_context
+from fedi.crypto import Verified, verify_request
+from fedi.net.auth import SignatureAuth
+from fedi.net.client import FetchPolicy, SafeClient, build_ssl_context
 from fedi.net.http1 import MAX_HEAD, serialize_request
 from fedi.net.resolver import GuardedResolver
 from fedi.net.transport import PooledTransport
+from fedi.testing.keys import ALICE_KEY_ID, FIXED_NOW, RecordingResolver, alice_key
 
 Answer = Callable[[bytes], bytes | None]  # request bytes -> raw answer (None: close the socket)
 
@@ -299,3 +302,57 @@ async def test_refused_connection_is_a_connect_error() -> None:
             await send(pool, f"http://peer.test:{port}/")
     finally:
         await pool.aclose()
+
+
+class Wrapped(httpx.AsyncBaseTransport):
+    """The same pool behind another transport type: SafeClient then posts through httpx."""
+
+    def __init__(self, inner: PooledTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+ALICE = "https://alice.test/users/alice"
+
+
+async def test_a_delivery_is_the_same_request_either_way(
+    serve: Callable[..., ScriptedServer],
+) -> None:
+    # SafeClient.post sends deliveries on the pool directly; any other transport gets an
+    # httpx request through the auth flow. Both must put the very same bytes on the wire.
+    answer = b"HTTP/1.1 202 Accepted\r\nRetry-After: 120\r\nContent-Length: 4\r\n\r\nokay"
+    server = await started(serve([answer, answer]))
+    policy = FetchPolicy(user_agent="fedi-test/1.0", allow_private=True, allow_http=True)
+    auth = SignatureAuth(ALICE_KEY_ID, alice_key(), lambda: FIXED_NOW)
+    url = f"http://peer.test:{server.port}/users/x/inbox?page=1"
+    body = b'{"type":"Create"}'
+    results = []
+    for make in (lambda: transport(), lambda: Wrapped(transport())):
+        async with SafeClient(policy, transport=make()) as client:
+            results.append(await client.post(url, body, headers={"X-Extra": "1"}, auth=auth))
+    direct, through_httpx = server.requests
+    assert sorted(direct.split(b"\r\n")) == sorted(through_httpx.split(b"\r\n"))
+    assert direct.startswith(b"POST /users/x/inbox?page=1 HTTP/1.1\r\n")
+    assert results[0] == results[1]
+    assert results[0].status == 202 and results[0].retry_after == 120
+    assert results[0].body_excerpt == "okay"
+    head, _, sent_body = direct.partition(b"\r\n\r\n")
+    fields = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:])
+    headers = {name.decode(): value.decode() for name, value in fields.items()}
+    verified = await verify_request(
+        "POST",
+        url,
+        headers,
+        sent_body,
+        resolve_key=RecordingResolver.of(
+            ALICE_KEY_ID, "https://alice.test/users/alice", alice_key()
+        ),
+        now=FIXED_NOW,
+        expected_host=f"peer.test:{server.port}",
+    )
+    assert isinstance(verified, Verified)
