@@ -79,6 +79,14 @@ async def serve() -> AsyncIterator[Callable[..., ScriptedServer]]:
             server.server.close()
 
 
+@pytest.fixture
+async def pool() -> AsyncIterator[PooledTransport]:
+    """A pool with the default limits, closed after the test."""
+    default = transport()
+    yield default
+    await default.aclose()
+
+
 async def started(server: ScriptedServer) -> ScriptedServer:
     server.server = await asyncio.start_server(server.handle, "127.0.0.1", 0)
     return server
@@ -114,15 +122,13 @@ async def send(pool: PooledTransport, url: str, body: bytes = b"") -> tuple[int,
 OK = b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok"
 
 
-async def test_request_on_the_wire_and_keep_alive(serve: Callable[..., ScriptedServer]) -> None:
+async def test_request_on_the_wire_and_keep_alive(
+    serve: Callable[..., ScriptedServer], pool: PooledTransport
+) -> None:
     server = await started(serve([OK, OK]))
-    pool = transport()
-    try:
-        url = f"http://peer.test:{server.port}/inbox?x=1"
-        assert await send(pool, url, b'{"a":1}') == (202, b"ok")
-        assert await send(pool, url, b'{"a":2}') == (202, b"ok")
-    finally:
-        await pool.aclose()
+    url = f"http://peer.test:{server.port}/inbox?x=1"
+    assert await send(pool, url, b'{"a":1}') == (202, b"ok")
+    assert await send(pool, url, b'{"a":2}') == (202, b"ok")
     assert server.connections == 1  # the second request reused the connection
     first = server.requests[0]
     assert first.startswith(b"POST /inbox?x=1 HTTP/1.1\r\n")
@@ -130,86 +136,68 @@ async def test_request_on_the_wire_and_keep_alive(serve: Callable[..., ScriptedS
     assert first.endswith(b'\r\n\r\n{"a":1}')
 
 
-async def test_chunked_body(serve: Callable[..., ScriptedServer]) -> None:
+async def test_chunked_body(serve: Callable[..., ScriptedServer], pool: PooledTransport) -> None:
     chunked = (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
         b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
     )
     server = await started(serve([chunked, OK]))
-    pool = transport()
-    try:
-        assert await send(pool, f"http://peer.test:{server.port}/") == (200, b"hello world")
-        assert await send(pool, f"http://peer.test:{server.port}/") == (202, b"ok")
-    finally:
-        await pool.aclose()
+    assert await send(pool, f"http://peer.test:{server.port}/") == (200, b"hello world")
+    assert await send(pool, f"http://peer.test:{server.port}/") == (202, b"ok")
     assert server.connections == 1
 
 
 async def test_body_without_length_ends_with_the_connection(
-    serve: Callable[..., ScriptedServer],
+    serve: Callable[..., ScriptedServer], pool: PooledTransport
 ) -> None:
     server = await started(serve([b"HTTP/1.1 200 OK\r\n\r\nuntil close", OK], close_after=True))
-    pool = transport()
-    try:
-        assert await send(pool, f"http://peer.test:{server.port}/") == (200, b"until close")
-        assert await send(pool, f"http://peer.test:{server.port}/") == (202, b"ok")
-    finally:
-        await pool.aclose()
+    assert await send(pool, f"http://peer.test:{server.port}/") == (200, b"until close")
+    assert await send(pool, f"http://peer.test:{server.port}/") == (202, b"ok")
     assert server.connections == 2  # never reused: its end was the body's end
 
 
-async def test_truncated_body_is_an_error(serve: Callable[..., ScriptedServer]) -> None:
+async def test_truncated_body_is_an_error(
+    serve: Callable[..., ScriptedServer], pool: PooledTransport
+) -> None:
     short = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"
     server = await started(serve([short], close_after=True))
-    pool = transport()
-    try:
-        with pytest.raises(httpx.RemoteProtocolError):
-            await send(pool, f"http://peer.test:{server.port}/")
-    finally:
-        await pool.aclose()
+    with pytest.raises(httpx.RemoteProtocolError):
+        await send(pool, f"http://peer.test:{server.port}/")
 
 
-async def test_interim_answer_is_skipped(serve: Callable[..., ScriptedServer]) -> None:
+async def test_interim_answer_is_skipped(
+    serve: Callable[..., ScriptedServer], pool: PooledTransport
+) -> None:
     server = await started(serve([b"HTTP/1.1 100 Continue\r\n\r\n" + OK]))
-    pool = transport()
-    try:
-        assert await send(pool, f"http://peer.test:{server.port}/", b"{}") == (202, b"ok")
-    finally:
-        await pool.aclose()
+    assert await send(pool, f"http://peer.test:{server.port}/", b"{}") == (202, b"ok")
 
 
-async def test_oversized_head_is_refused(serve: Callable[..., ScriptedServer]) -> None:
+async def test_oversized_head_is_refused(
+    serve: Callable[..., ScriptedServer], pool: PooledTransport
+) -> None:
     huge = b"HTTP/1.1 200 OK\r\nX-Filler: " + b"a" * (MAX_HEAD + 1) + b"\r\n\r\n"
     server = await started(serve([huge]))
-    pool = transport()
-    try:
-        with pytest.raises(httpx.RemoteProtocolError):
-            await send(pool, f"http://peer.test:{server.port}/")
-    finally:
-        await pool.aclose()
+    with pytest.raises(httpx.RemoteProtocolError):
+        await send(pool, f"http://peer.test:{server.port}/")
 
 
-async def test_garbage_answer_is_a_protocol_error(serve: Callable[..., ScriptedServer]) -> None:
+async def test_garbage_answer_is_a_protocol_error(
+    serve: Callable[..., ScriptedServer], pool: PooledTransport
+) -> None:
     server = await started(serve([b"SMTP ready\r\n\r\n"]))
-    pool = transport()
-    try:
-        with pytest.raises(httpx.RemoteProtocolError):
-            await send(pool, f"http://peer.test:{server.port}/")
-    finally:
-        await pool.aclose()
+    with pytest.raises(httpx.RemoteProtocolError):
+        await send(pool, f"http://peer.test:{server.port}/")
 
 
-async def test_closed_idle_connection_is_replaced(serve: Callable[..., ScriptedServer]) -> None:
+async def test_closed_idle_connection_is_replaced(
+    serve: Callable[..., ScriptedServer], pool: PooledTransport
+) -> None:
     # The peer closes the kept-alive connection after the first answer, as servers do when their
     # keep-alive timeout passes: the next request goes out again on a new connection.
     server = await started(serve([OK, None, OK]))
-    pool = transport()
-    try:
-        url = f"http://peer.test:{server.port}/inbox"
-        assert await send(pool, url, b"1") == (202, b"ok")
-        assert await send(pool, url, b"2") == (202, b"ok")
-    finally:
-        await pool.aclose()
+    url = f"http://peer.test:{server.port}/inbox"
+    assert await send(pool, url, b"1") == (202, b"ok")
+    assert await send(pool, url, b"2") == (202, b"ok")
     assert server.connections == 2
     assert [request.rsplit(b"\r\n\r\n", 1)[1] for request in server.requests] == [b"1", b"2", b"2"]
 
@@ -278,30 +266,23 @@ def test_header_injection_is_refused() -> None:
         serialize_request(request, b"")
 
 
-async def test_unsupported_requests() -> None:
-    pool = transport()
-    try:
-        with pytest.raises(httpx.UnsupportedProtocol):
-            await pool.handle_async_request(httpx.Request("HEAD", "http://peer.test/"))
-        with pytest.raises(httpx.UnsupportedProtocol):
-            await pool.handle_async_request(httpx.Request("GET", "ftp://peer.test/"))
-    finally:
-        await pool.aclose()
-    with pytest.raises(httpx.TransportError):
+async def test_unsupported_requests(pool: PooledTransport) -> None:
+    with pytest.raises(httpx.UnsupportedProtocol):
+        await pool.handle_async_request(httpx.Request("HEAD", "http://peer.test/"))
+    with pytest.raises(httpx.UnsupportedProtocol):
+        await pool.handle_async_request(httpx.Request("GET", "ftp://peer.test/"))
+    await pool.aclose()
+    with pytest.raises(httpx.TransportError, match="closed"):
         await pool.handle_async_request(httpx.Request("GET", "http://peer.test/"))
 
 
-async def test_refused_connection_is_a_connect_error() -> None:
+async def test_refused_connection_is_a_connect_error(pool: PooledTransport) -> None:
     listener = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = listener.sockets[0].getsockname()[1]
     listener.close()
     await listener.wait_closed()
-    pool = transport()
-    try:
-        with pytest.raises(httpx.ConnectError):
-            await send(pool, f"http://peer.test:{port}/")
-    finally:
-        await pool.aclose()
+    with pytest.raises(httpx.ConnectError):
+        await send(pool, f"http://peer.test:{port}/")
 
 
 class Wrapped(httpx.AsyncBaseTransport):
