@@ -66,7 +66,13 @@ class InboxFastLane:
             return
         started = time.perf_counter()
         body, complete = await _read(receive)
-        if complete and await self._record(scope, body, target_uri):
+        try:
+            recorded = complete and await self._record(scope, body, target_uri)
+        except Exception:
+            # Nothing answered yet: the error middleware answers 500; the line is logged here.
+            log_request(scope, self.context.settings.domain, request_id_of(scope), 500, started)
+            raise
+        if recorded:
             request_id = scope["state"]["request_id"]
             status = 500
             try:

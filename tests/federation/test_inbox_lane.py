@@ -4,6 +4,7 @@ intact, to the full path, which gives the answer."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import httpx
@@ -11,8 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from fedi.db.models import Activity
-from fedi.testing.peers import PUBLIC, FakeActor, InboxHarness, alice, note
+from fedi.testing.peers import AS2, PUBLIC, FakeActor, InboxHarness, alice, note
 from fedi.web import inbox as full_path
+from fedi.web import inbox_lane as lane
 
 
 def create(actor: FakeActor, name: str) -> dict[str, Any]:
@@ -140,3 +142,24 @@ async def test_other_requests_pass_through(h: InboxHarness) -> None:
     async with httpx.AsyncClient(transport=transport, base_url=h.settings.base_url) as client:
         assert (await client.get("/inbox")).status_code == 405
         assert (await client.post("/users/anna/outbox", content=b"{}")).status_code == 404
+
+
+async def test_an_error_in_the_lane_is_answered_500_and_logged(
+    h: InboxHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: Any) -> bool:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(lane, "try_record", broken)
+    sender = alice()
+    transport = httpx.ASGITransport(app=h.app, raise_app_exceptions=False)
+    body = json.dumps(create(sender, "1")).encode()
+    headers = sender.sign(
+        "POST", h.url("/inbox"), body, now=h.ctx.clock(), headers={"Content-Type": AS2}
+    )
+    with caplog.at_level(logging.INFO, logger="fedi.request"):
+        async with httpx.AsyncClient(transport=transport, base_url=h.settings.base_url) as c:
+            response = await c.post("/inbox", content=body, headers=headers)
+    assert response.status_code == 500
+    lines = [r for r in caplog.records if r.name == "fedi.request"]
+    assert [r.fields["status"] for r in lines] == [500]  # type: ignore[attr-defined]
