@@ -15,6 +15,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 __all__ = ["JsonFormatter", "configure_logging", "log_event", "request_id_var"]
 
 # The id of the request being served, or of the request that caused the job being worked: set
@@ -38,7 +40,10 @@ class JsonFormatter(logging.Formatter):
             line.update(fields)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        try:
+            return orjson.dumps(line, default=str).decode("utf-8")
+        except (orjson.JSONEncodeError, UnicodeDecodeError):  # e.g. an integer over 64 bits
+            return json.dumps(line, ensure_ascii=False, default=str)
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -14,6 +14,7 @@ import zlib
 from typing import Any
 
 import httpx
+import orjson
 
 from fedi.net.errors import BadContentType, BadDocument, FetchError, TooLarge
 
@@ -99,16 +100,29 @@ def json_depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+# Every digit to "0", every other byte to a space: a run of 19 digits shows as 19 zeros.
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_RUN = b"0" * 19
+
+
 def parse_json_object(body: bytes, *, max_depth: int) -> dict[str, Any]:
     """Parse ``body`` as a JSON object; :class:`BadDocument` for invalid JSON, a top level that is
     not an object, or nesting deeper than ``max_depth`` (cf. rule 24).
     """
     try:
-        data = json.loads(body)
-    except RecursionError:
-        raise BadDocument("json nested too deeply") from None
-    except ValueError:
-        raise BadDocument("invalid json") from None
+        if _LONG_RUN in body.translate(_DIGITS_ONLY):
+            # orjson reads an integer over 64 bits as a float, losing digits.
+            raise orjson.JSONDecodeError("long number", "", 0)
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        # The standard library decides what orjson refuses or would read differently (another
+        # encoding than UTF-8, long integers, NaN...): the result never depends on which parsed.
+        try:
+            data = json.loads(body)
+        except RecursionError:
+            raise BadDocument("json nested too deeply") from None
+        except ValueError:
+            raise BadDocument("invalid json") from None
     if not isinstance(data, dict):
         raise BadDocument("top level is not a json object")
     # Each level of nesting opens with a bracket of its own: with no more brackets in the text
