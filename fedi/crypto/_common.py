@@ -20,6 +20,9 @@ from fedi.crypto.result import KeyResolver, Rejected, ResolvedKey, Verified
 RawAlgorithm: TypeAlias = Literal["rsa-sha256", "ed25519"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Stateless parameter objects, made once rather than on every signature.
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -86,8 +89,11 @@ def normalise_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return result
 
 
+@lru_cache(maxsize=1024)
 def split_url(url: str) -> SplitResult | None:
-    """``urlsplit`` that returns ``None`` instead of raising on a malformed URL."""
+    """``urlsplit`` that returns ``None`` instead of raising on a malformed URL.
+
+    Cached: an instance verifies requests to the same few URLs (its inboxes) over and over."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
@@ -142,7 +148,7 @@ def check_window(
 def raw_sign(private_key: PrivateKey, message: bytes) -> bytes:
     """RSASSA-PKCS1-v1_5 with SHA-256 for RSA keys; pure Ed25519 for Ed25519 keys."""
     if isinstance(private_key, rsa.RSAPrivateKey):
-        return private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+        return private_key.sign(message, _PKCS1V15, _SHA256)
     return private_key.sign(message)
 
 
@@ -157,7 +163,7 @@ def raw_verify(
     """True when ``signature`` over ``data`` verifies; a key of the wrong type never verifies."""
     try:
         if algorithm == "rsa-sha256" and isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+            public_key.verify(signature, data, _PKCS1V15, _SHA256)
             return True
         if algorithm == "ed25519" and isinstance(public_key, ed25519.Ed25519PublicKey):
             public_key.verify(signature, data)
