@@ -54,7 +54,14 @@ from fedi.net.errors import (
 from fedi.net.http1 import serialize
 from fedi.net.resolver import GuardedResolver, Resolver, system_resolver
 from fedi.net.transport import PooledTransport
-from fedi.net.urls import address_problem, host_of, normalize_url, same_document, without_fragment
+from fedi.net.urls import (
+    DEFAULT_PORTS,
+    address_problem,
+    host_of,
+    normalize_url,
+    same_document,
+    without_fragment,
+)
 
 __all__ = [
     "AS2_ACCEPT",
@@ -74,7 +81,6 @@ _AS2_TYPES = frozenset({"application/activity+json", "application/ld+json"})
 _PLAIN_JSON_TYPES = frozenset({"application/json", "application/jrd+json"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _POST_HEADERS = {"Content-Type": "application/activity+json", "Accept-Encoding": "identity"}
-_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,6 +242,18 @@ class SafeClient:
         """Close every pooled connection."""
         await self._transport.aclose()
 
+    def _merged_headers(
+        self, defaults: Mapping[str, str], headers: Mapping[str, str] | None
+    ) -> dict[str, tuple[str, str]]:
+        """Our ``User-Agent``, then ``defaults``, then the caller's ``headers``, by lower-case
+        name: a caller's header replaces a default, ours included."""
+        merged = {"user-agent": ("User-Agent", self._user_agent)}
+        for name, value in defaults.items():
+            merged[name.lower()] = (name, value)
+        for name, value in (headers or {}).items():
+            merged[name.lower()] = (name, value)
+        return merged
+
     def _request(
         self,
         method: str,
@@ -244,17 +262,10 @@ class SafeClient:
         headers: Mapping[str, str] | None,
         body: bytes | None,
     ) -> httpx.Request:
-        # Merged by lower-case name: a caller's header replaces a default, ours included.
-        merged = {"user-agent": ("User-Agent", self._user_agent)}
-        for name, value in defaults.items():
-            merged[name.lower()] = (name, value)
-        if headers:
-            for name, value in headers.items():
-                merged[name.lower()] = (name, value)
         return httpx.Request(
             method,
             url,
-            headers=list(merged.values()),
+            headers=list(self._merged_headers(defaults, headers).values()),
             content=body,
             extensions={"timeout": self._timeouts},
         )
@@ -460,11 +471,8 @@ class SafeClient:
         parts = urlsplit(target)  # normalised by check_url: lower case, no default port
         scheme = parts.scheme
         path = parts.path or "/"
-        merged = {"host": ("Host", parts.netloc), "user-agent": ("User-Agent", self._user_agent)}
-        for name, value in _POST_HEADERS.items():
-            merged[name.lower()] = (name, value)
-        for name, value in (headers or {}).items():
-            merged[name.lower()] = (name, value)
+        # As httpx would send it: Host first, the merged headers, Content-Length.
+        merged = {"host": ("Host", parts.netloc)} | self._merged_headers(_POST_HEADERS, headers)
         merged["content-length"] = ("Content-Length", str(len(body)))
         if auth is not None:
             fields = {name: value for name, value in merged.values()}
@@ -476,7 +484,8 @@ class SafeClient:
             [(name.encode(), value.encode()) for name, value in merged.values()],
             body,
         )
-        origin = (scheme.encode("ascii"), parts.hostname or "", parts.port or _PORTS[scheme])
+        port = parts.port or DEFAULT_PORTS[scheme]
+        origin = (scheme.encode("ascii"), parts.hostname or "", port)
         exchange = await self._transport.exchange(origin, data, self.policy.connect_timeout)
         try:
             excerpt = bytearray()

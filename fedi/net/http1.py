@@ -78,7 +78,6 @@ class Connection(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.closed = False
-        self.used = 0  # exchanges started on this connection
         self.idle_since = 0.0
         self._parser = httptools.HttpResponseParser(self)
         self._reset()
@@ -201,7 +200,6 @@ class Connection(asyncio.Protocol):
         if self.closed or self.transport is None:
             raise httpx.RemoteProtocolError("the server closed the connection")
         self._reset()
-        self.used += 1
         head = self._head = asyncio.get_running_loop().create_future()
         self.transport.write(data)
         try:

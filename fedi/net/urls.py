@@ -16,6 +16,7 @@ import idna
 from fedi.net.errors import BadUrl
 
 __all__ = [
+    "DEFAULT_PORTS",
     "address_problem",
     "host_of",
     "is_public_address",
@@ -27,7 +28,7 @@ __all__ = [
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 # A host label after IDNA: letters, digits, hyphen; underscore tolerated (seen in the wild on
 # hosts that browsers still reach), never at either end of the label.
 _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
@@ -151,7 +152,7 @@ def _scheme_and_authority(url: str, *, allow_http: bool) -> tuple[SplitResult, s
     except ValueError:
         raise BadUrl("unparseable url") from None
     scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
+    if scheme not in DEFAULT_PORTS:
         raise BadUrl(f"scheme {scheme or 'missing'} not allowed")
     if scheme == "http" and not allow_http:
         raise BadUrl("plain http not allowed")
@@ -160,7 +161,7 @@ def _scheme_and_authority(url: str, *, allow_http: bool) -> tuple[SplitResult, s
         raise BadUrl("userinfo in url")
     raw_host, port = _split_netloc(netloc)
     host = normalize_host(raw_host)
-    if port is None or port == _DEFAULT_PORTS[scheme]:
+    if port is None or port == DEFAULT_PORTS[scheme]:
         return parts, scheme, _bracket(host)
     return parts, scheme, f"{_bracket(host)}:{port}"
 
@@ -207,7 +208,7 @@ def host_of(url: str) -> str:
             scheme, host, port = simple.groups()
             last = host.rpartition(".")[2]
             if len(host) <= 253 and not (last.isdigit() or last.startswith("0x")):
-                if port is None or int(port) == _DEFAULT_PORTS[scheme]:
+                if port is None or int(port) == DEFAULT_PORTS[scheme]:
                     return host
                 if 0 < int(port) < 65536:
                     return f"{host}:{int(port)}"
