@@ -4,7 +4,7 @@ Nothing here performs I/O or reads the clock: keys are resolved by an injected c
 current time is an argument, so every function can be tested with fixed keys and a fixed date.
 """
 
-from fedi.crypto._common import raw_sign
+from fedi.crypto._common import normalise_raw_headers, raw_sign
 from fedi.crypto.cavage import CavagePlan, plan_cavage
 from fedi.crypto.digest import (
     DigestError,
@@ -60,6 +60,7 @@ __all__ = [
     "load_public_key_pem",
     "make_content_digest",
     "make_digest",
+    "normalise_raw_headers",
     "plan_cavage",
     "raw_sign",
     "sign_cavage",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Literal, TypeAlias
@@ -85,6 +85,17 @@ def normalise_headers(headers: Mapping[str, str]) -> dict[str, str]:
     for name, value in headers.items():
         key = name.strip().lower()
         text = value.strip(" \t")
+        result[key] = f"{result[key]}, {text}" if key in result else text
+    return result
+
+
+def normalise_raw_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """:func:`normalise_headers` straight from an ASGI scope's ``headers`` (byte pairs, read as
+    Latin-1 as HTTP/1.1 carries them), without building a mapping first."""
+    result = _Normalised()
+    for name, value in raw:
+        key = name.decode("latin-1").strip().lower()
+        text = value.decode("latin-1").strip(" \t")
         result[key] = f"{result[key]}, {text}" if key in result else text
     return result
 

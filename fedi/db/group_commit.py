@@ -9,10 +9,8 @@ If any statement of a batch raises, the batch is rolled back and its statements 
 one by one, each in its own transaction, so that only the caller of the faulty statement gets
 the exception (the inbox then runs its full path).
 
-A hot statement can be :class:`Prepared`: compiled once for the engine's dialect and run on the
-driver's own cursor, which costs a few microseconds per row where SQLAlchemy's execution of a
-compiled statement costs a hundred or more (the inbox benchmark's writer thread). Its errors
-are raised as SQLAlchemy's exceptions all the same.
+A hot statement can be :class:`fedi.db.prepared.Prepared` (or one :class:`~fedi.db.prepared.Bound`
+to some of its values): compiled once and run on the driver's own cursor.
 """
 
 from __future__ import annotations
@@ -20,102 +18,28 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ClauseElement, Connection, Engine, Executable
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy import Connection, Engine, Executable
 
-__all__ = ["GroupCommit", "Prepared"]
+from fedi.db.prepared import Bound, Prepared
+
+__all__ = ["GroupCommit"]
 
 _MAX_BATCH = 128
 
 
-class Prepared:
-    """``statement`` compiled once for ``dialect``, to be run on the driver's cursor.
-
-    Every bound parameter is named; values come from the parameters given at execution, or from
-    the statement itself (literals SQLAlchemy bound). Each value goes through its type's bind
-    processor, as SQLAlchemy would send it, except a value of a ``verbatim`` parameter that is
-    an instance of the type given for it there, which the driver gets as is (JSON already
-    serialised, say). Statements that SQLAlchemy completes only at
-    execution time (expanding ``IN`` lists, literal execution) are refused.
-    """
-
-    def __init__(
-        self,
-        statement: ClauseElement,
-        dialect: Dialect,
-        *,
-        verbatim: Mapping[str, type] | None = None,
-    ) -> None:
-        compiled = statement.compile(dialect=dialect)
-        assert isinstance(compiled, SQLCompiler), "a SQL statement"
-        if compiled.literal_execute_params or compiled.post_compile_params:
-            raise ValueError("statements with expanding or literal-execute parameters")
-        self.sql = compiled.string
-        self.dialect = dialect
-        names = {bind: name for bind, name in compiled.bind_names.items()}
-        self._order: tuple[str, ...] = tuple(
-            compiled.positiontup if compiled.positional and compiled.positiontup else names.values()
-        )
-        self._positional = bool(compiled.positional)
-        self._defaults: dict[str, Any] = {}
-        self._processors: dict[str, Callable[[Any], Any]] = {}
-        self._verbatim = dict(verbatim or {})
-        for bind, name in names.items():
-            if not bind.required:
-                self._defaults[name] = bind.effective_value
-            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                self._processors[name] = processor
-
-    def parameters(self, params: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        """The driver's parameters for one execution; ``KeyError`` if a value is missing."""
-        values = []
-        for name in self._order:
-            value = params[name] if name in params else self._defaults[name]
-            processor = self._processors.get(name)
-            if processor is None or isinstance(value, self._verbatim.get(name, ())):
-                values.append(value)
-            else:
-                values.append(processor(value))
-        return tuple(values) if self._positional else dict(zip(self._order, values, strict=True))
-
-    def execute(self, connection: Connection, params: dict[str, Any]) -> int:
-        """Run on ``connection``'s driver connection, in its current transaction; the rowcount."""
-        driver = connection.connection.dbapi_connection
-        assert driver is not None, "the connection is open"
-        cursor = driver.cursor()
-        try:
-            cursor.execute(self.sql, self.parameters(params))
-            return int(cursor.rowcount)
-        except self.dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(
-                self.sql,
-                None,
-                exc,
-                self.dialect.loaded_dbapi.Error,
-                hide_parameters=True,
-                dialect=self.dialect,
-            ) from exc
-        finally:
-            cursor.close()
-
-
 @dataclass(frozen=True)
 class _Pending:
-    statement: Executable | Prepared
+    statement: Executable | Prepared | Bound
     params: dict[str, Any]
     done: Future[int]
 
 
 def _run(connection: Connection, pending: _Pending) -> int:
-    if isinstance(pending.statement, Prepared):
+    if isinstance(pending.statement, Prepared | Bound):
         return pending.statement.execute(connection, pending.params)
     return connection.execute(pending.statement, pending.params).rowcount
 
@@ -131,7 +55,9 @@ class GroupCommit:
         self._closed = False
         self._stopping = False  # the worker thread has taken the end-of-work marker
 
-    async def execute(self, statement: Executable | Prepared, params: dict[str, Any]) -> int:
+    async def execute(
+        self, statement: Executable | Prepared | Bound, params: dict[str, Any]
+    ) -> int:
         """The ``rowcount`` of ``statement`` once its batch has committed; raises what the batch
         raised (and then nothing of the batch was written). An INSERT needs the
         ``preserve_rowcount`` execution option for its count to survive on every driver."""

@@ -23,13 +23,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from fedi.db.group_commit import Prepared
+from fedi.db.prepared import Bound, Prepared
 
 __all__ = ["LoopCommit"]
 
 
 class LoopCommit:
-    """Runs :class:`Prepared` statements on the calling loop's thread; see the module."""
+    """Runs :class:`Prepared` and :class:`Bound` statements on the calling loop's thread; see
+    the module."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -39,7 +40,7 @@ class LoopCommit:
         self._scheduled = False  # a commit is due at the end of this loop iteration
         self._closed = False
 
-    async def execute(self, statement: Prepared, params: dict[str, Any]) -> int:
+    async def execute(self, statement: Prepared | Bound, params: dict[str, Any]) -> int:
         """The ``rowcount`` of ``statement`` once its batch has committed. Raises what the
         statement raised (it then changed nothing) or what the commit raised (then nothing of
         the batch was written)."""

@@ -55,9 +55,10 @@ from fedi.crypto import (
     load_public_key_pem,
 )
 from fedi.db.engine import make_sync_engine
-from fedi.db.group_commit import GroupCommit, Prepared
+from fedi.db.group_commit import GroupCommit
 from fedi.db.loop_commit import LoopCommit
 from fedi.db.models import Activity, ActivityState, Actor, BlockSeverity, DomainBlock, Peer
+from fedi.db.prepared import Bound, Prepared
 from fedi.federation.blocks import block_candidates
 from fedi.net.errors import BadUrl
 from fedi.net.urls import host_of
@@ -219,6 +220,7 @@ class InboxStore:
             LoopCommit(self._engine) if single else GroupCommit(self._engine)
         )
         self._signers: dict[str, Signer] = {}
+        self._bound_statements: dict[tuple[str, bool], Bound] = {}
         self._signer_query = _signer_query()
         self._record = {
             personal: Prepared(
@@ -239,46 +241,65 @@ class InboxStore:
             found = await self._run(self._load_signer, key_id)
             if found is not None:
                 if len(self._signers) >= _MAX_SIGNERS:
-                    self._signers.pop(next(iter(self._signers)))
+                    self.forget(next(iter(self._signers)))
                 self._signers[key_id] = found
         return found
 
     def forget(self, key_id: str) -> None:
         """Drop a cache entry that did not serve (a rotated key, a suspended actor...)."""
         self._signers.pop(key_id, None)
+        for personal in (False, True):
+            self._bound_statements.pop((key_id, personal), None)
 
     async def record(self, signer: Signer, activity: NewActivity, target_uri: str | None) -> bool:
         """Record ``activity`` and commit if every condition holds; ``False`` (nothing written)
         otherwise."""
-        if signer.blocks is None:
+        statement = self._bound(signer, personal=target_uri is not None)
+        if statement is None:
             return False
         params = {
-            **signer.blocks,
             "uri": activity.uri,
             "type": activity.type,
-            "actor_id": signer.actor_id,
             "object_uri": activity.object_uri,
-            "local": False,
             "public": activity.public,
-            "state": ActivityState.RECEIVED,
-            "attempts": 0,
             "document": activity.text if activity.text is not None else activity.document,
             "request_id": activity.request_id,
             "created_at": activity.created_at,
-            "actor_uri": signer.actor_uri,
-            "domain": signer.domain,
-            "key_id": signer.key_id,
-            "material": signer.material,
-            "host": signer.host,
             "target_uri": target_uri,
         }
         try:
-            count = await self._writes.execute(self._record[target_uri is not None], params)
+            count = await self._writes.execute(statement, params)
         except IntegrityError:
             return False  # the same id recorded concurrently: the full path answers the replay
         except OperationalError:
             return False  # SQLite: another connection holds the write lock; the full path waits
         return count == 1
+
+    def _bound(self, signer: Signer, *, personal: bool) -> Bound | None:
+        """The record statement with the values ``signer`` fixes converted once (cached with
+        the signer, dropped by :meth:`forget`); ``None`` when its blocks do not fit."""
+        if signer.blocks is None:
+            return None
+        key = (signer.key_id, personal)
+        bound = self._bound_statements.get(key)
+        if bound is None or self._signers.get(signer.key_id) is not signer:
+            bound = self._record[personal].bind(
+                {
+                    **signer.blocks,
+                    "actor_id": signer.actor_id,
+                    "local": False,
+                    "state": ActivityState.RECEIVED,
+                    "attempts": 0,
+                    "actor_uri": signer.actor_uri,
+                    "domain": signer.domain,
+                    "key_id": signer.key_id,
+                    "material": signer.material,
+                    "host": signer.host,
+                }
+            )
+            if self._signers.get(signer.key_id) is signer:
+                self._bound_statements[key] = bound
+        return bound
 
     def close(self) -> None:
         self._writes.close()

@@ -38,13 +38,25 @@ def request_url(scope: Scope, base_url: str) -> str:
     return f"{base_url}{path}?{query}" if query else f"{base_url}{path}"
 
 
+def _on_host(url: str, domain: str) -> bool:
+    """Whether ``url`` is on ``domain`` (``host[:port]``, normalised), as ``host_of`` decides.
+
+    The usual case, an https URL that spells the domain exactly, is a prefix comparison (what
+    follows the authority is then a path, so the authority is exactly ``domain``); the rest go
+    through ``host_of``. ``url`` must have passed ``host_of`` already (``read_activity``)."""
+    prefixed = url.startswith("https://") and url.startswith(domain, 8)
+    if prefixed and url.startswith("/", 8 + len(domain)):
+        return True
+    return host_of(url) == domain
+
+
 def _hosts_ok(shape: ActivityShape, signer: Signer) -> bool:
     """Rules 17 and 18 as the full path applies them."""
     try:
-        if host_of(shape.id) != signer.domain:
+        if not _on_host(shape.id, signer.domain):
             return False
         if shape.type == "Create" and shape.object_id is not None:
-            return host_of(shape.object_id) == signer.domain
+            return _on_host(shape.object_id, signer.domain)
     except BadUrl:
         return False
     return True

@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 import time
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fedi.crypto import normalise_raw_headers
 from fedi.federation.shapes import ShapeError, read_activity
 from fedi.instance import InstanceContext
 from fedi.log import request_id_var
@@ -93,7 +93,7 @@ class InboxFastLane:
     async def _record(self, scope: Scope, body: bytes, target_uri: str | None) -> bool:
         """Whether the activity was recorded and committed (the answer is then 202); when
         ``False`` nothing was written and the full path must run."""
-        headers = Headers(scope=scope)
+        headers = normalise_raw_headers(scope["headers"])
         if content_type_problem(headers.get("content-type")) is not None:
             return False
         try:

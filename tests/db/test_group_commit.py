@@ -23,7 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from fedi.db.engine import make_sync_engine
-from fedi.db.group_commit import GroupCommit, Prepared
+from fedi.db.group_commit import GroupCommit
+from fedi.db.prepared import Prepared
 
 _metadata = MetaData()
 _items = Table(

@@ -23,8 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from fedi.db.engine import make_sync_engine
-from fedi.db.group_commit import Prepared
 from fedi.db.loop_commit import LoopCommit
+from fedi.db.prepared import Prepared
 
 _metadata = MetaData()
 _items = Table(
