@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import sys
+import time
 from collections.abc import Collection
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -56,20 +57,40 @@ class JsonFormatter(logging.Formatter):
         return f"{self._second_text}.{microsecond // 1000:03d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, "fields", None)
+        return self.line(
+            record.created,
+            record.levelname,
+            record.name,
+            record.getMessage(),
+            fields if isinstance(fields, dict) else None,
+            self.formatException(record.exc_info) if record.exc_info else None,
+        )
+
+    def line(
+        self,
+        created: float,
+        level_name: str,
+        logger_name: str,
+        message: str,
+        fields: dict[str, Any] | None = None,
+        exception: str | None = None,
+    ) -> str:
+        """The JSON line of a record with these attributes (:meth:`format` and
+        :func:`log_event` both write through here)."""
         line: dict[str, Any] = {
-            "time": self._time(record.created),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
+            "time": self._time(created),
+            "level": level_name.lower(),
+            "logger": logger_name,
+            "message": message,
         }
         request_id = request_id_var.get()
         if request_id is not None:
             line["request_id"] = request_id
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
+        if fields:
             line.update(fields)
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+        if exception is not None:
+            line["exception"] = exception
         try:
             return orjson.dumps(line, default=str).decode("utf-8")
         except (orjson.JSONEncodeError, UnicodeDecodeError):  # e.g. an integer over 64 bits
@@ -98,14 +119,21 @@ class LoopBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = self.format(record) + self.terminator
+            line = self.format(record)
         except Exception:
             self.handleError(record)
             return
-        # Handler.handle holds self.lock around emit: the list and the flag are safe here.
-        self._kept.append(line)
+        self._keep(line, record.name, record.levelno)  # Handler.handle holds self.lock
+
+    def emit_line(self, line: str, logger_name: str, level: int) -> None:
+        """Write ``line``, already formatted, as :meth:`emit` writes a record's."""
+        with self.lock:  # type: ignore[union-attr]
+            self._keep(line, logger_name, level)
+
+    def _keep(self, line: str, logger_name: str, level: int) -> None:
+        self._kept.append(line + self.terminator)
         loop = None
-        if record.name in self._batched and record.levelno <= logging.INFO:
+        if logger_name in self._batched and level <= logging.INFO:
             with contextlib.suppress(RuntimeError):
                 loop = asyncio.get_running_loop()
         if loop is None:
@@ -161,16 +189,52 @@ def log_event(
 ) -> None:
     """Log ``message`` with ``fields`` (see the module), if ``logger`` is enabled for ``level``.
 
-    The record is made here and handed to the logger's handlers as ``Logger.log`` would, but
-    without looking up the calling file and line, which no line of ours prints and which costs
-    more than the rest (a request's log line is on every request's path).
+    When the line can only go to one :class:`LoopBatchingHandler` with a :class:`JsonFormatter`
+    and nothing filters it (as :func:`configure_logging` sets things up), it is formatted and
+    handed to that handler directly: the same line, without a ``LogRecord`` and the steps that
+    deliver one, which cost more than the rest on a request's path. Otherwise the record is made
+    here and handled as ``Logger.log`` would, without looking up the caller's file and line,
+    which no line of ours prints.
     """
     if not logger.isEnabledFor(level):
         return
     if "request_id" not in fields and (request_id := request_id_var.get()) is not None:
         fields["request_id"] = request_id  # at call time: a handler may format later
+    handler = _sole_json_handler(logger, level)
+    if handler is not None:
+        formatter = handler.formatter
+        assert isinstance(formatter, JsonFormatter)
+        line = formatter.line(
+            time.time(), logging.getLevelName(level), logger.name, message, fields
+        )
+        handler.emit_line(line, logger.name, level)
+        return
     record = logger.makeRecord(logger.name, level, "", 0, message, (), None, extra=_extra(fields))
     logger.handle(record)
+
+
+def _sole_json_handler(logger: logging.Logger, level: int) -> LoopBatchingHandler | None:
+    """The one handler a record of ``logger`` at ``level`` would reach, if that is a
+    :class:`LoopBatchingHandler` formatting JSON and no filter stands in the way."""
+    if logger.filters or logger.disabled:
+        return None
+    found: LoopBatchingHandler | None = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            if (
+                found is not None
+                or type(handler) is not LoopBatchingHandler
+                or handler.filters
+                or level < handler.level
+                or type(handler.formatter) is not JsonFormatter
+            ):
+                return None
+            found = handler
+        if not current.propagate:
+            break
+        current = current.parent
+    return found
 
 
 def _extra(fields: dict[str, Any]) -> dict[str, Any]:

@@ -7,9 +7,13 @@ import io
 import json
 import logging
 import random
+import time
 from datetime import UTC, datetime
+from typing import Any
 
-from fedi.log import JsonFormatter, LoopBatchingHandler
+import pytest
+
+from fedi.log import JsonFormatter, LoopBatchingHandler, log_event
 
 
 def _record(created: float) -> logging.LogRecord:
@@ -103,3 +107,75 @@ def test_a_loop_that_stops_first_holds_nothing_back() -> None:
     finally:
         first.close()
     assert stream.getvalue() == "first\nsecond\n"
+
+
+def _json_tree(stream: io.StringIO) -> tuple[logging.Logger, LoopBatchingHandler]:
+    """``fedi-test.request`` under ``fedi-test``, which alone has a handler, as configured."""
+    handler = LoopBatchingHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    top = logging.getLogger("fedi-test")
+    top.handlers[:] = [handler]
+    top.propagate = False
+    top.setLevel(logging.INFO)
+    return logging.getLogger("fedi-test.request"), handler
+
+
+def test_log_event_writes_the_line_a_record_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "time", lambda: 1_764_226_200.123)
+    stream = io.StringIO()
+    logger, handler = _json_tree(stream)
+    fields = {"status": 202, "path": "/inbox", "big": 2**70}
+    try:
+        log_event(logger, "request", **fields)
+        direct = stream.getvalue()
+        # A filter on the handler rules out the direct path: the record goes the usual way.
+        handler.addFilter(lambda record: True)
+        log_event(logger, "request", **fields)
+        usual = stream.getvalue()[len(direct) :]
+        assert direct == usual
+        assert json.loads(direct) == {
+            "time": "2025-11-27T06:50:00.123+00:00",
+            "level": "info",
+            "logger": "fedi-test.request",
+            "message": "request",
+            **fields,
+        }
+        handler.filters.clear()
+        logging.getLogger("fedi-test").addHandler(logging.NullHandler())  # a second handler
+        log_event(logger, "request", **fields)
+        assert stream.getvalue().count("\n") == 3
+        logger.setLevel(logging.WARNING)  # below the logger's level: nothing at all
+        log_event(logger, "request", **fields)
+        assert stream.getvalue().count("\n") == 3
+    finally:
+        logger.setLevel(logging.NOTSET)
+        logging.getLogger("fedi-test").handlers.clear()
+
+
+def test_log_event_takes_the_direct_path_only_when_it_is_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stream = io.StringIO()
+    logger, handler = _json_tree(stream)
+    made: list[str] = []
+    make = logging.Logger.makeRecord
+
+    def counting(self: logging.Logger, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        made.append(self.name)
+        return make(self, *args, **kwargs)
+
+    monkeypatch.setattr(logging.Logger, "makeRecord", counting)
+    try:
+        log_event(logger, "direct")
+        assert made == []
+        logger.addFilter(lambda record: True)
+        log_event(logger, "filtered")
+        assert made == ["fedi-test.request"]
+        assert stream.getvalue().count("\n") == 2
+        logger.filters.clear()
+        handler.addFilter(lambda record: False)  # a handler's filter is obeyed too
+        log_event(logger, "dropped")
+        assert stream.getvalue().count("\n") == 2
+    finally:
+        logger.filters.clear()
+        logging.getLogger("fedi-test").handlers.clear()

@@ -13,7 +13,14 @@ from fedi.crypto.digest import (
     make_content_digest,
     make_digest,
 )
-from fedi.crypto.httpsig import sign_cavage, sign_rfc9421, verify_request
+from fedi.crypto.httpsig import (
+    MAX_SKEW,
+    CavageCheck,
+    check_cavage,
+    sign_cavage,
+    sign_rfc9421,
+    verify_request,
+)
 from fedi.crypto.keys import (
     KeyFormatError,
     PrivateKey,
@@ -37,6 +44,8 @@ from fedi.crypto.result import (
 )
 
 __all__ = [
+    "MAX_SKEW",
+    "CavageCheck",
     "CavagePlan",
     "DigestError",
     "KeyFormatError",
@@ -48,6 +57,7 @@ __all__ = [
     "Scheme",
     "Verified",
     "VerifyResult",
+    "check_cavage",
     "check_content_digest",
     "check_digest",
     "dump_private_key_pem",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Literal, TypeAlias
@@ -89,10 +89,16 @@ def normalise_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return result
 
 
-def normalise_raw_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+def normalise_raw_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
     """:func:`normalise_headers` straight from an ASGI scope's ``headers`` (byte pairs, read as
     Latin-1 as HTTP/1.1 carries them), without building a mapping first."""
-    result = _Normalised()
+    result = _Normalised(
+        (name.decode("latin-1").strip().lower(), value.decode("latin-1").strip(" \t"))
+        for name, value in raw
+    )
+    if len(result) == len(raw):
+        return result
+    result.clear()  # a repeated field: join its values in order
     for name, value in raw:
         key = name.decode("latin-1").strip().lower()
         text = value.decode("latin-1").strip(" \t")

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from urllib.parse import SplitResult
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -41,7 +42,9 @@ from fedi.crypto.keys import PrivateKey, PublicKey
 from fedi.crypto.result import KeyResolver, Rejected, VerifyResult
 
 __all__ = [
+    "CavageCheck",
     "CavagePlan",
+    "check_cavage",
     "parse_signature_header",
     "plan_cavage",
     "sign_cavage",
@@ -170,22 +173,35 @@ def signing_string(
     return "\n".join(lines)
 
 
-async def verify_cavage(
+class CavageCheck(NamedTuple):
+    """A draft-cavage signature whose every key-independent check passed: what is left is to
+    verify ``signature`` over ``data`` with the key ``key_id`` names."""
+
+    key_id: str
+    algorithm: str  # as the header names it, in lower case
+    signature: bytes
+    data: bytes
+
+    def verify(self, public_key: PublicKey) -> RawAlgorithm | None:
+        """The algorithm the signature verified with under ``public_key``; ``None`` if not."""
+        used: RawAlgorithm = (
+            "rsa-sha256" if self.algorithm == "rsa-sha256" else key_algorithm(public_key)
+        )
+        return used if raw_verify(public_key, used, self.signature, self.data) else None
+
+
+def check_cavage(
     method: str,
     url: str,
     headers: Mapping[str, str],
     body: bytes,
     *,
-    resolve_key: KeyResolver,
     now: datetime,
     expected_host: str,
     max_skew: timedelta,
-) -> VerifyResult:
-    """Verify a draft-cavage ``Signature`` header (see :func:`fedi.crypto.verify_request`).
-
-    Every check that needs no key runs before the resolver is called, so a bad request never
-    causes a key fetch.
-    """
+) -> CavageCheck | Rejected:
+    """Every check of a draft-cavage ``Signature`` header that needs no key (SECURITY.md rules
+    1-13 but the key's), in the order :func:`verify_cavage` applies them."""
     fields = normalise_headers(headers)
     params = parse_signature_header(fields.get("signature", ""))
     if params is None:
@@ -202,10 +218,10 @@ async def verify_cavage(
     except (binascii.Error, ValueError):
         return Rejected("malformed signature value", key_id)
 
-    rejection = _check_covered(method, body, params)
+    names = params.get("headers", "date").lower().split()
+    rejection = _check_covered(method, body, names)
     if rejection is not None:
         return Rejected(rejection, key_id)
-    names = params.get("headers", "date").lower().split()
     parts = split_url(url)
     if parts is None:
         return Rejected("malformed request URL", key_id)
@@ -221,20 +237,35 @@ async def verify_cavage(
             check_digest(fields["digest"], body)
         except DigestError as exc:
             return Rejected(str(exc), key_id)
-    data = text.encode("utf-8")
-
-    def attempt(public_key: PublicKey) -> str | None:
-        used: RawAlgorithm = (
-            "rsa-sha256" if algorithm == "rsa-sha256" else key_algorithm(public_key)
-        )
-        return used if raw_verify(public_key, used, signature, data) else None
-
-    return await verify_with_rotation(key_id, resolve_key, attempt, "draft-cavage")
+    return CavageCheck(key_id, algorithm, signature, text.encode("utf-8"))
 
 
-def _check_covered(method: str, body: bytes, params: Mapping[str, str]) -> str | None:
+async def verify_cavage(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    resolve_key: KeyResolver,
+    now: datetime,
+    expected_host: str,
+    max_skew: timedelta,
+) -> VerifyResult:
+    """Verify a draft-cavage ``Signature`` header (see :func:`fedi.crypto.verify_request`).
+
+    Every check that needs no key runs before the resolver is called (:func:`check_cavage`), so
+    a bad request never causes a key fetch.
+    """
+    check = check_cavage(
+        method, url, headers, body, now=now, expected_host=expected_host, max_skew=max_skew
+    )
+    if isinstance(check, Rejected):
+        return check
+    return await verify_with_rotation(check.key_id, resolve_key, check.verify, "draft-cavage")
+
+
+def _check_covered(method: str, body: bytes, names: list[str]) -> str | None:
     """SECURITY.md rules 3 and 4, plus a signed ``host`` as Mastodon requires."""
-    names = params.get("headers", "date").lower().split()
     if "(request-target)" not in names:
         return "signature must cover (request-target)"
     if "date" not in names and "(created)" not in names:

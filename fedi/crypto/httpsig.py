@@ -11,11 +11,21 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from fedi.crypto._common import normalise_headers
-from fedi.crypto.cavage import sign_cavage, verify_cavage
+from fedi.crypto.cavage import CavageCheck, check_cavage, sign_cavage, verify_cavage
 from fedi.crypto.result import KeyResolver, Rejected, VerifyResult
 from fedi.crypto.rfc9421 import sign_rfc9421, verify_rfc9421
 
-__all__ = ["sign_cavage", "sign_rfc9421", "verify_request"]
+__all__ = [
+    "MAX_SKEW",
+    "CavageCheck",
+    "check_cavage",
+    "sign_cavage",
+    "sign_rfc9421",
+    "verify_request",
+]
+
+# How far a signature's time may be from ours, either way (SECURITY.md rules 7-9).
+MAX_SKEW = timedelta(hours=1)
 
 
 async def verify_request(
@@ -27,7 +37,7 @@ async def verify_request(
     resolve_key: KeyResolver,
     now: datetime,
     expected_host: str,
-    max_skew: timedelta = timedelta(hours=1),
+    max_skew: timedelta = MAX_SKEW,
 ) -> VerifyResult:
     """Check the HTTP signature of an incoming request; never raises on malformed input.
 

@@ -18,6 +18,11 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 __all__ = ["Bound", "Prepared"]
 
+# A parameter left to each execution: its place, its name, its bind processor and the type of
+# value that skips it (``_NOTHING`` when none does).
+_Slot = tuple[int, str, Callable[[Any], Any] | None, type | tuple[type, ...]]
+_NOTHING: tuple[type, ...] = ()
+
 
 class Prepared:
     """``statement`` compiled once for ``dialect``, to be run on the driver's cursor.
@@ -80,7 +85,8 @@ class Prepared:
         """This statement with ``constants`` (and the statement's own literals) converted now;
         each execution then gives the other values. ``KeyError`` names one left out."""
         template: list[Any] = []
-        slots: list[tuple[int, str]] = []
+        plain: list[tuple[int, str]] = []
+        converted: list[_Slot] = []
         for index, name in enumerate(self._order):
             if name in constants:
                 template.append(self._convert(name, constants[name]))
@@ -88,8 +94,13 @@ class Prepared:
                 template.append(self._defaults[name])
             else:
                 template.append(None)
-                slots.append((index, name))
-        return Bound(self, template, tuple(slots))
+                processor = self._processors.get(name)
+                if processor is None and name not in self._defaults:
+                    plain.append((index, name))
+                else:
+                    verbatim = self._verbatim.get(name, _NOTHING)
+                    converted.append((index, name, processor, verbatim))
+        return Bound(self, template, tuple(plain), tuple(converted))
 
     def execute(self, connection: Connection, params: Mapping[str, Any]) -> int:
         """Run on ``connection``'s driver connection, in its current transaction; the rowcount."""
@@ -119,14 +130,19 @@ class Prepared:
 class Bound:
     """A :class:`Prepared` statement with some values converted once (:meth:`Prepared.bind`)."""
 
-    __slots__ = ("_prepared", "_slots", "_template")
+    __slots__ = ("_converted", "_plain", "_prepared", "_template")
 
     def __init__(
-        self, prepared: Prepared, template: list[Any], slots: tuple[tuple[int, str], ...]
+        self,
+        prepared: Prepared,
+        template: list[Any],
+        plain: tuple[tuple[int, str], ...],
+        converted: tuple[_Slot, ...],
     ) -> None:
         self._prepared = prepared
         self._template = template
-        self._slots = slots
+        self._plain = plain  # given at each execution, sent as they are
+        self._converted = converted  # given at each execution or defaulted, then converted
 
     @property
     def sql(self) -> str:
@@ -137,9 +153,13 @@ class Bound:
         ``params`` for a bound name is ignored); ``KeyError`` if one is missing."""
         prepared = self._prepared
         values = self._template.copy()
-        for index, name in self._slots:
+        for index, name in self._plain:
+            values[index] = params[name]
+        for index, name, processor, verbatim in self._converted:
             value = params[name] if name in params else prepared._defaults[name]
-            values[index] = prepared._convert(name, value)
+            if processor is not None and not isinstance(value, verbatim):
+                value = processor(value)
+            values[index] = value
         return prepared._pack(values)
 
     def execute(self, connection: Connection, params: Mapping[str, Any]) -> int:

@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     Insert,
@@ -90,8 +90,7 @@ class Signer:
     blocks: dict[str, str] | None  # the block candidates of ``host`` as parameters, if they fit
 
 
-@dataclass(frozen=True)
-class NewActivity:
+class NewActivity(NamedTuple):
     """The columns of an incoming activity recorded with state ``received``."""
 
     uri: str
@@ -232,6 +231,10 @@ class InboxStore:
     async def _run(self, function: Callable[..., _T], *args: Any) -> _T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._threads, partial(function, *args))
+
+    def cached_signer(self, key_id: str) -> Signer | None:
+        """The signer publishing ``key_id`` if it is in the cache already (no database)."""
+        return self._signers.get(key_id)
 
     async def signer(self, key_id: str) -> Signer | None:
         """The cached remote signer publishing ``key_id``, loaded on a miss; ``None`` if no

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from fedi.errors import ValidationError
 from fedi.federation.vocab import as_list, first_id, id_of, ids_of, is_public
@@ -40,9 +40,8 @@ class ShapeError(ValidationError):
     """An activity or object lacks something we cannot do without; ``str(exc)`` says what."""
 
 
-@dataclass(frozen=True)
-class ActivityShape:
-    """What the inbox and the processor need of an activity.
+class ActivityShape(NamedTuple):
+    """What the inbox and the processor need of an activity (a tuple: made on every request).
 
     ``object`` is the embedded object (the first one when ``object`` is an array), or ``None``
     when only an IRI was given.

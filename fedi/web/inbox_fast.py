@@ -12,11 +12,19 @@ circuit must be reset), it returns ``False`` having written nothing, and the ful
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from starlette.types import Scope
 
-from fedi.crypto import ResolvedKey, Verified, verify_request
+from fedi.crypto import (
+    MAX_SKEW,
+    Rejected,
+    ResolvedKey,
+    Verified,
+    check_cavage,
+    verify_request,
+)
 from fedi.federation.inbox_store import NewActivity, Signer
 from fedi.federation.shapes import ActivityShape
 from fedi.instance import InstanceContext
@@ -83,7 +91,60 @@ async def try_record(
     """True when the activity was recorded and committed; False when the full path must run."""
     if shape.type in _FULL_PATH_TYPES:
         return False
+    now = ctx.clock()
+    signer = await _verified_signer(ctx, scope, headers, body, now)
+    if signer is None or signer.actor_uri != shape.actor:  # rule 14
+        return False
+    if not _hosts_ok(shape, signer):  # rules 17, 18
+        return False
+    activity = NewActivity(
+        uri=shape.id,
+        type=shape.type,
+        object_uri=shape.object_id,
+        public=shape.public,
+        document=document,
+        created_at=now,
+        request_id=request_id_var.get(),
+        text=_utf8_text(body),
+    )
+    if await ctx.inbox_store.record(signer, activity, target_uri):
+        return True
+    ctx.inbox_store.forget(signer.key_id)
+    return False
+
+
+async def _verified_signer(
+    ctx: InstanceContext,
+    scope: Scope,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+) -> Signer | None:
+    """The cached signer whose key the request's signature verified with; ``None`` for anything
+    else (no signature, a bad one, a key not cached): the full path then decides."""
     store = ctx.inbox_store
+    url = request_url(scope, ctx.settings.base_url)
+    if "signature" in headers and "signature-input" not in headers:
+        # draft-cavage, what nearly every server sends: the checks that need no key, then the
+        # cached key, without the resolver's round trips.
+        check = check_cavage(
+            scope["method"],
+            url,
+            headers,
+            body,
+            now=now,
+            expected_host=ctx.settings.domain,
+            max_skew=MAX_SKEW,
+        )
+        if isinstance(check, Rejected):
+            return None
+        signer = store.cached_signer(check.key_id) or await store.signer(check.key_id)
+        if signer is None:
+            return None
+        if check.verify(signer.public_key) is None:
+            store.forget(signer.key_id)  # perhaps a rotated key: reload it next time
+            return None
+        return signer
     # Every cached signer looked up, by key id: an RFC 9421 request may carry several labels,
     # and only the one whose key verified names the signer.
     looked_up: dict[str, Signer] = {}
@@ -97,33 +158,18 @@ async def try_record(
 
     result = await verify_request(
         scope["method"],
-        request_url(scope, ctx.settings.base_url),
+        url,
         headers,
         body,
         resolve_key=resolve,
-        now=ctx.clock(),
+        now=now,
         expected_host=ctx.settings.domain,
     )
     if not isinstance(result, Verified):
         for key_id in looked_up:
             store.forget(key_id)  # perhaps a rotated key: reload it next time
-        return False
+        return None
     signer = looked_up.get(result.key_id)
-    if signer is None or not (signer.actor_uri == result.owner == shape.actor):  # rule 14
-        return False
-    if not _hosts_ok(shape, signer):  # rules 17, 18
-        return False
-    activity = NewActivity(
-        uri=shape.id,
-        type=shape.type,
-        object_uri=shape.object_id,
-        public=shape.public,
-        document=document,
-        created_at=ctx.clock(),
-        request_id=request_id_var.get(),
-        text=_utf8_text(body),
-    )
-    if await store.record(signer, activity, target_uri):
-        return True
-    store.forget(signer.key_id)
-    return False
+    if signer is None or signer.actor_uri != result.owner:
+        return None
+    return signer

@@ -101,7 +101,7 @@ class InboxFastLane:
             shape = read_activity(document)
         except (BadDocument, ShapeError):
             return False
-        request_id = request_id_of(scope)
+        request_id = request_id_of(scope, headers)
         token = request_id_var.set(request_id)
         try:
             return await try_record(self.context, scope, headers, body, document, shape, target_uri)

@@ -6,6 +6,7 @@ import logging
 import random
 import re
 import time
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,18 +20,22 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _ids = random.Random()  # noqa: S311
 
 
-def request_id_of(scope: Scope) -> str:
+def request_id_of(scope: Scope, headers: Mapping[str, str] | None = None) -> str:
     """The request's id: a well-formed ``X-Request-Id`` from a trusted proxy, else a new one.
-    It is kept in the scope's state, where handlers (and a second call) find it."""
+    It is kept in the scope's state, where handlers (and a second call) find it. ``headers``,
+    when given, are the scope's headers normalised (``fedi.crypto.normalise_raw_headers``)."""
     state = scope.setdefault("state", {})
     if "request_id" in state:
         return str(state["request_id"])
-    incoming = b""
-    for name, value in scope["headers"]:
-        if name == b"x-request-id":
-            incoming = value
-            break
-    request_id = incoming.decode("latin-1")
+    if headers is not None:
+        request_id = headers.get("x-request-id", "")
+    else:
+        incoming = b""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value
+                break
+        request_id = incoming.decode("latin-1")
     if not _SAFE_ID.match(request_id):
         request_id = f"{_ids.getrandbits(64):016x}"
     state["request_id"] = request_id
