@@ -14,6 +14,7 @@ import ssl
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -95,12 +96,12 @@ class Settings:
     delivery_concurrency_per_host: int = 4
     log_level: str = "INFO"
 
-    @property
+    @cached_property
     def domain(self) -> str:
         """The host (with ``:port`` when not the scheme's default) that names this instance."""
         return urlsplit(self.base_url).netloc
 
-    @property
+    @cached_property
     def scheme(self) -> str:
         return urlsplit(self.base_url).scheme
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import binascii
 import email.utils
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -49,8 +51,11 @@ _IMF_FIXDATE = re.compile(
 )
 
 
+@lru_cache(maxsize=256)
 def parse_http_date(value: str) -> datetime | None:
-    """Parse an HTTP/RFC 2822 date with an explicit zone; ``None`` if it cannot be read."""
+    """Parse an HTTP/RFC 2822 date with an explicit zone; ``None`` if it cannot be read.
+
+    Cached: a date has a resolution of a second, and a busy peer signs many requests in one."""
     fixed = _IMF_FIXDATE.fullmatch(value)
     month = _MONTHS.get(fixed[2]) if fixed is not None else None
     if fixed is not None and month is not None:
@@ -69,6 +74,12 @@ def parse_http_date(value: str) -> datetime | None:
     if parsed.tzinfo is None:  # "-0000" means "zone unknown" in RFC 2822
         return None
     return parsed.astimezone(UTC)
+
+
+def strict_b64decode(text: str) -> bytes:
+    """``base64.b64decode(text, validate=True)`` in one step: standard alphabet, padding where
+    due and nowhere else; raises ``binascii.Error`` or ``ValueError`` (not ASCII) otherwise."""
+    return binascii.a2b_base64(text, strict_mode=True)
 
 
 class _Normalised(dict[str, str]):
@@ -92,18 +103,28 @@ def normalise_headers(headers: Mapping[str, str]) -> dict[str, str]:
 def normalise_raw_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
     """:func:`normalise_headers` straight from an ASGI scope's ``headers`` (byte pairs, read as
     Latin-1 as HTTP/1.1 carries them), without building a mapping first."""
-    result = _Normalised(
-        (name.decode("latin-1").strip().lower(), value.decode("latin-1").strip(" \t"))
-        for name, value in raw
-    )
-    if len(result) == len(raw):
-        return result
-    result.clear()  # a repeated field: join its values in order
+    if raw:
+        # All names and all values decoded at once: right unless a field repeats, a name or
+        # value holds a line break or a name whitespace (HTTP/1.1 allows none): checked here.
+        raw_names, raw_values = zip(*raw, strict=True)
+        joined = b"\n".join(raw_names).decode("latin-1").lower()
+        names = joined.split("\n")
+        values = b"\n".join(raw_values).decode("latin-1").split("\n")
+        if len(names) == len(values) == len(raw) and not _BLANK_IN_NAMES.search(joined):
+            result = _Normalised(zip(names, map(_strip_blanks, values), strict=True))
+            if len(result) == len(raw):
+                return result
+    result = _Normalised()
     for name, value in raw:
         key = name.decode("latin-1").strip().lower()
         text = value.decode("latin-1").strip(" \t")
         result[key] = f"{result[key]}, {text}" if key in result else text
     return result
+
+
+_strip_blanks = operator.methodcaller("strip", " \t")
+# Whitespace that ``str.strip`` would remove from a name, other than the line breaks joining them.
+_BLANK_IN_NAMES = re.compile(r"[^\S\n]")
 
 
 @lru_cache(maxsize=1024)

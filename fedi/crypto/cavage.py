@@ -34,6 +34,7 @@ from fedi.crypto._common import (
     raw_verify,
     request_target,
     split_url,
+    strict_b64decode,
     url_authority,
     verify_with_rotation,
 )
@@ -53,6 +54,9 @@ __all__ = [
 ]
 
 _PARAM = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"([^"]*)"|([^",\s]*))\s*(,|$)')
+# Every parameter quoted, separated by single commas, nothing else: the shape servers send.
+_CANONICAL = re.compile(r'(?:[A-Za-z][A-Za-z0-9_-]*="[^"]*"(?:,(?=[A-Za-z])|$))+')
+_CANONICAL_PAIR = re.compile(r'([A-Za-z][A-Za-z0-9_-]*)="([^"]*)"')
 _SUPPORTED = frozenset({"rsa-sha256", "hs2019"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\"]")
 
@@ -128,7 +132,12 @@ def sign_cavage(
 
 def parse_signature_header(value: str) -> dict[str, str] | None:
     """Parse ``keyId="..",algorithm="..",...`` into a dict; ``None`` if malformed or repeated."""
-    params: dict[str, str] = {}
+    if _CANONICAL.fullmatch(value):
+        # Quoted values, no spaces: what servers send, read with one search.
+        pairs = _CANONICAL_PAIR.findall(value)
+        params = dict(pairs)
+        return params if len(params) == len(pairs) else None
+    params = {}
     position = 0
     while position < len(value):
         match = _PARAM.match(value, position)
@@ -161,16 +170,20 @@ def signing_string(
         return None
     lines: list[str] = []
     for name in names:
-        if name == "(request-target)":
-            value: str | None = f"{method.lower()} {request_target(parts)}"
-        elif name in ("(created)", "(expires)"):
-            value = params.get(name[1:-1])
-        else:
+        if name[0] != "(":
             value = headers.get(name)
-        if value is None or "\n" in value or "\r" in value:
+        elif name == "(request-target)":
+            value = f"{method.lower()} {request_target(parts)}"
+        else:
+            value = params.get(name[1:-1]) if name in ("(created)", "(expires)") else None
+        if value is None:
             return None
         lines.append(f"{name}: {value}")
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    # A value with a line break in it would forge a line of its own.
+    if text.count("\n") != len(lines) - 1 or "\r" in text:
+        return None
+    return text
 
 
 class CavageCheck(NamedTuple):
@@ -214,7 +227,7 @@ def check_cavage(
     if algorithm not in _SUPPORTED:
         return Rejected("unsupported algorithm", key_id)
     try:
-        signature = base64.b64decode(encoded, validate=True)
+        signature = strict_b64decode(encoded)
     except (binascii.Error, ValueError):
         return Rejected("malformed signature value", key_id)
 

@@ -14,6 +14,7 @@ import hmac
 
 import http_sf
 
+from fedi.crypto._common import strict_b64decode
 from fedi.errors import FediError
 
 __all__ = [
@@ -55,7 +56,7 @@ def check_digest(value: str, body: bytes) -> None:
         if algorithm.strip().lower() != "sha-256":
             continue
         try:
-            found.append(base64.b64decode(encoded.strip(), validate=True))
+            found.append(strict_b64decode(encoded.strip()))
         except (binascii.Error, ValueError) as exc:
             raise DigestError("malformed Digest") from exc
     _compare(found, body)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import random
+from collections.abc import Callable
+
 import pytest
 
 from fedi.crypto import (
@@ -11,6 +16,7 @@ from fedi.crypto import (
     make_content_digest,
     make_digest,
 )
+from fedi.crypto._common import strict_b64decode
 
 BODY = b'{"hello": "world"}'
 # draft-cavage-12 Appendix C and RFC 9530 section 2 both use this body.
@@ -85,3 +91,24 @@ def test_check_content_digest_refuses(value: str, reason: str) -> None:
     with pytest.raises(DigestError) as info:
         check_content_digest(value, BODY)
     assert str(info.value) == reason
+
+
+def test_strict_b64decode_is_b64decode_with_validation() -> None:
+    """Signatures and digests are decoded in one step, with the standard library's answer."""
+
+    def outcome(decode: Callable[[str], bytes], text: str) -> bytes | None:
+        try:
+            return decode(text)
+        except (binascii.Error, ValueError):
+            return None
+
+    rng = random.Random(23)
+    alphabet = "ABab01+/=\n é-_"
+    samples = ["", "=", "==", "YQ==", "YQ=", "YQ", "YR==", "Y Q==", "YQ==YQ==", "=YQ==", "é"]
+    samples += [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 9))) for _ in range(20000)
+    ]
+    for text in samples:
+        expected = outcome(lambda value: base64.b64decode(value, validate=True), text)
+        assert outcome(strict_b64decode, text) == expected, text
+    assert sum(outcome(strict_b64decode, text) is not None for text in samples) > 1000
