@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from fedi.db.engine import make_sync_engine
-from fedi.db.loop_commit import LoopCommit
+from fedi.db.loop_commit import CHECKPOINT_EVERY, LoopCommit
 from fedi.db.prepared import Prepared
 
 _metadata = MetaData()
@@ -169,3 +170,35 @@ async def test_one_thread_only(url: str) -> None:
         engine.dispose()
     assert len(errors) == 1
     assert _names(url) == ["here"]
+
+
+def _rows_in_database_file(path: Path) -> int:
+    """Rows the database file itself holds, ignoring its write-ahead log."""
+    with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as reader:
+        return int(reader.execute("SELECT count(*) FROM loop_commit_items").fetchone()[0])
+
+
+async def test_the_log_is_checkpointed_off_the_loop(url: str, tmp_path: Path) -> None:
+    """The loop's commits never copy the log into the database, however long it grows (SQLite
+    would past 1,000 pages); the checkpoint thread does, every CHECKPOINT_EVERY commits."""
+    engine = make_sync_engine(url)
+    writer = LoopCommit(engine)
+    insert_item = Prepared(_insert, engine.dialect)
+    path = tmp_path / "loop.sqlite3"
+    wide = "x" * 2000  # SQLite does not hold the column to its declared length
+    try:
+        for commit in range(CHECKPOINT_EVERY - 1):
+            # Some 60 pages of log per commit, in rows of distinct names.
+            names = [f"{commit}-{row}-{wide}" for row in range(40)]
+            await asyncio.gather(*(writer.execute(insert_item, {"name": name}) for name in names))
+        assert (path.parent / "loop.sqlite3-wal").stat().st_size > 1000 * 4096
+        assert _rows_in_database_file(path) == 0
+        await writer.execute(insert_item, {"name": "last"})
+        await asyncio.sleep(0)
+        checkpoint = writer._checkpoint
+        assert checkpoint is not None
+        await asyncio.wrap_future(checkpoint)
+        assert _rows_in_database_file(path) == (CHECKPOINT_EVERY - 1) * 40 + 1
+    finally:
+        writer.close()
+        engine.dispose()
