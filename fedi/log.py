@@ -9,7 +9,6 @@ keys, no passwords, no query strings).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import math
@@ -134,8 +133,10 @@ class LoopBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._kept.append(line + self.terminator)
         loop = None
         if logger_name in self._batched and level <= logging.INFO:
-            with contextlib.suppress(RuntimeError):
+            try:  # noqa: SIM105 - suppress() would cost a context manager on every request
                 loop = asyncio.get_running_loop()
+            except RuntimeError:
+                pass
         if loop is None:
             self._write()
         elif self._scheduled is not loop:

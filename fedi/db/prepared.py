@@ -8,6 +8,7 @@ many executions that share them (the inbox's statement, per signer).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,9 +19,9 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 __all__ = ["Bound", "Prepared"]
 
-# A parameter left to each execution: its place, its name, its bind processor and the type of
-# value that skips it (``_NOTHING`` when none does).
-_Slot = tuple[int, str, Callable[[Any], Any] | None, type | tuple[type, ...]]
+# How a value given at execution is converted: its bind processor, and the type of value that
+# skips it (``_NOTHING`` when none does).
+_Converter = tuple[Callable[[Any], Any], type | tuple[type, ...]]
 _NOTHING: tuple[type, ...] = ()
 
 
@@ -70,7 +71,7 @@ class Prepared:
         return processor(value)
 
     def _pack(self, values: list[Any]) -> tuple[Any, ...] | dict[str, Any]:
-        return tuple(values) if self._positional else dict(zip(self._order, values, strict=True))
+        return self._finish(tuple(values))
 
     def parameters(self, params: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         """The driver's parameters for one execution; ``KeyError`` if a value is missing."""
@@ -82,25 +83,24 @@ class Prepared:
         )
 
     def bind(self, constants: Mapping[str, Any]) -> Bound:
-        """This statement with ``constants`` (and the statement's own literals) converted now;
-        each execution then gives the other values. ``KeyError`` names one left out."""
-        template: list[Any] = []
-        plain: list[tuple[int, str]] = []
-        converted: list[_Slot] = []
-        for index, name in enumerate(self._order):
-            if name in constants:
-                template.append(self._convert(name, constants[name]))
-            elif name in self._defaults and name not in self._processors:
-                template.append(self._defaults[name])
-            else:
-                template.append(None)
-                processor = self._processors.get(name)
-                if processor is None and name not in self._defaults:
-                    plain.append((index, name))
-                else:
-                    verbatim = self._verbatim.get(name, _NOTHING)
-                    converted.append((index, name, processor, verbatim))
-        return Bound(self, template, tuple(plain), tuple(converted))
+        """This statement with ``constants`` converted now; each execution then gives the other
+        values (or takes the statement's own literals). ``KeyError`` names one left out."""
+        fixed = {name: self._convert(name, value) for name, value in constants.items()}
+        literals = {
+            name: self._convert(name, value)
+            for name, value in self._defaults.items()
+            if name not in fixed
+        }
+        converters = {
+            name: (processor, self._verbatim.get(name, _NOTHING))
+            for name, processor in self._processors.items()
+            if name not in fixed
+        }
+        return Bound(self, literals, fixed, converters)
+
+    def _finish(self, values: tuple[Any, ...]) -> tuple[Any, ...] | dict[str, Any]:
+        """Values in the statement's order as the driver takes them."""
+        return values if self._positional else dict(zip(self._order, values, strict=True))
 
     def execute(self, connection: Connection, params: Mapping[str, Any]) -> int:
         """Run on ``connection``'s driver connection, in its current transaction; the rowcount."""
@@ -128,21 +128,31 @@ class Prepared:
 
 
 class Bound:
-    """A :class:`Prepared` statement with some values converted once (:meth:`Prepared.bind`)."""
+    """A :class:`Prepared` statement with some values converted once (:meth:`Prepared.bind`).
 
-    __slots__ = ("_converted", "_plain", "_prepared", "_template")
+    Each execution merges the values given with those bound and picks them in the statement's
+    order in one step; only the values given that need converting are touched one by one.
+    """
+
+    __slots__ = ("_converters", "_fixed", "_literals", "_pick", "_prepared")
 
     def __init__(
         self,
         prepared: Prepared,
-        template: list[Any],
-        plain: tuple[tuple[int, str], ...],
-        converted: tuple[_Slot, ...],
+        literals: dict[str, Any],
+        fixed: dict[str, Any],
+        converters: dict[str, _Converter],
     ) -> None:
         self._prepared = prepared
-        self._template = template
-        self._plain = plain  # given at each execution, sent as they are
-        self._converted = converted  # given at each execution or defaulted, then converted
+        self._literals = literals  # the statement's own, converted, unless a value is given
+        self._fixed = fixed  # bound and converted: they win over any value given
+        self._converters = converters  # for the values given that need converting
+        order = prepared._order
+        self._pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] = (
+            operator.itemgetter(*order)
+            if len(order) > 1
+            else (lambda values: tuple(values[name] for name in order))
+        )
 
     @property
     def sql(self) -> str:
@@ -151,16 +161,13 @@ class Bound:
     def parameters(self, params: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         """The driver's parameters: the bound values, and ``params`` for the rest (a value in
         ``params`` for a bound name is ignored); ``KeyError`` if one is missing."""
-        prepared = self._prepared
-        values = self._template.copy()
-        for index, name in self._plain:
-            values[index] = params[name]
-        for index, name, processor, verbatim in self._converted:
-            value = params[name] if name in params else prepared._defaults[name]
-            if processor is not None and not isinstance(value, verbatim):
-                value = processor(value)
-            values[index] = value
-        return prepared._pack(values)
+        merged = {**self._literals, **params, **self._fixed}
+        for name in self._converters.keys() & params.keys():
+            processor, verbatim = self._converters[name]
+            value = params[name]
+            if not isinstance(value, verbatim):
+                merged[name] = processor(value)
+        return self._prepared._finish(self._pick(merged))
 
     def execute(self, connection: Connection, params: Mapping[str, Any]) -> int:
         """As :meth:`Prepared.execute`, with the bound values."""

@@ -86,12 +86,16 @@ def first_id(value: Any) -> str | None:
 
 
 def is_public(document: dict[str, Any]) -> bool:
-    """Whether ``to``, ``cc`` or ``audience`` names the public collection in any of its forms."""
-    return any(
-        ident in _PUBLIC_FORMS
-        for key in ("to", "cc", "audience")
-        for ident in ids_of(document.get(key))
-    )
+    """Whether ``to``, ``cc`` or ``audience`` names the public collection in any of its forms.
+
+    Read on every activity the inbox takes: loops rather than ``ids_of``'s generators."""
+    for key in ("to", "cc", "audience"):
+        value = document.get(key)
+        for item in value if isinstance(value, list) else (value,):
+            ident = item.get("id") if isinstance(item, dict) else item
+            if isinstance(ident, str) and ident in _PUBLIC_FORMS:
+                return True
+    return False
 
 
 def normalise_public(ids: list[str]) -> list[str]:
