@@ -13,17 +13,25 @@ from fedi.db import migrate
 from fedi.db.engine import make_async_engine, make_sessionmaker
 from fedi.db.models import Activity, ActivityState, Actor, ActorType
 from fedi.federation.delivery import enqueue
-from fedi.log import JsonFormatter
+from fedi.log import JsonFormatter, LoopBatchingHandler
 
 __all__ = ["log_to_file", "prepare_outbox", "queue_activities"]
 
 SENDER = "https://bench.test/users/sender"
 
 
+class _FileLog(LoopBatchingHandler):
+    """The handler ``fedi worker`` logs through, writing to a file it closes with itself."""
+
+    def close(self) -> None:
+        super().close()
+        self.stream.close()
+
+
 def log_to_file(path: Path) -> logging.Handler:
-    """Log as ``fedi worker`` does (JSON lines, level INFO), to ``path`` instead of standard
-    error; returns the handler, for :meth:`logging.Logger.removeHandler`."""
-    handler = logging.FileHandler(path)
+    """Log as ``fedi worker`` does (JSON lines, level INFO, the same handler), to ``path``
+    instead of standard error; returns the handler, for :meth:`logging.Logger.removeHandler`."""
+    handler = _FileLog(path.open("a", encoding="utf-8"))
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.addHandler(handler)

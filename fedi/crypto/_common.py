@@ -92,7 +92,12 @@ def normalise_headers(headers: Mapping[str, str]) -> dict[str, str]:
     Headers it returned come back as they are (verification normalises once, not per step)."""
     if isinstance(headers, _Normalised):
         return headers
-    result = _Normalised()
+    result = _Normalised(
+        {name.strip().lower(): value.strip(" \t") for name, value in headers.items()}
+    )
+    if len(result) == len(headers):
+        return result
+    result.clear()  # names that differ only in case or blanks: join their values in order
     for name, value in headers.items():
         key = name.strip().lower()
         text = value.strip(" \t")

@@ -76,3 +76,24 @@ def test_signing_string_refuses_values_with_line_breaks() -> None:
     assert cavage.signing_string("POST", url, headers, [*names, "digest"], params) is None
     assert cavage.signing_string("POST", url, headers, ["(unknown)"], params) is None
     assert cavage.signing_string("POST", url, headers, ["(expires)"], params) is None
+
+
+def _joined(items: list[tuple[str, str]]) -> dict[str, str]:
+    """Normalisation as RFC 9110 5.3 has it, one field at a time."""
+    result: dict[str, str] = {}
+    for name, value in items:
+        key, text = name.strip().lower(), value.strip(" \t")
+        result[key] = f"{result[key]}, {text}" if key in result else text
+    return result
+
+
+def test_mapping_normalisation_joins_fields_that_differ_in_case() -> None:
+    rng = random.Random(31)
+    names = ["Host", "host", "HOST ", "Date", "digest", "X-A", "x-a"]
+    values = ["", " v ", "\tw", "a, b"]
+    for _ in range(2000):
+        items = [(rng.choice(names), rng.choice(values)) for _ in range(rng.randint(0, 5))]
+        plain = dict(items)  # a later value under the very same name replaces the earlier
+        assert normalise_headers(plain) == _joined(list(plain.items())), plain
+        raw = [(name.encode(), value.encode()) for name, value in items]
+        assert normalise_headers(Headers(raw=raw)) == _joined(items), items
