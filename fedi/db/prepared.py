@@ -9,7 +9,7 @@ many executions that share them (the inbox's statement, per signer).
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ClauseElement, Connection
@@ -108,11 +108,23 @@ class Prepared:
 
     def run(self, connection: Connection, parameters: tuple[Any, ...] | dict[str, Any]) -> int:
         """Run with the driver's ``parameters`` as :meth:`parameters` makes them."""
+        return self._on_cursor(connection, lambda cursor: cursor.execute(self.sql, parameters))
+
+    def run_many(
+        self, connection: Connection, parameters: Sequence[tuple[Any, ...] | dict[str, Any]]
+    ) -> int:
+        """Run once per set of driver ``parameters`` (the driver's ``executemany``); the total
+        rowcount."""
+        return self._on_cursor(connection, lambda cursor: cursor.executemany(self.sql, parameters))
+
+    def _on_cursor(self, connection: Connection, run: Callable[[Any], object]) -> int:
+        """``run`` on a cursor of ``connection``'s driver connection, in its current
+        transaction; the rowcount. Driver errors are raised as SQLAlchemy's."""
         driver = connection.connection.dbapi_connection
         assert driver is not None, "the connection is open"
         cursor = driver.cursor()
         try:
-            cursor.execute(self.sql, parameters)
+            run(cursor)
             return int(cursor.rowcount)
         except self.dialect.loaded_dbapi.Error as exc:
             raise DBAPIError.instance(
@@ -172,3 +184,7 @@ class Bound:
     def execute(self, connection: Connection, params: Mapping[str, Any]) -> int:
         """As :meth:`Prepared.execute`, with the bound values."""
         return self._prepared.run(connection, self.parameters(params))
+
+    def execute_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Once per row of values, in one ``executemany`` of the driver; the total rowcount."""
+        return self._prepared.run_many(connection, [self.parameters(row) for row in rows])

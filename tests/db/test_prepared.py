@@ -98,3 +98,20 @@ def test_bound_statement_writes_the_row(database_url: str) -> None:
     assert row.at == _VALUES["at"]
     assert row.plain_at == _VALUES["plain_at"]
     assert row.document == _VALUES["document"]
+
+
+def test_bound_statement_runs_many_rows_in_one_call(database_url: str) -> None:
+    engine = make_sync_engine(database_url)
+    _metadata.create_all(engine)
+    try:
+        bound = Prepared(_statement, engine.dialect).bind({"at": _VALUES["at"]})
+        rows = [{**_VALUES, "name": f"n{number}"} for number in range(5)]
+        with engine.begin() as connection:
+            assert bound.execute_many(connection, rows) == 5
+            names = sorted(connection.scalars(select(_rows.c.name)))
+            documents = list(connection.scalars(select(_rows.c.document)))
+    finally:
+        _metadata.drop_all(engine)
+        engine.dispose()
+    assert names == [f"n{number}" for number in range(5)]
+    assert documents == [_VALUES["document"]] * 5
