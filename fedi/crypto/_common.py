@@ -6,7 +6,7 @@ import binascii
 import email.utils
 import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Literal, TypeAlias
@@ -97,12 +97,7 @@ def normalise_headers(headers: Mapping[str, str]) -> dict[str, str]:
     )
     if len(result) == len(headers):
         return result
-    result.clear()  # names that differ only in case or blanks: join their values in order
-    for name, value in headers.items():
-        key = name.strip().lower()
-        text = value.strip(" \t")
-        result[key] = f"{result[key]}, {text}" if key in result else text
-    return result
+    return _join_fields(headers.items())  # names that differ only in case or blanks
 
 
 def normalise_raw_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -119,10 +114,15 @@ def normalise_raw_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
             result = _Normalised(zip(names, map(_strip_blanks, values), strict=True))
             if len(result) == len(raw):
                 return result
+    return _join_fields((name.decode("latin-1"), value.decode("latin-1")) for name, value in raw)
+
+
+def _join_fields(fields: Iterable[tuple[str, str]]) -> _Normalised:
+    """Normalised one field at a time, the values of a repeated name joined in order."""
     result = _Normalised()
-    for name, value in raw:
-        key = name.decode("latin-1").strip().lower()
-        text = value.decode("latin-1").strip(" \t")
+    for name, value in fields:
+        key = name.strip().lower()
+        text = value.strip(" \t")
         result[key] = f"{result[key]}, {text}" if key in result else text
     return result
 

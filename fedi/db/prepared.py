@@ -70,16 +70,13 @@ class Prepared:
             return value
         return processor(value)
 
-    def _pack(self, values: list[Any]) -> tuple[Any, ...] | dict[str, Any]:
-        return self._finish(tuple(values))
-
     def parameters(self, params: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         """The driver's parameters for one execution; ``KeyError`` if a value is missing."""
-        return self._pack(
-            [
+        return self._finish(
+            tuple(
                 self._convert(name, params[name] if name in params else self._defaults[name])
                 for name in self._order
-            ]
+            )
         )
 
     def bind(self, constants: Mapping[str, Any]) -> Bound:

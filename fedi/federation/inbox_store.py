@@ -284,8 +284,9 @@ class InboxStore:
         if signer.blocks is None:
             return None
         key = (signer.key_id, personal)
-        bound = self._bound_statements.get(key)
-        if bound is None or self._signers.get(signer.key_id) is not signer:
+        cached = self._signers.get(signer.key_id) is signer
+        bound = self._bound_statements.get(key) if cached else None
+        if bound is None:
             bound = self._record[personal].bind(
                 {
                     **signer.blocks,
@@ -300,7 +301,7 @@ class InboxStore:
                     "host": signer.host,
                 }
             )
-            if self._signers.get(signer.key_id) is signer:
+            if cached:
                 self._bound_statements[key] = bound
         return bound
 
