@@ -53,7 +53,7 @@ from fedi.testing.keys import (
     rotated_key,
 )
 from fedi.web import inbox
-from fedi.web.inbox_lane import InboxFastLane
+from fedi.web.inbox_lane import LaneApp
 from fedi.web.middleware import RequestLogMiddleware
 
 __all__ = [
@@ -391,12 +391,10 @@ async def inbox_harness(settings: Settings, peers: FakePeers | None = None) -> I
         )
         await session.commit()
     # The inbox as create_app serves it: the fast lane in front of the inbox routes.
-    app = Starlette(
+    app = LaneApp(
+        lane_context=ctx,
         routes=list(inbox.routes),
-        middleware=[
-            Middleware(InboxFastLane, context=ctx),
-            Middleware(RequestLogMiddleware, instance=settings.domain),
-        ],
+        middleware=[Middleware(RequestLogMiddleware, instance=settings.domain)],
     )
     app.state.instance = ctx
     return InboxHarness(ctx=ctx, peers=fake, app=app)

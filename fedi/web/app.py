@@ -17,7 +17,7 @@ from fedi.federation.worker import Worker
 from fedi.instance import InstanceContext, build_context
 from fedi.settings import Settings
 from fedi.web import actors, c2s, discovery, health, home, inbox, objects, schemas_routes
-from fedi.web.inbox_lane import InboxFastLane
+from fedi.web.inbox_lane import LaneApp
 from fedi.web.middleware import RequestLogMiddleware
 
 __all__ = ["create_app"]
@@ -71,7 +71,8 @@ def create_app(
             finally:
                 await instance.aclose()
 
-    app = Starlette(
+    app = LaneApp(
+        lane_context=instance,
         routes=[
             *health.routes,
             *home.routes,
@@ -82,10 +83,7 @@ def create_app(
             *objects.routes,
             *schemas_routes.routes,
         ],
-        middleware=[
-            Middleware(InboxFastLane, context=instance),
-            Middleware(RequestLogMiddleware, instance=settings.domain),
-        ],
+        middleware=[Middleware(RequestLogMiddleware, instance=settings.domain)],
         lifespan=lifespan,
     )
     app.state.instance = instance

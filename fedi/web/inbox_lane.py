@@ -1,11 +1,14 @@
 """The inbox's fast lane: the common case answered before the rest of the application.
 
 Nearly every POST to an inbox is a well-formed activity from a peer whose key we hold, and it
-passes every check. For those, this ASGI middleware (the first in the application) reads the
-body, applies the inbox's own first checks (content type, size, JSON, shape; rules 24-25) and
-:func:`fedi.web.inbox_fast.try_record`, and answers 202 itself, with the request id and the log
-line every request gets. The router, the request and response objects and the other middleware
-are skipped: for a request this small they cost about as much as the work itself.
+passes every check. For those, this ASGI middleware reads the body, applies the inbox's own first
+checks (content type, size, JSON, shape; rules 24-25) and :func:`fedi.web.inbox_fast.try_record`,
+and answers 202 itself, with the request id and the log line every request gets. It stands in
+front of the whole Starlette application (:class:`LaneApp`), so Starlette's own entry, its error
+middleware, the router, the request and response objects and the other middleware are skipped:
+for a request this small they cost about as much as the work itself. An error in the lane is
+answered 500 here, as Starlette's error middleware would answer it, and raised to the server,
+which logs it.
 
 It never refuses anything. Whenever a request is not plainly fine (another path or method, a
 body over the cap, an unusual content type, anything :func:`try_record` leaves) it hands the
@@ -17,7 +20,9 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
+from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fedi.crypto import normalise_raw_headers
@@ -30,11 +35,12 @@ from fedi.web.inbox import MAX_BODY, MAX_DEPTH, content_type_problem
 from fedi.web.inbox_fast import try_record
 from fedi.web.middleware import log_request, request_id_of
 
-__all__ = ["InboxFastLane"]
+__all__ = ["InboxFastLane", "LaneApp"]
 
 # The inbox routes of fedi.web.inbox and the local actor each one belongs to.
 _PERSONAL = re.compile(r"/(users|groups)/([^/]+)/inbox")
 _ACCEPTED = [(b"content-length", b"0")]
+_FAILED = b"Internal Server Error"
 
 
 class InboxFastLane:
@@ -69,8 +75,12 @@ class InboxFastLane:
         try:
             recorded = complete and await self._record(scope, body, target_uri)
         except Exception:
-            # Nothing answered yet: the error middleware answers 500; the line is logged here.
-            log_request(scope, self.context.settings.domain, request_id_of(scope), 500, started)
+            # Nothing answered yet: answered 500 and logged here; the server logs the error.
+            request_id = request_id_of(scope)
+            try:
+                await _send_failure(send, request_id)
+            finally:
+                log_request(scope, self.context.settings.domain, request_id, 500, started)
             raise
         if recorded:
             request_id = scope["state"]["request_id"]
@@ -107,6 +117,28 @@ class InboxFastLane:
             return await try_record(self.context, scope, headers, body, document, shape, target_uri)
         finally:
             request_id_var.reset(token)
+
+
+class LaneApp(Starlette):
+    """A Starlette application with the inbox's fast lane in front of it (see the module);
+    ``lane_context`` is the instance's."""
+
+    def __init__(self, *, lane_context: InstanceContext, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._lane = InboxFastLane(super().__call__, context=lane_context)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._lane(scope, receive, send)
+
+
+async def _send_failure(send: Send, request_id: str) -> None:
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(_FAILED)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": _FAILED})
 
 
 async def _read(receive: Receive) -> tuple[bytes, bool]:

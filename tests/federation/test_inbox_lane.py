@@ -161,5 +161,7 @@ async def test_an_error_in_the_lane_is_answered_500_and_logged(
         async with httpx.AsyncClient(transport=transport, base_url=h.settings.base_url) as c:
             response = await c.post("/inbox", content=body, headers=headers)
     assert response.status_code == 500
+    assert response.text == "Internal Server Error"  # answered by the lane, not the transport
+    assert response.headers["x-request-id"]
     lines = [r for r in caplog.records if r.name == "fedi.request"]
     assert [r.fields["status"] for r in lines] == [500]  # type: ignore[attr-defined]
