@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import binascii
 import email.utils
-import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -103,17 +102,12 @@ def normalise_headers(headers: Mapping[str, str]) -> dict[str, str]:
 def normalise_raw_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
     """:func:`normalise_headers` straight from an ASGI scope's ``headers`` (byte pairs, read as
     Latin-1 as HTTP/1.1 carries them), without building a mapping first."""
-    if raw:
-        # All names and all values decoded at once: right unless a field repeats, a name or
-        # value holds a line break or a name whitespace (HTTP/1.1 allows none): checked here.
-        raw_names, raw_values = zip(*raw, strict=True)
-        joined = b"\n".join(raw_names).decode("latin-1").lower()
-        names = joined.split("\n")
-        values = b"\n".join(raw_values).decode("latin-1").split("\n")
-        if len(names) == len(values) == len(raw) and not _BLANK_IN_NAMES.search(joined):
-            result = _Normalised(zip(names, map(_strip_blanks, values), strict=True))
-            if len(result) == len(raw):
-                return result
+    result = _Normalised()
+    for name, value in raw:
+        result[name.decode("latin-1").strip().lower()] = value.decode("latin-1").strip(" \t")
+    if len(result) == len(raw):
+        return result
+    # A name repeated (perhaps in another case): its values joined in order.
     return _join_fields((name.decode("latin-1"), value.decode("latin-1")) for name, value in raw)
 
 
@@ -125,11 +119,6 @@ def _join_fields(fields: Iterable[tuple[str, str]]) -> _Normalised:
         text = value.strip(" \t")
         result[key] = f"{result[key]}, {text}" if key in result else text
     return result
-
-
-_strip_blanks = operator.methodcaller("strip", " \t")
-# Whitespace that ``str.strip`` would remove from a name, other than the line breaks joining them.
-_BLANK_IN_NAMES = re.compile(r"[^\S\n]")
 
 
 @lru_cache(maxsize=1024)

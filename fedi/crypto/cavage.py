@@ -13,9 +13,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import SplitResult
 
@@ -153,11 +154,53 @@ def parse_signature_header(value: str) -> dict[str, str] | None:
     return params if position >= len(value) and params else None
 
 
+class _SignedNames(NamedTuple):
+    """What a ``headers`` parameter's list of names decides, whatever the request: worked out
+    once per list (:func:`_signed_names`), since a peer signs the same list every time."""
+
+    names: tuple[str, ...]
+    prefixes: tuple[str, ...]  # "name: " for each line of the signing string
+    pseudo: tuple[tuple[int, str], ...]  # where a (pseudo-header) goes, and which
+    unknown_pseudo: bool  # a (pseudo-header) other than those the draft defines for us
+    uncovered: str | None  # why the list does not cover enough (rules 3 and 4), if it does not
+    digest: bool  # "digest" is signed
+    date: bool  # "date" is signed
+    created: bool  # "(created)" is signed
+    expires: bool  # "(expires)" is signed
+
+
+_PSEUDO = frozenset({"(request-target)", "(created)", "(expires)"})
+
+
+@lru_cache(maxsize=64)
+def _signed_names(names: tuple[str, ...]) -> _SignedNames:
+    pseudo = tuple((index, name) for index, name in enumerate(names) if name[:1] == "(")
+    if "(request-target)" not in names:
+        uncovered: str | None = "signature must cover (request-target)"
+    elif "date" not in names and "(created)" not in names:
+        uncovered = "signature must cover date or (created)"
+    elif "host" not in names:
+        uncovered = "signature must cover host"
+    else:
+        uncovered = None
+    return _SignedNames(
+        names=names,
+        prefixes=tuple(f"{name}: " for name in names),
+        pseudo=pseudo,
+        unknown_pseudo=any(name not in _PSEUDO for _, name in pseudo),
+        uncovered=uncovered,
+        digest="digest" in names,
+        date="date" in names,
+        created="(created)" in names,
+        expires="(expires)" in names,
+    )
+
+
 def signing_string(
     method: str,
     url: str | SplitResult,
     headers: Mapping[str, str],
-    names: list[str],
+    names: Sequence[str],
     params: Mapping[str, str],
 ) -> str | None:
     """The draft-cavage signing string for ``names``; ``None`` if a named header is absent.
@@ -168,20 +211,29 @@ def signing_string(
     parts = split_url(url) if isinstance(url, str) else url
     if parts is None:
         return None
-    lines: list[str] = []
-    for name in names:
-        if name[0] != "(":
-            value = headers.get(name)
-        elif name == "(request-target)":
-            value = f"{method.lower()} {request_target(parts)}"
+    return _signing_text(method, parts, headers, _signed_names(tuple(names)), params)
+
+
+def _signing_text(
+    method: str,
+    parts: SplitResult,
+    headers: Mapping[str, str],
+    signed: _SignedNames,
+    params: Mapping[str, str],
+) -> str | None:
+    if signed.unknown_pseudo:
+        return None
+    values: list[str | None] = list(map(headers.get, signed.names))
+    for index, name in signed.pseudo:
+        if name == "(request-target)":
+            values[index] = f"{method.lower()} {request_target(parts)}"
         else:
-            value = params.get(name[1:-1]) if name in ("(created)", "(expires)") else None
-        if value is None:
-            return None
-        lines.append(f"{name}: {value}")
-    text = "\n".join(lines)
+            values[index] = params.get(name[1:-1])
+    if None in values:
+        return None
+    text = "\n".join(map(str.__add__, signed.prefixes, values))  # type: ignore[arg-type]
     # A value with a line break in it would forge a line of its own.
-    if text.count("\n") != len(lines) - 1 or "\r" in text:
+    if text.count("\n") != len(values) - 1 or "\r" in text:
         return None
     return text
 
@@ -231,21 +283,21 @@ def check_cavage(
     except (binascii.Error, ValueError):
         return Rejected("malformed signature value", key_id)
 
-    names = params.get("headers", "date").lower().split()
-    rejection = _check_covered(method, body, names)
+    signed = _signed_names(tuple(params.get("headers", "date").lower().split()))
+    rejection = _check_covered(method, body, signed)
     if rejection is not None:
         return Rejected(rejection, key_id)
     parts = split_url(url)
     if parts is None:
         return Rejected("malformed request URL", key_id)
-    text = signing_string(method, parts, fields, names, params)
+    text = _signing_text(method, parts, fields, signed, params)
     if text is None:
         return Rejected("a signed header is missing", key_id)
-    rejection = _check_times(fields, names, params, as_utc(now), max_skew)
+    rejection = _check_times(fields, signed, params, as_utc(now), max_skew)
     rejection = rejection or _check_host(fields["host"], expected_host, parts.scheme or "https")
     if rejection is not None:
         return Rejected(rejection, key_id)
-    if "digest" in names:
+    if signed.digest:
         try:
             check_digest(fields["digest"], body)
         except DigestError as exc:
@@ -277,42 +329,38 @@ async def verify_cavage(
     return await verify_with_rotation(check.key_id, resolve_key, check.verify, "draft-cavage")
 
 
-def _check_covered(method: str, body: bytes, names: list[str]) -> str | None:
+def _check_covered(method: str, body: bytes, signed: _SignedNames) -> str | None:
     """SECURITY.md rules 3 and 4, plus a signed ``host`` as Mastodon requires."""
-    if "(request-target)" not in names:
-        return "signature must cover (request-target)"
-    if "date" not in names and "(created)" not in names:
-        return "signature must cover date or (created)"
-    if "host" not in names:
-        return "signature must cover host"
-    if (body or method.upper() == "POST") and "digest" not in names:
+    if signed.uncovered is not None:
+        return signed.uncovered
+    if not signed.digest and (body or method.upper() == "POST"):
         return "signature must cover digest"
     return None
 
 
 def _check_times(
     fields: Mapping[str, str],
-    names: list[str],
+    signed: _SignedNames,
     params: Mapping[str, str],
     now: datetime,
     max_skew: timedelta,
 ) -> str | None:
     """SECURITY.md rules 7-9 for ``Date``, ``(created)`` and ``(expires)``."""
-    if "date" in names:
+    if signed.date:
         date = parse_http_date(fields["date"])
         if date is None:
             return "unparseable Date"
         rejection = check_window(date, now, max_skew, "outside time window")
         if rejection is not None:
             return rejection.reason
-    if "created" in params or "(created)" in names:
+    if signed.created or "created" in params:
         created = _parse_timestamp(params.get("created"))
         if created is None:
             return "malformed created"
         rejection = check_window(created, now, max_skew, "created in the future")
         if rejection is not None:
             return rejection.reason
-    if "expires" in params or "(expires)" in names:
+    if signed.expires or "expires" in params:
         expires = _parse_timestamp(params.get("expires"))
         if expires is None:
             return "malformed expires"
