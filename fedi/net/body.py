@@ -100,8 +100,11 @@ def json_depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
-# Every digit to "0", every other byte to a space: a run of 19 digits shows as 19 zeros.
-_DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+# Every digit to "0", both opening brackets to "{", every other byte to a space: a run of 19
+# digits shows as 19 zeros, and the "{" count bounds the nesting.
+_SCAN = bytes(
+    0x30 if 0x30 <= byte <= 0x39 else 0x7B if byte in b"{[" else 0x20 for byte in range(256)
+)
 _LONG_RUN = b"0" * 19
 
 
@@ -109,8 +112,9 @@ def parse_json_object(body: bytes, *, max_depth: int) -> dict[str, Any]:
     """Parse ``body`` as a JSON object; :class:`BadDocument` for invalid JSON, a top level that is
     not an object, or nesting deeper than ``max_depth`` (cf. rule 24).
     """
+    scanned = body.translate(_SCAN)
     try:
-        if _LONG_RUN in body.translate(_DIGITS_ONLY):
+        if _LONG_RUN in scanned:
             # orjson reads an integer over 64 bits as a float, losing digits.
             raise orjson.JSONDecodeError("long number", "", 0)
         data = orjson.loads(body)
@@ -127,8 +131,7 @@ def parse_json_object(body: bytes, *, max_depth: int) -> dict[str, Any]:
         raise BadDocument("top level is not a json object")
     # Each level of nesting opens with a bracket of its own: with no more brackets in the text
     # than levels allowed (the usual case), the walk cannot find too deep a document.
-    brackets = body.count(b"{") + body.count(b"[")
-    if brackets > max_depth and json_depth_exceeds(data, max_depth):
+    if scanned.count(b"{") > max_depth and json_depth_exceeds(data, max_depth):
         raise BadDocument("json nested too deeply")
     # NUL can only come in as the escape \u0000 (a raw one is invalid JSON). PostgreSQL cannot
     # store it in text, and no peer needs it: refuse the document rather than fail later.
