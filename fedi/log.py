@@ -57,35 +57,37 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         fields = getattr(record, "fields", None)
+        fields = fields if isinstance(fields, dict) else {}
+        request_id = request_id_var.get()
+        if request_id is not None and "request_id" not in fields:
+            fields = {"request_id": request_id, **fields}
         return self.line(
             record.created,
-            record.levelname,
+            record.levelname.lower(),
             record.name,
             record.getMessage(),
-            fields if isinstance(fields, dict) else None,
+            fields,
             self.formatException(record.exc_info) if record.exc_info else None,
         )
 
     def line(
         self,
         created: float,
-        level_name: str,
+        level: str,
         logger_name: str,
         message: str,
         fields: dict[str, Any] | None = None,
         exception: str | None = None,
     ) -> str:
         """The JSON line of a record with these attributes (:meth:`format` and
-        :func:`log_event` both write through here)."""
+        :func:`log_event` both write through here); ``level`` is the level's name in lower
+        case, ``fields`` holds the request id if there is one."""
         line: dict[str, Any] = {
             "time": self._time(created),
-            "level": level_name.lower(),
+            "level": level,
             "logger": logger_name,
             "message": message,
         }
-        request_id = request_id_var.get()
-        if request_id is not None:
-            line["request_id"] = request_id
         if fields:
             line.update(fields)
         if exception is not None:
@@ -185,6 +187,15 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(name).propagate = True
 
 
+_LEVEL_NAMES = {
+    logging.DEBUG: "debug",
+    logging.INFO: "info",
+    logging.WARNING: "warning",
+    logging.ERROR: "error",
+    logging.CRITICAL: "critical",
+}
+
+
 def log_event(
     logger: logging.Logger, message: str, level: int = logging.INFO, **fields: Any
 ) -> None:
@@ -205,9 +216,8 @@ def log_event(
     if handler is not None:
         formatter = handler.formatter
         assert isinstance(formatter, JsonFormatter)
-        line = formatter.line(
-            time.time(), logging.getLevelName(level), logger.name, message, fields
-        )
+        level_name = _LEVEL_NAMES.get(level) or logging.getLevelName(level).lower()
+        line = formatter.line(time.time(), level_name, logger.name, message, fields)
         handler.emit_line(line, logger.name, level)
         return
     record = logger.makeRecord(logger.name, level, "", 0, message, (), None, extra=_extra(fields))
