@@ -51,6 +51,7 @@ class LoopCommit:
         self._owner: int | None = None  # the thread that opened the connection
         self._waiting: list[asyncio.Future[None]] = []
         self._scheduled = False  # a commit is due at the end of this loop iteration
+        self._transactions = 0  # transactions ended (see ``transaction``)
         self._closed = False
         self._commits = 0  # since the last checkpoint began
         self._checkpoints = ThreadPoolExecutor(1, thread_name_prefix="fedi-checkpoint")
@@ -60,19 +61,42 @@ class LoopCommit:
         """The ``rowcount`` of ``statement`` once its batch has committed. Raises what the
         statement raised (it then changed nothing) or what the commit raised (then nothing of
         the batch was written)."""
+        count = self.run(statement, params)
+        await self.committed()
+        return count
+
+    def run(self, statement: Prepared | Bound, params: dict[str, Any]) -> int:
+        """Run ``statement`` now, in the open transaction (:attr:`transaction`), and return its
+        ``rowcount``; nothing is durable before :meth:`committed` returns. Raises what the
+        statement raised (it then changed nothing)."""
         connection = self._connect()
-        loop = asyncio.get_running_loop()
         if not self._scheduled:
             # Before the statement runs: a failed statement's transaction is ended all the same.
             self._scheduled = True
-            loop.call_soon(self._commit)
+            asyncio.get_running_loop().call_soon(self._commit)
         if not connection.in_transaction():
             connection.begin()
-        count = statement.execute(connection, params)
+        return statement.execute(connection, params)
+
+    async def committed(self) -> None:
+        """Return once what :meth:`run` has run so far is committed; raise what the commit
+        raised (then nothing of the batch was written)."""
+        loop = asyncio.get_running_loop()
+        if not self._scheduled:  # awaited later than right after run(): that commit is over
+            self._scheduled = True
+            loop.call_soon(self._commit)
         done = loop.create_future()
         self._waiting.append(done)
         await done
-        return count
+
+    @property
+    def transaction(self) -> int:
+        """The number of the transaction :meth:`run` runs statements in now: it changes when a
+        commit (or the rollback of a failed one) ends that transaction, and only then.
+
+        Once a statement of this transaction has written, SQLite lets no other connection write
+        until it ends, so what the statement read stays true until then."""
+        return self._transactions
 
     def _connect(self) -> Connection:
         if self._closed:
@@ -92,6 +116,7 @@ class LoopCommit:
         connection = self._connection
         error: Exception | None = None
         if connection is not None and connection.in_transaction():
+            self._transactions += 1
             try:
                 connection.commit()
             except Exception as exc:

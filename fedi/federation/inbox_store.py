@@ -19,6 +19,15 @@ It then commits before answering. When any condition fails nothing is written an
 answer (a refusal, a replay, a key re-fetch). The signer cache is therefore only a hint: a
 stale entry (a rotated key, a suspended actor) is caught by the statement and dropped.
 
+On SQLite the conditions are checked once per signer (and inbox) per transaction. Once a
+checked statement has written, SQLite lets no other connection write until the transaction
+ends, and this store's connection writes nothing but activities: every row those conditions
+read stays as it was until the commit. Later activities of the same signer in the same
+transaction (a busy peer sends many in the time of one) are therefore written by a plain
+``INSERT``, and a replayed id among them fails on the unique ``uri`` and takes the full path.
+PostgreSQL lets other transactions change those rows meanwhile: there every activity takes the
+checked statement.
+
 Signers missing from the cache are read in a thread pool; on SQLite it has one thread: the
 database takes one writer at a time anyway, and threads waiting on its lock would spin in the
 busy handler.
@@ -32,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from sqlalchemy import (
     Insert,
@@ -74,6 +83,10 @@ _BLOCK_SLOTS = 8
 _TEXT_DOCUMENT = {"document": str}
 _actors = Actor.__table__
 _activities = Activity.__table__
+_RECORD_COLUMNS = (
+    *("uri", "type", "actor_id", "object_uri", "local", "public", "state", "attempts"),
+    *("document", "request_id", "created_at"),
+)
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,15 @@ class Signer:
     domain: str  # the actor row's domain (rule 17)
     host: str  # the normalised host of the actor's id (blocks, peers)
     blocks: dict[str, str] | None  # the block candidates of ``host`` as parameters, if they fit
+
+
+# The forms of the record statement: checked for the shared inbox or a personal one, or plain.
+_Form = Literal["shared", "personal", "plain"]
+_FORMS: tuple[_Form, ...] = ("shared", "personal", "plain")
+
+
+def _checked(target_uri: str | None) -> _Form:
+    return "shared" if target_uri is None else "personal"
 
 
 class NewActivity(NamedTuple):
@@ -125,10 +147,7 @@ def _signer_query() -> Select[Any]:
 
 def _record_statement(personal: bool) -> Insert:
     """``INSERT INTO activities (...) SELECT :params WHERE <every condition>``, built once."""
-    columns = [
-        *("uri", "type", "actor_id", "object_uri", "local", "public", "state", "attempts"),
-        *("document", "request_id", "created_at"),
-    ]
+    columns = list(_RECORD_COLUMNS)
     values = [bindparam(name, type_=_activities.c[name].type) for name in columns]
     signer_ok = exists().where(
         _actors.c.id == bindparam("actor_id"),
@@ -175,6 +194,14 @@ def _record_statement(personal: bool) -> Insert:
     return insert(Activity).from_select(columns, select(*values).where(*conditions))
 
 
+def _plain_record_statement() -> Insert:
+    """``INSERT INTO activities (...) VALUES (:params)``: for a signer whose conditions a
+    checked statement has vouched for in the same SQLite transaction (see the module)."""
+    return insert(Activity).values(
+        {name: bindparam(name, type_=_activities.c[name].type) for name in _RECORD_COLUMNS}
+    )
+
+
 def _block_parameters(candidates: list[str]) -> dict[str, str] | None:
     if len(candidates) > _BLOCK_SLOTS:
         return None
@@ -219,14 +246,18 @@ class InboxStore:
             LoopCommit(self._engine) if single else GroupCommit(self._engine)
         )
         self._signers: dict[str, Signer] = {}
-        self._bound_statements: dict[tuple[str, bool], Bound] = {}
+        self._bound_statements: dict[tuple[str, _Form], Bound] = {}
         self._signer_query = _signer_query()
-        self._record = {
-            personal: Prepared(
-                _record_statement(personal), self._engine.dialect, verbatim=_TEXT_DOCUMENT
-            )
-            for personal in (False, True)
+        dialect = self._engine.dialect
+        self._record: dict[_Form, Prepared] = {
+            "shared": Prepared(_record_statement(False), dialect, verbatim=_TEXT_DOCUMENT),
+            "personal": Prepared(_record_statement(True), dialect, verbatim=_TEXT_DOCUMENT),
+            "plain": Prepared(_plain_record_statement(), dialect, verbatim=_TEXT_DOCUMENT),
         }
+        # SQLite: the signers (and inboxes) a checked statement has written for in the open
+        # transaction, and that transaction's number (see the module).
+        self._vouched: set[tuple[str, str, str | None]] = set()
+        self._vouched_in = -1
 
     async def _run(self, function: Callable[..., _T], *args: Any) -> _T:
         loop = asyncio.get_running_loop()
@@ -251,13 +282,22 @@ class InboxStore:
     def forget(self, key_id: str) -> None:
         """Drop a cache entry that did not serve (a rotated key, a suspended actor...)."""
         self._signers.pop(key_id, None)
-        for personal in (False, True):
-            self._bound_statements.pop((key_id, personal), None)
+        for form in _FORMS:
+            self._bound_statements.pop((key_id, form), None)
 
     async def record(self, signer: Signer, activity: NewActivity, target_uri: str | None) -> bool:
         """Record ``activity`` and commit if every condition holds; ``False`` (nothing written)
         otherwise."""
-        statement = self._bound(signer, personal=target_uri is not None)
+        writes = self._writes
+        vouch = (signer.key_id, signer.material, target_uri)
+        if isinstance(writes, LoopCommit):
+            if self._vouched_in != writes.transaction:
+                self._vouched.clear()
+                self._vouched_in = writes.transaction
+            form: _Form = "plain" if vouch in self._vouched else _checked(target_uri)
+        else:
+            form = _checked(target_uri)
+        statement = self._bound(signer, form)
         if statement is None:
             return False
         params = {
@@ -271,36 +311,44 @@ class InboxStore:
             "target_uri": target_uri,
         }
         try:
-            count = await self._writes.execute(statement, params)
+            if isinstance(writes, LoopCommit):
+                count = writes.run(statement, params)
+                if count == 1 and form != "plain":
+                    self._vouched.add(vouch)  # before any await: the transaction is still open
+                await writes.committed()
+            else:
+                count = await writes.execute(statement, params)
         except IntegrityError:
-            return False  # the same id recorded concurrently: the full path answers the replay
+            return False  # the id recorded before or concurrently: the full path answers
         except OperationalError:
             return False  # SQLite: another connection holds the write lock; the full path waits
         return count == 1
 
-    def _bound(self, signer: Signer, *, personal: bool) -> Bound | None:
+    def _bound(self, signer: Signer, form: _Form) -> Bound | None:
         """The record statement with the values ``signer`` fixes converted once (cached with
         the signer, dropped by :meth:`forget`); ``None`` when its blocks do not fit."""
         if signer.blocks is None:
             return None
-        key = (signer.key_id, personal)
+        key = (signer.key_id, form)
         cached = self._signers.get(signer.key_id) is signer
         bound = self._bound_statements.get(key) if cached else None
         if bound is None:
-            bound = self._record[personal].bind(
-                {
+            constants = {
+                "actor_id": signer.actor_id,
+                "local": False,
+                "state": ActivityState.RECEIVED,
+                "attempts": 0,
+            }
+            if form != "plain":
+                constants |= {
                     **signer.blocks,
-                    "actor_id": signer.actor_id,
-                    "local": False,
-                    "state": ActivityState.RECEIVED,
-                    "attempts": 0,
                     "actor_uri": signer.actor_uri,
                     "domain": signer.domain,
                     "key_id": signer.key_id,
                     "material": signer.material,
                     "host": signer.host,
                 }
-            )
+            bound = self._record[form].bind(constants)
             if cached:
                 self._bound_statements[key] = bound
         return bound

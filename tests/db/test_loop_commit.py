@@ -85,6 +85,31 @@ async def test_a_burst_shares_one_commit_and_each_caller_hears_after_it(url: str
         engine.dispose()
 
 
+async def test_the_transaction_number_changes_when_a_transaction_ends(url: str) -> None:
+    engine = make_sync_engine(url)
+    writer = LoopCommit(engine)
+    insert_item = Prepared(_insert, engine.dialect)
+    try:
+        first = writer.transaction
+        assert writer.run(insert_item, {"name": "a"}) == 1
+        assert writer.run(insert_item, {"name": "b"}) == 1
+        assert writer.transaction == first  # the same transaction until the commit
+        assert _names(url) == []  # nothing durable before it
+        await writer.committed()
+        assert _names(url) == ["a", "b"]
+        second = writer.transaction
+        assert second != first
+        await writer.committed()  # nothing ran: no transaction ended
+        assert writer.transaction == second
+        with pytest.raises(IntegrityError):
+            writer.run(insert_item, {"name": "a"})
+        await writer.committed()  # a transaction whose only statement failed ends too
+        assert writer.transaction != second
+    finally:
+        writer.close()
+        engine.dispose()
+
+
 async def test_a_failing_statement_fails_alone(url: str) -> None:
     engine = make_sync_engine(url)
     writer = LoopCommit(engine)
