@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, cast
 from urllib.parse import SplitResult, urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -186,19 +186,38 @@ def raw_sign(private_key: PrivateKey, message: bytes) -> bytes:
 
 def key_algorithm(public_key: PublicKey) -> RawAlgorithm:
     """The only algorithm we verify with this kind of key."""
-    return "rsa-sha256" if isinstance(public_key, rsa.RSAPublicKey) else "ed25519"
+    return "rsa-sha256" if _kind_of(public_key) == "rsa-sha256" else "ed25519"
+
+
+# The algorithm of each key class met so far (``None``: neither kind). ``isinstance`` against
+# the library's abstract key classes costs as much as the rest of a verification's checks.
+_KINDS: dict[type, RawAlgorithm | None] = {}
+
+
+def _kind_of(public_key: object) -> RawAlgorithm | None:
+    kind = type(public_key)
+    if kind not in _KINDS:
+        _KINDS[kind] = (
+            "rsa-sha256"
+            if isinstance(public_key, rsa.RSAPublicKey)
+            else "ed25519"
+            if isinstance(public_key, ed25519.Ed25519PublicKey)
+            else None
+        )
+    return _KINDS[kind]
 
 
 def raw_verify(
     public_key: PublicKey, algorithm: RawAlgorithm, signature: bytes, data: bytes
 ) -> bool:
     """True when ``signature`` over ``data`` verifies; a key of the wrong type never verifies."""
+    kind = _kind_of(public_key)
     try:
-        if algorithm == "rsa-sha256" and isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(signature, data, _PKCS1V15, _SHA256)
+        if algorithm == "rsa-sha256" and kind == "rsa-sha256":
+            cast(rsa.RSAPublicKey, public_key).verify(signature, data, _PKCS1V15, _SHA256)
             return True
-        if algorithm == "ed25519" and isinstance(public_key, ed25519.Ed25519PublicKey):
-            public_key.verify(signature, data)
+        if algorithm == "ed25519" and kind == "ed25519":
+            cast(ed25519.Ed25519PublicKey, public_key).verify(signature, data)
             return True
     except InvalidSignature:
         return False

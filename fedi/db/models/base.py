@@ -50,11 +50,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             # DATETIME stores (as SQLAlchemy writes it, microseconds always); anything else
             # through the general path (tests/db/test_models.py compares the two).
             if type(value) is datetime and value.tzinfo is UTC:
-                return (
-                    f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
-                    f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
-                    f".{value.microsecond:06d}"
-                )
+                # "YYYY-MM-DD HH:MM:SS.ffffff+00:00" without its offset.
+                return value.isoformat(" ", "microseconds")[:26]
             return general(value)
 
         return process
