@@ -36,7 +36,7 @@ def request_id_of(scope: Scope, headers: Mapping[str, str] | None = None) -> str
                 incoming = value
                 break
         request_id = incoming.decode("latin-1")
-    if not _SAFE_ID.match(request_id):
+    if not (request_id and _SAFE_ID.match(request_id)):
         request_id = f"{_ids.getrandbits(64):016x}"
     state["request_id"] = request_id
     return request_id

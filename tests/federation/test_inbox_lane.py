@@ -120,6 +120,49 @@ async def test_a_body_over_the_cap_reaches_the_full_path_whole(
     assert await stored(h, big["id"]) is None
 
 
+async def test_a_body_over_the_cap_in_one_message_is_refused_by_the_full_path(
+    h: InboxHarness, full_path_calls: list[str]
+) -> None:
+    """A server may hand the whole body over at once (uvicorn does when the application reads
+    it late): the lane leaves it to the full path all the same."""
+    sender = alice()
+    assert (await h.deliver(sender, create(sender, "small"))).status_code == 202  # key cached
+    big = create(sender, "big")
+    big["object"]["content"] = "x" * (full_path.MAX_BODY + 10)
+    body = json.dumps(big).encode()
+    signed = sender.sign(
+        "POST", h.url("/inbox"), body, now=h.ctx.clock(), headers={"Content-Type": AS2}
+    )
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "https",
+        "path": "/inbox",
+        "raw_path": b"/inbox",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in signed.items()],
+        "client": ("127.0.0.1", 4000),
+        "server": ("esf.test", 443),
+        "state": {},
+    }
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    statuses: list[int] = []
+
+    async def receive() -> Any:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    await h.app(scope, receive, send)
+    assert statuses == [413]
+    assert await stored(h, big["id"]) is None
+
+
 async def test_refusals_come_from_the_full_path(
     h: InboxHarness, full_path_calls: list[str]
 ) -> None:
