@@ -256,7 +256,7 @@ class InboxStore:
         }
         # SQLite: the signers (and inboxes) a checked statement has written for in the open
         # transaction, and that transaction's number (see the module).
-        self._vouched: set[tuple[str, str, str | None]] = set()
+        self._vouched: set[tuple[str, str, int, str | None]] = set()
         self._vouched_in = -1
 
     async def _run(self, function: Callable[..., _T], *args: Any) -> _T:
@@ -289,7 +289,7 @@ class InboxStore:
         """Record ``activity`` and commit if every condition holds; ``False`` (nothing written)
         otherwise."""
         writes = self._writes
-        vouch = (signer.key_id, signer.material, target_uri)
+        vouch = (signer.key_id, signer.material, signer.actor_id, target_uri)
         if isinstance(writes, LoopCommit):
             if self._vouched_in != writes.transaction:
                 self._vouched.clear()
