@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import sys
+import threading
 import time
 from collections.abc import Collection
 from contextvars import ContextVar
@@ -117,6 +118,7 @@ class LoopBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._kept: list[str] = []
         # The loop whose callback will write the lines kept (one per loop, should several log).
         self._scheduled: asyncio.AbstractEventLoop | None = None
+        self._scheduled_thread: int | None = None  # the thread that runs that loop
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -133,17 +135,27 @@ class LoopBatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def _keep(self, line: str, logger_name: str, level: int) -> None:
         self._kept.append(line + self.terminator)
-        loop = None
-        if logger_name in self._batched and level <= logging.INFO:
-            try:  # noqa: SIM105 - suppress() would cost a context manager on every request
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                pass
-        if loop is None:
+        if logger_name not in self._batched or level > logging.INFO:
             self._write()
-        elif self._scheduled is not loop:
+            return
+        scheduled = self._scheduled
+        if (
+            scheduled is not None
+            and self._scheduled_thread == threading.get_ident()
+            and scheduled.is_running()
+        ):
+            # This thread's running loop (a thread runs one at a time) writes them: known
+            # without asking asyncio, which makes a system call (getpid) on every question.
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._write()
+            return
+        if scheduled is not loop:
             # Also when another loop's callback is due: that loop may stop before it runs.
             self._scheduled = loop
+            self._scheduled_thread = threading.get_ident()
             loop.call_soon(self._flush_kept)
 
     def _flush_kept(self) -> None:

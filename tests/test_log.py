@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import random
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -74,6 +75,28 @@ async def test_a_line_from_another_thread_keeps_the_order() -> None:
     handler.handle(_line("loop"))
     await asyncio.to_thread(handler.handle, _line("thread"))
     assert stream.getvalue() == "loop\nthread\n"
+
+
+async def test_a_busy_loop_in_another_thread_holds_back_no_line_of_ours() -> None:
+    """Each loop writes at the end of its own iteration, whatever another thread's loop does."""
+    handler, stream = _handler()
+    logged, release = threading.Event(), threading.Event()
+
+    async def busy() -> None:
+        handler.handle(_line("other"))  # its loop's write is now due
+        logged.set()
+        release.wait(5)  # and that loop does not get to it meanwhile
+
+    other = threading.Thread(target=asyncio.run, args=(busy(),))
+    other.start()
+    try:
+        assert await asyncio.to_thread(logged.wait, 5)
+        handler.handle(_line("ours"))
+        await asyncio.sleep(0)
+        assert stream.getvalue() == "other\nours\n"  # written at the end of our iteration
+    finally:
+        release.set()
+        other.join(5)
 
 
 async def test_other_lines_never_wait() -> None:

@@ -51,6 +51,7 @@ class LoopCommit:
         self._owner: int | None = None  # the thread that opened the connection
         self._waiting: list[asyncio.Future[None]] = []
         self._scheduled = False  # a commit is due at the end of this loop iteration
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop it is due on
         self._transactions = 0  # transactions ended (see ``transaction``)
         self._closed = False
         self._commits = 0  # since the last checkpoint began
@@ -72,8 +73,7 @@ class LoopCommit:
         connection = self._connect()
         if not self._scheduled:
             # Before the statement runs: a failed statement's transaction is ended all the same.
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._commit)
+            self._schedule_commit()
         if not connection.in_transaction():
             connection.begin()
         return statement.execute(connection, params)
@@ -81,11 +81,11 @@ class LoopCommit:
     async def committed(self) -> None:
         """Return once what :meth:`run` has run so far is committed; raise what the commit
         raised (then nothing of the batch was written)."""
-        loop = asyncio.get_running_loop()
         if not self._scheduled:  # awaited later than right after run(): that commit is over
-            self._scheduled = True
-            loop.call_soon(self._commit)
-        done = loop.create_future()
+            self._schedule_commit()
+        # The loop the commit is due on: asking asyncio costs a system call (getpid) each time.
+        assert self._loop is not None
+        done = self._loop.create_future()
         self._waiting.append(done)
         await done
 
@@ -97,6 +97,11 @@ class LoopCommit:
         Once a statement of this transaction has written, SQLite lets no other connection write
         until it ends, so what the statement read stays true until then."""
         return self._transactions
+
+    def _schedule_commit(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._scheduled = True
+        self._loop.call_soon(self._commit)
 
     def _connect(self) -> Connection:
         if self._closed:
