@@ -41,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar, get_args
 
 from sqlalchemy import (
     Insert,
@@ -105,7 +105,7 @@ class Signer:
 
 # The forms of the record statement: checked for the shared inbox or a personal one, or plain.
 _Form = Literal["shared", "personal", "plain"]
-_FORMS: tuple[_Form, ...] = ("shared", "personal", "plain")
+_FORMS: tuple[_Form, ...] = get_args(_Form)
 
 
 def _checked(target_uri: str | None) -> _Form:
