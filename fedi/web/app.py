@@ -11,12 +11,15 @@ from contextlib import asynccontextmanager
 import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.templating import Jinja2Templates
 
 from fedi.federation.worker import Worker
 from fedi.instance import InstanceContext, build_context
 from fedi.settings import Settings
 from fedi.web import actors, c2s, discovery, health, home, inbox, objects, schemas_routes
+from fedi.web.access import AccessDenied, AuthenticationMiddleware, bearer_token, public
 from fedi.web.inbox_lane import LaneApp
 from fedi.web.middleware import RequestLogMiddleware
 
@@ -32,6 +35,21 @@ def _templates() -> Jinja2Templates:
         undefined=jinja2.StrictUndefined,
     )
     return Jinja2Templates(env=environment)
+
+
+async def _access_denied(request: Request, exc: Exception) -> Response:
+    """A refused route: a problem document under ``/api/`` (RFC 9457), a short page elsewhere."""
+    assert isinstance(exc, AccessDenied)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if request.url.path.startswith("/api/"):
+        title = "Unauthorized" if exc.status == 401 else "Forbidden"
+        return JSONResponse(
+            {"status": exc.status, "title": title, "detail": str(exc)},
+            status_code=exc.status,
+            headers=headers,
+            media_type="application/problem+json",
+        )
+    return PlainTextResponse(str(exc), status_code=exc.status, headers=headers)
 
 
 async def _stop_worker(task: asyncio.Task[None], grace: float = 10.0) -> None:
@@ -74,16 +92,20 @@ def create_app(
     app = LaneApp(
         lane_context=instance,
         routes=[
-            *health.routes,
-            *home.routes,
-            *discovery.routes,
-            *inbox.routes,
-            *c2s.routes,
-            *actors.routes,
-            *objects.routes,
-            *schemas_routes.routes,
+            *public(health.routes),
+            *public(home.routes),
+            *public(discovery.routes),
+            *public(inbox.routes),
+            *public(c2s.routes),
+            *public(actors.routes),
+            *public(objects.routes),
+            *public(schemas_routes.routes),
         ],
-        middleware=[Middleware(RequestLogMiddleware, instance=settings.domain)],
+        middleware=[
+            Middleware(RequestLogMiddleware, instance=settings.domain),
+            Middleware(AuthenticationMiddleware, authenticators=[bearer_token]),
+        ],
+        exception_handlers={AccessDenied: _access_denied},
         lifespan=lifespan,
     )
     app.state.instance = instance
