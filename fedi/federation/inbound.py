@@ -2,9 +2,10 @@
 
 Each activity is claimed (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers can share
 the queue) and handled in its own transaction, then marked ``processed``, or ``failed`` with the
-reason when a handler refuses it (:class:`Dropped`, a failed fetch, a malformed document). A crash
-leaves it ``received``: it is retried on the next pass, and marked ``failed`` after
-``max_attempts`` crashes so that one poisonous activity cannot block the queue forever.
+reason when a handler refuses it (:class:`Dropped`, a failed fetch, a malformed document). Any
+other exception (a bug, text the database cannot store) marks it ``failed`` at once with the
+exception as its reason: a poison activity is tried once, never in a loop. Only a failure of the
+database itself (``OperationalError``, ``InterfaceError``) leaves it ``received`` for a later pass.
 
 Handlers (:mod:`fedi.federation.handlers`) fetch what they need before they write, so that on
 SQLite no write lock is held across a network call.
@@ -19,6 +20,7 @@ from typing import Any
 
 import anyio
 from sqlalchemy import select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fedi.db.models import Activity, ActivityState, Actor
 from fedi.errors import FediError
@@ -43,12 +45,10 @@ class InboxProcessor:
         ctx: InstanceContext,
         *,
         batch_size: int = 100,
-        max_attempts: int = 5,
         poll_interval: float = 1.0,
     ) -> None:
         self.ctx = ctx
         self.batch_size = batch_size
-        self.max_attempts = max_attempts
         self.poll_interval = poll_interval
 
     async def run(self, stop: anyio.Event | asyncio.Event) -> None:
@@ -128,13 +128,23 @@ class InboxProcessor:
             if failure is not None:
                 await self._finish(activity_id, ActivityState.FAILED, failure)
                 fields.update(state="failed", error=failure)
+        except (OperationalError, InterfaceError) as exc:
+            # The database itself failed (a restart, a lost connection, a lock timeout): not a
+            # verdict on the activity. It stays ``received`` for the next pass.
+            fields.update(state="received", error=f"database: {type(exc).__name__}")
+            fields["duration_ms"] = _ms(started)
+            _log.warning("inbox activity", exc_info=True, extra={"fields": fields})
+            return False
         except Exception as exc:
-            state = await self._crashed(activity_id, exc)
-            fields.update(state=state, error=f"crash: {type(exc).__name__}")
+            # Anything else is a bug or a poison activity (text the database cannot store, say):
+            # retrying would crash again, so it is marked failed once, with its reason.
+            failure = f"crash: {type(exc).__name__}: {exc}"
+            await self._finish(activity_id, ActivityState.FAILED, failure)
+            fields.update(state="failed", error=failure[:200])
             fields["duration_ms"] = _ms(started)
             # log_event's shape, plus the traceback: a crash is a bug to fix.
             _log.error("inbox activity", exc_info=True, extra={"fields": fields})
-            return state == "failed"
+            return True
         log_event(_log, "inbox activity", duration_ms=_ms(started), **fields)
         return True
 
@@ -145,28 +155,13 @@ class InboxProcessor:
                 .where(Activity.id == activity_id, Activity.state == ActivityState.RECEIVED)
                 .values(
                     state=state,
-                    error=error[:2000],
+                    # A reason quoting the poison itself must still be storable.
+                    error=error[:2000].encode("utf-8", "backslashreplace").decode(),
                     attempts=Activity.attempts + 1,
                     processed_at=self.ctx.clock(),
                 )
             )
             await session.commit()
-
-    async def _crashed(self, activity_id: int, exc: Exception) -> str:
-        """Count the attempt; give up (``failed``) after ``max_attempts``. Returns the state."""
-        async with self.ctx.sessions() as session:
-            activity = await session.get(Activity, activity_id)
-            if activity is None or activity.state != ActivityState.RECEIVED:
-                return "gone"
-            activity.attempts += 1
-            if activity.attempts < self.max_attempts:
-                await session.commit()
-                return "received"
-            activity.state = ActivityState.FAILED
-            activity.error = f"crash: {type(exc).__name__}"
-            activity.processed_at = self.ctx.clock()
-            await session.commit()
-            return "failed"
 
 
 def _reason(exc: Exception) -> str:
