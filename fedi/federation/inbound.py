@@ -16,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Collection
 from typing import Any
 
 import anyio
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fedi.db.models import Activity, ActivityState, Actor
@@ -37,44 +38,125 @@ _log = logging.getLogger("fedi.job")
 
 
 class InboxProcessor:
-    """Works ``received`` activities in id order. ``run_once`` is one pass (tests step it);
-    ``run`` loops until ``stop`` is set, sleeping ``poll_interval`` when the queue is empty."""
+    """Works ``received`` activities. Those of one origin (the actor's host) are worked one at a
+    time in id order, so that a ``Create``, its ``Update`` and its ``Delete`` apply in the order
+    they were received; those of different origins run side by side, at most ``concurrency``
+    origins at once, so that one stalling peer (a fetch that waits out its deadline) delays only
+    its own activities. Each activity holds one database session while it is worked, so
+    ``concurrency`` stays well under the connection pool.
+
+    ``run_once`` is one pass over what is received now (tests step it); ``run`` keeps taking new
+    activities as origins free up, until ``stop`` is set, polling every ``poll_interval`` seconds
+    when nothing is waiting.
+    """
 
     def __init__(
         self,
         ctx: InstanceContext,
         *,
         batch_size: int = 100,
+        concurrency: int = 8,
+        lane_length: int = 20,
         poll_interval: float = 1.0,
     ) -> None:
+        if concurrency < 1 or lane_length < 1 or batch_size < 1:
+            raise ValueError("batch_size, concurrency and lane_length must be at least 1")
         self.ctx = ctx
         self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.lane_length = lane_length
         self.poll_interval = poll_interval
 
     async def run(self, stop: anyio.Event | asyncio.Event) -> None:
-        """Process until ``stop`` is set."""
-        while not stop.is_set():
-            if await self.run_once() == 0:
-                with anyio.move_on_after(self.poll_interval):
-                    await stop.wait()
+        """Process until ``stop`` is set; the activities being worked then are abandoned (their
+        transactions roll back, they stay ``received``)."""
+        busy: set[str] = set()  # origins with a lane running
+        skipped: set[int] = set()  # left received (another worker had it): wait a poll
+        wake = anyio.Event()
+
+        async def lane(origin: str, ids: list[int]) -> None:
+            try:
+                for activity_id in ids:
+                    if not await self._work(activity_id):
+                        skipped.add(activity_id)
+            finally:
+                busy.discard(origin)
+                wake.set()
+
+        async def watch() -> None:
+            await stop.wait()
+            wake.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(watch)
+            while not stop.is_set():
+                lanes: dict[str, list[int]] = {}
+                if len(busy) < self.concurrency:
+                    lanes = await self._lanes(self.concurrency - len(busy), busy, skipped)
+                for origin, ids in lanes.items():
+                    busy.add(origin)
+                    group.start_soon(lane, origin, ids)
+                if lanes:
+                    continue
+                with anyio.move_on_after(self.poll_interval) as idle:
+                    await wake.wait()
+                wake = anyio.Event()
+                if idle.cancelled_caught:
+                    skipped.clear()  # tried again once a poll interval has passed
+            group.cancel_scope.cancel()
 
     async def run_once(self) -> int:
-        """One pass over the queue (at most ``batch_size`` activities, each tried once);
-        returns how many were marked processed or failed."""
-        async with self.ctx.sessions() as session:
-            ids = list(
-                await session.scalars(
-                    select(Activity.id)
-                    .where(Activity.state == ActivityState.RECEIVED, Activity.local.is_(False))
-                    .order_by(Activity.id)
-                    .limit(self.batch_size)
-                )
-            )
+        """One pass over the queue (at most ``batch_size`` activities, each tried once, origins
+        side by side); returns how many were marked processed or failed."""
+        lanes = await self._lanes(self.batch_size, (), ())
+        limiter = anyio.Semaphore(self.concurrency)
         done = 0
-        for activity_id in ids:
-            if await self._work(activity_id):
-                done += 1
+
+        async def lane(ids: list[int]) -> None:
+            nonlocal done
+            async with limiter:
+                for activity_id in ids:
+                    done += await self._work(activity_id)
+
+        async with anyio.create_task_group() as group:
+            for ids in lanes.values():
+                group.start_soon(lane, ids)
         return done
+
+    async def _lanes(
+        self, origins: int, busy: Collection[str], skipped: Collection[int]
+    ) -> dict[str, list[int]]:
+        """The oldest received activities of at most ``origins`` origins, none of them ``busy``,
+        by origin in id order: at most ``lane_length`` of one origin, so that a flood from one
+        host cannot fill a batch, and ``batch_size`` in all."""
+        candidates = (
+            select(
+                Activity.id.label("id"),
+                Actor.domain.label("origin"),
+                func.row_number()
+                .over(partition_by=Actor.domain, order_by=Activity.id)
+                .label("rank"),
+            )
+            .join(Actor, Actor.id == Activity.actor_id)
+            .where(Activity.state == ActivityState.RECEIVED, Activity.local.is_(False))
+        )
+        if busy:
+            candidates = candidates.where(Actor.domain.not_in(sorted(busy)))
+        if skipped:
+            candidates = candidates.where(Activity.id.not_in(sorted(skipped)))
+        ranked = candidates.subquery()
+        async with self.ctx.sessions() as session:
+            rows = await session.execute(
+                select(ranked.c.id, ranked.c.origin)
+                .where(ranked.c.rank <= self.lane_length)
+                .order_by(ranked.c.id)
+                .limit(self.batch_size)
+            )
+            lanes: dict[str, list[int]] = {}
+            for activity_id, origin in rows:
+                if origin in lanes or len(lanes) < origins:
+                    lanes.setdefault(origin, []).append(activity_id)
+        return lanes
 
     async def _work(self, activity_id: int) -> bool:
         token = request_id_var.set(None)  # set to the activity's own once it is loaded
