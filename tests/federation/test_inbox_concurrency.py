@@ -51,12 +51,12 @@ async def stalling() -> AsyncIterator[tuple[StallingServer, int]]:
         await server.close()
 
 
-async def wait_for(predicate: Any, timeout: float = 10.0) -> float:
+async def wait_for(predicate: Any, within: float = 10.0) -> float:
     """Poll the async ``predicate`` until it is true; return the seconds it took."""
     started = time.monotonic()
     while not await predicate():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"not within {timeout} s: {predicate.__name__}")
+        if time.monotonic() - started > within:
+            raise AssertionError(f"not within {within} s: {predicate.__name__}")
         await asyncio.sleep(0.01)
     return time.monotonic() - started
 
