@@ -25,8 +25,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fedi.db.models import Activity, ActivityState, Actor
 from fedi.errors import FediError
-from fedi.federation.handlers import HANDLERS, Dropped, Job
-from fedi.federation.shapes import read_activity
+from fedi.federation.handlers import Dropped, Job, handler_for
+from fedi.federation.shapes import read_activity, type_of
 from fedi.instance import InstanceContext
 from fedi.log import log_event, request_id_var
 from fedi.net.client import FetchBudget
@@ -193,7 +193,10 @@ class InboxProcessor:
                         shape=read_activity(activity.document),
                         budget=FetchBudget(20),
                     )
-                    handler = HANDLERS.get(job.shape.type)
+                    embedded = job.shape.object
+                    handler = handler_for(
+                        job.shape.type, type_of(embedded) if embedded is not None else None
+                    )
                     outcome = await handler(job) if handler is not None else "recorded"
                 except (FediError, FetchError) as exc:
                     # A verdict on this activity, not a crash: undo what the handler wrote and

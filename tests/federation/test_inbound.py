@@ -425,7 +425,7 @@ async def test_a_crash_marks_the_activity_failed_once_with_its_reason(
     async def boom(job: handlers.Job) -> str:
         raise RuntimeError("bug")
 
-    monkeypatch.setitem(handlers.HANDLERS, "Like", boom)
+    monkeypatch.setitem(handlers.HANDLERS, ("Like", None), boom)
     document = activity(alice(), "Like", "https://esf.test/objects/1", "l1")
     assert (await h.deliver(alice(), document)).status_code == 202
     processor = InboxProcessor(h.ctx)
@@ -622,3 +622,27 @@ async def test_the_inbox_request_id_follows_the_activity_into_its_job(
     # The Accept this job sends carries it too, into its delivery log lines.
     [accept] = [a for a in await all_rows(h, Activity) if a.type == "Accept"]
     assert accept.request_id == "req-trace-1"
+
+
+async def test_handlers_are_found_by_activity_and_object_type(
+    h: InboxHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    async def offers(job: handlers.Job) -> str:
+        seen.append(job.shape.id)
+        return "offer"
+
+    monkeypatch.setitem(handlers.HANDLERS, ("Create", "Offer"), offers)
+    offer = {"id": f"https://{alice().host}/offers/1", "type": "Offer", "attributedTo": alice().uri}
+    row = await receive(h, alice(), activity(alice(), "Create", offer, "o1"))
+    assert row.state is ActivityState.PROCESSED and seen == [row.uri]
+    # A Create of anything else still goes to the general Create handler.
+    row = await receive(h, alice(), activity(alice(), "Create", note(alice(), "n1"), "c1"))
+    assert row.state is ActivityState.PROCESSED and seen == [
+        f"https://{alice().host}/activities/o1"
+    ]
+    assert [o.type for o in await all_rows(h, ContentObject)] == ["Note"]
+    assert handlers.handler_for("Update", "Person") is handlers.update_actor
+    assert handlers.handler_for("Update", "Note") is handlers.handle_update
+    assert handlers.handler_for("Like", "Note") is None
