@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConflictError", "FediError", "NotFoundError", "ValidationError"]
+__all__ = ["ConflictError", "FediError", "ForbiddenError", "NotFoundError", "ValidationError"]
 
 
 class FediError(Exception):
@@ -19,3 +19,7 @@ class NotFoundError(FediError):
 
 class ConflictError(FediError):
     """The thing exists already, or the change conflicts with the current state (HTTP 409)."""
+
+
+class ForbiddenError(FediError):
+    """The thing exists, but belongs to someone else (HTTP 403)."""

@@ -4,8 +4,9 @@
 transaction, so an activity and its deliveries commit (or vanish) together. A
 :class:`DeliveryWorker` then claims due rows under a lease, POSTs each signed activity, and writes
 what :func:`fedi.federation.backoff.next_state` decides. Delivery is at-least-once: a worker killed
-mid-batch leaves leases that expire, and the rows are claimed again; receivers de-duplicate on
-the activity ``id``. Claiming is in :mod:`fedi.federation.leases`; host health in
+mid-batch leaves leases that others take over once its heartbeat stops (or the lease ends, for a
+worker that did not register), and the rows are sent again; receivers de-duplicate on the activity
+``id``. Claiming is in :mod:`fedi.federation.leases`; host health in
 :mod:`fedi.federation.peers`.
 """
 
@@ -39,6 +40,7 @@ from fedi.federation.leases import (
     host_answered,
     record_outcomes,
 )
+from fedi.federation.liveness import STALE_AFTER, Liveness
 from fedi.federation.peers import CircuitPolicy
 from fedi.log import log_event
 from fedi.net.auth import SignatureAuth
@@ -152,6 +154,7 @@ class DeliveryWorker:
         rng: random.Random | None = None,
         idle_interval: float = 0.5,
         signing_executor: Executor | None = None,
+        liveness: Liveness | None = None,
     ) -> None:
         if concurrency_per_host < 1 or batch_size < 1:
             raise ValueError("concurrency_per_host and batch_size must be at least 1")
@@ -166,6 +169,7 @@ class DeliveryWorker:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self._idle_interval = idle_interval
         self._signing_executor = signing_executor
+        self._liveness = liveness
         self._limiters: dict[str, asyncio.Semaphore] = {}
         self._held: dict[str, int] = {}
         # Consecutive failures per host seen since the last claim, over the stored count: when a
@@ -270,6 +274,8 @@ class DeliveryWorker:
                 held=self._held,
                 exclude=saturated,
                 circuit=self._circuit_policy,
+                worker_id=self._liveness.worker_id if self._liveness else None,
+                stale=self._liveness.stale if self._liveness else STALE_AFTER,
             )
             if claim is None:
                 return None
@@ -359,7 +365,7 @@ class DeliveryWorker:
                     # The host died during this batch: leave the row for after the open period.
                     until = self._clock() + self._circuit_policy.base_open
                     return Outcome(job, None, postponed_until=until)
-                attempt = await self._attempt(job)
+                attempt = await self._guarded_attempt(job)
                 if host_answered(attempt):
                     self._streaks[job.host] = 0
                 else:
@@ -372,6 +378,16 @@ class DeliveryWorker:
                 del self._held[job.host]
                 self._limiters.pop(job.host, None)
                 self._streaks.pop(job.host, None)
+
+    async def _guarded_attempt(self, job: Claimed) -> Attempt:
+        """The attempt, cut short when this worker's heartbeat can no longer vouch for its
+        lease (another worker may take the row over): no two workers send a row at once."""
+        if self._liveness is None:
+            return await self._attempt(job)
+        with self._liveness.guard() as scope:
+            return await self._attempt(job)
+        assert scope.cancelled_caught
+        return Attempt(None, error="send abandoned: the worker's heartbeat stopped")
 
     async def _attempt(self, job: Claimed) -> Attempt:
         payload = self._payloads.get(job.activity_id)

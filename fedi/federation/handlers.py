@@ -4,7 +4,9 @@ A handler gets a :class:`Job` (the activity, its verified actor, an open session
 budget of 20, SECURITY.md rule 32), writes its effects in the session and returns a short outcome
 for the log; it raises :class:`Dropped` (or a fetch/validation error) to refuse the activity, in
 which case nothing it wrote is kept. Handlers fetch before they write (see the processor).
-Follows live in :mod:`fedi.federation.follows`; this module holds content and actor updates.
+Handlers are found by activity type and object type (:func:`handler_for`). Follows live in
+:mod:`fedi.federation.follows`; this module holds content and actor updates. Content objects are
+written through :mod:`fedi.content.service`, as local publishing writes them.
 """
 
 from __future__ import annotations
@@ -12,24 +14,25 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_
 
-from fedi.db.models import ContentObject, Follow
+from fedi.content import service as content
+from fedi.db.models import Follow
 from fedi.federation.actor_document import (
+    ACTOR_TYPES,
     ActorDocumentError,
     ParsedActor,
     actor_type_of,
     parse_actor_document,
 )
 from fedi.federation.follows import handle_accept, handle_follow, handle_reject, handle_undo
-from fedi.federation.html import sanitise_html
 from fedi.federation.job import Dropped, Job, object_host
 from fedi.federation.remote import fetch_actor, fetch_document, store_actor
 from fedi.federation.shapes import CONTENT_TYPES, ObjectFields, read_object, type_of
 from fedi.federation.vocab import ids_of
 from fedi.net.urls import same_document
 
-__all__ = ["HANDLERS", "Dropped", "Handler", "Job"]
+__all__ = ["HANDLERS", "Dropped", "Handler", "HandlerKey", "Job", "handler_for"]
 
 Handler = Callable[[Job], Awaitable[str]]
 
@@ -67,24 +70,6 @@ async def _author(job: Job, fields: ObjectFields) -> int:
     raise Dropped("object has no author on its host")
 
 
-def _apply(row: ContentObject, fields: ObjectFields, document: dict[str, Any]) -> None:
-    row.type = fields.type
-    row.in_reply_to = fields.in_reply_to
-    row.context = fields.context
-    row.audience = fields.audience
-    row.url = fields.url
-    row.name = fields.name
-    # Remote HTML is stored sanitised (the raw document stays in ``document``), so that every
-    # page that renders it is safe by default.
-    row.summary = sanitise_html(fields.summary) if fields.summary is not None else None
-    row.content = sanitise_html(fields.content) if fields.content is not None else None
-    row.source = fields.source
-    row.source_media_type = fields.source_media_type
-    row.language = fields.language
-    row.public = fields.public
-    row.document = document
-
-
 async def handle_create(job: Job) -> str:
     """Store a content object (rules 18, 19). A known object is left as it is."""
     object_id = job.require_object_id()
@@ -94,31 +79,30 @@ async def handle_create(job: Job) -> str:
     if type_of(document) not in CONTENT_TYPES:
         return "not a content type"
     fields = read_object(document, public_default=job.shape.public)
-    existing = await job.session.scalar(
-        select(ContentObject).where(ContentObject.uri == fields.uri)
-    )
-    if existing is not None:
+    if await content.find(job.session, fields.uri) is not None:
         return "already known"
     author_id = await _author(job, fields)
-    row = ContentObject(uri=fields.uri, local=False, attributed_to_id=author_id)
-    _apply(row, fields, document)
-    if fields.published is not None:
-        row.published = fields.published
-    row.updated = fields.updated
-    job.session.add(row)
+    content.create(job.session, fields, document, author_id=author_id, local=False)
     return "stored"
 
 
+async def update_actor(job: Job) -> str:
+    """An ``Update`` of an embedded actor: only of the activity's actor itself (rule 20)."""
+    if job.require_object_id() != job.actor.uri:
+        raise Dropped("update of another actor")  # rule 20
+    return await _update_actor(job)
+
+
 async def handle_update(job: Job) -> str:
-    """Update an object or the actor itself, only by its owner (rules 20, 21)."""
+    """Update an object or the actor itself (given by its IRI), only by its owner (rules 20, 21)."""
     object_id = job.require_object_id()
     if object_id == job.actor.uri:
         return await _update_actor(job)
     if job.shape.object is not None and actor_type_of(job.shape.object) is not None:
-        raise Dropped("update of another actor")  # rule 20
+        raise Dropped("update of another actor")  # rule 20: an actor type not among ours
     if object_host(object_id) != job.actor.domain:
         raise Dropped("object belongs to another host")  # rule 20
-    existing = await job.session.scalar(select(ContentObject).where(ContentObject.uri == object_id))
+    existing = await content.find(job.session, object_id)
     if existing is not None and existing.attributed_to_id != job.actor.id:
         raise Dropped("object belongs to another actor")  # rule 20
     document = await _trusted_object(job, object_id)
@@ -128,14 +112,12 @@ async def handle_update(job: Job) -> str:
     if job.actor.uri not in fields.attributed_to:
         raise Dropped("object belongs to another actor")  # rule 20
     if existing is None:
-        existing = ContentObject(uri=fields.uri, local=False, attributed_to_id=job.actor.id)
-        if fields.published is not None:
-            existing.published = fields.published
-        job.session.add(existing)
-    elif existing.deleted_at is not None:
+        row = content.create(job.session, fields, document, author_id=job.actor.id, local=False)
+        row.updated = fields.updated or job.ctx.clock()
+        return "updated"
+    if existing.deleted_at is not None:
         return "already deleted"
-    _apply(existing, fields, document)
-    existing.updated = fields.updated or job.ctx.clock()
+    content.revise(existing, fields, document, now=job.ctx.clock())
     return "updated"
 
 
@@ -190,7 +172,7 @@ async def handle_delete(job: Job) -> str:
         return "actor deleted"
     if object_host(object_id) != job.actor.domain:
         raise Dropped("object belongs to another host")
-    existing = await job.session.scalar(select(ContentObject).where(ContentObject.uri == object_id))
+    existing = await content.find(job.session, object_id)
     if existing is None:
         if await job.cached_actor(object_id) is not None:
             raise Dropped("delete of another actor")
@@ -198,19 +180,32 @@ async def handle_delete(job: Job) -> str:
     if existing.attributed_to_id != job.actor.id:
         raise Dropped("object belongs to another actor")
     if existing.deleted_at is None:
-        existing.deleted_at = now
-        existing.name = existing.summary = existing.content = existing.source = None
-        existing.document = {"id": existing.uri, "type": "Tombstone", "formerType": existing.type}
+        content.tombstone(existing, now=now)
     return "object deleted"
 
 
-HANDLERS: dict[str, Handler] = {
-    "Follow": handle_follow,
-    "Accept": handle_accept,
-    "Reject": handle_reject,
-    "Undo": handle_undo,
-    "Create": handle_create,
-    "Update": handle_update,
-    "Delete": handle_delete,
+HandlerKey = tuple[str, str | None]
+
+HANDLERS: dict[HandlerKey, Handler] = {
+    ("Follow", None): handle_follow,
+    ("Accept", None): handle_accept,
+    ("Reject", None): handle_reject,
+    ("Undo", None): handle_undo,
+    ("Create", None): handle_create,
+    ("Update", None): handle_update,
+    **{("Update", kind): update_actor for kind in sorted(ACTOR_TYPES)},
+    ("Delete", None): handle_delete,
 }
-"""Activity types with effects; every other type (Announce, Like, ...) is recorded only."""
+"""Handlers by ``(activity type, object type)``; ``None`` stands for any object type (and for an
+object given only by its IRI). Every other activity type (Announce, Like, ...) is recorded only.
+A handler for one kind of object (a forum's ``Offer``, say) is one more entry."""
+
+
+def handler_for(activity_type: str, object_type: str | None) -> Handler | None:
+    """The handler registered for the activity and its object's type, else for the activity and
+    any object; ``None`` when the activity is only recorded."""
+    if object_type is not None:
+        handler = HANDLERS.get((activity_type, object_type))
+        if handler is not None:
+            return handler
+    return HANDLERS.get((activity_type, None))

@@ -2,9 +2,10 @@
 
 Each activity is claimed (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers can share
 the queue) and handled in its own transaction, then marked ``processed``, or ``failed`` with the
-reason when a handler refuses it (:class:`Dropped`, a failed fetch, a malformed document). A crash
-leaves it ``received``: it is retried on the next pass, and marked ``failed`` after
-``max_attempts`` crashes so that one poisonous activity cannot block the queue forever.
+reason when a handler refuses it (:class:`Dropped`, a failed fetch, a malformed document). Any
+other exception (a bug, text the database cannot store) marks it ``failed`` at once with the
+exception as its reason: a poison activity is tried once, never in a loop. Only a failure of the
+database itself (``OperationalError``, ``InterfaceError``) leaves it ``received`` for a later pass.
 
 Handlers (:mod:`fedi.federation.handlers`) fetch what they need before they write, so that on
 SQLite no write lock is held across a network call.
@@ -15,15 +16,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Collection
 from typing import Any
 
 import anyio
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fedi.db.models import Activity, ActivityState, Actor
 from fedi.errors import FediError
-from fedi.federation.handlers import HANDLERS, Dropped, Job
-from fedi.federation.shapes import read_activity
+from fedi.federation.handlers import Dropped, Job, handler_for
+from fedi.federation.shapes import read_activity, type_of
 from fedi.instance import InstanceContext
 from fedi.log import log_event, request_id_var
 from fedi.net.client import FetchBudget
@@ -35,46 +38,125 @@ _log = logging.getLogger("fedi.job")
 
 
 class InboxProcessor:
-    """Works ``received`` activities in id order. ``run_once`` is one pass (tests step it);
-    ``run`` loops until ``stop`` is set, sleeping ``poll_interval`` when the queue is empty."""
+    """Works ``received`` activities. Those of one origin (the actor's host) are worked one at a
+    time in id order, so that a ``Create``, its ``Update`` and its ``Delete`` apply in the order
+    they were received; those of different origins run side by side, at most ``concurrency``
+    origins at once, so that one stalling peer (a fetch that waits out its deadline) delays only
+    its own activities. Each activity holds one database session while it is worked, so
+    ``concurrency`` stays well under the connection pool.
+
+    ``run_once`` is one pass over what is received now (tests step it); ``run`` keeps taking new
+    activities as origins free up, until ``stop`` is set, polling every ``poll_interval`` seconds
+    when nothing is waiting.
+    """
 
     def __init__(
         self,
         ctx: InstanceContext,
         *,
         batch_size: int = 100,
-        max_attempts: int = 5,
+        concurrency: int = 8,
+        lane_length: int = 20,
         poll_interval: float = 1.0,
     ) -> None:
+        if concurrency < 1 or lane_length < 1 or batch_size < 1:
+            raise ValueError("batch_size, concurrency and lane_length must be at least 1")
         self.ctx = ctx
         self.batch_size = batch_size
-        self.max_attempts = max_attempts
+        self.concurrency = concurrency
+        self.lane_length = lane_length
         self.poll_interval = poll_interval
 
     async def run(self, stop: anyio.Event | asyncio.Event) -> None:
-        """Process until ``stop`` is set."""
-        while not stop.is_set():
-            if await self.run_once() == 0:
-                with anyio.move_on_after(self.poll_interval):
-                    await stop.wait()
+        """Process until ``stop`` is set; the activities being worked then are abandoned (their
+        transactions roll back, they stay ``received``)."""
+        busy: set[str] = set()  # origins with a lane running
+        skipped: set[int] = set()  # left received (another worker had it): wait a poll
+        wake = anyio.Event()
+
+        async def lane(origin: str, ids: list[int]) -> None:
+            try:
+                for activity_id in ids:
+                    if not await self._work(activity_id):
+                        skipped.add(activity_id)
+            finally:
+                busy.discard(origin)
+                wake.set()
+
+        async def watch() -> None:
+            await stop.wait()
+            wake.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(watch)
+            while not stop.is_set():
+                lanes: dict[str, list[int]] = {}
+                if len(busy) < self.concurrency:
+                    lanes = await self._lanes(self.concurrency - len(busy), busy, skipped)
+                for origin, ids in lanes.items():
+                    busy.add(origin)
+                    group.start_soon(lane, origin, ids)
+                if lanes:
+                    continue
+                with anyio.move_on_after(self.poll_interval) as idle:
+                    await wake.wait()
+                wake = anyio.Event()
+                if idle.cancelled_caught:
+                    skipped.clear()  # tried again once a poll interval has passed
+            group.cancel_scope.cancel()
 
     async def run_once(self) -> int:
-        """One pass over the queue (at most ``batch_size`` activities, each tried once);
-        returns how many were marked processed or failed."""
-        async with self.ctx.sessions() as session:
-            ids = list(
-                await session.scalars(
-                    select(Activity.id)
-                    .where(Activity.state == ActivityState.RECEIVED, Activity.local.is_(False))
-                    .order_by(Activity.id)
-                    .limit(self.batch_size)
-                )
-            )
+        """One pass over the queue (at most ``batch_size`` activities, each tried once, origins
+        side by side); returns how many were marked processed or failed."""
+        lanes = await self._lanes(self.batch_size, (), ())
+        limiter = anyio.Semaphore(self.concurrency)
         done = 0
-        for activity_id in ids:
-            if await self._work(activity_id):
-                done += 1
+
+        async def lane(ids: list[int]) -> None:
+            nonlocal done
+            async with limiter:
+                for activity_id in ids:
+                    done += await self._work(activity_id)
+
+        async with anyio.create_task_group() as group:
+            for ids in lanes.values():
+                group.start_soon(lane, ids)
         return done
+
+    async def _lanes(
+        self, origins: int, busy: Collection[str], skipped: Collection[int]
+    ) -> dict[str, list[int]]:
+        """The oldest received activities of at most ``origins`` origins, none of them ``busy``,
+        by origin in id order: at most ``lane_length`` of one origin, so that a flood from one
+        host cannot fill a batch, and ``batch_size`` in all."""
+        candidates = (
+            select(
+                Activity.id.label("id"),
+                Actor.domain.label("origin"),
+                func.row_number()
+                .over(partition_by=Actor.domain, order_by=Activity.id)
+                .label("rank"),
+            )
+            .join(Actor, Actor.id == Activity.actor_id)
+            .where(Activity.state == ActivityState.RECEIVED, Activity.local.is_(False))
+        )
+        if busy:
+            candidates = candidates.where(Actor.domain.not_in(sorted(busy)))
+        if skipped:
+            candidates = candidates.where(Activity.id.not_in(sorted(skipped)))
+        ranked = candidates.subquery()
+        async with self.ctx.sessions() as session:
+            rows = await session.execute(
+                select(ranked.c.id, ranked.c.origin)
+                .where(ranked.c.rank <= self.lane_length)
+                .order_by(ranked.c.id)
+                .limit(self.batch_size)
+            )
+            lanes: dict[str, list[int]] = {}
+            for activity_id, origin in rows:
+                if origin in lanes or len(lanes) < origins:
+                    lanes.setdefault(origin, []).append(activity_id)
+        return lanes
 
     async def _work(self, activity_id: int) -> bool:
         token = request_id_var.set(None)  # set to the activity's own once it is loaded
@@ -111,7 +193,10 @@ class InboxProcessor:
                         shape=read_activity(activity.document),
                         budget=FetchBudget(20),
                     )
-                    handler = HANDLERS.get(job.shape.type)
+                    embedded = job.shape.object
+                    handler = handler_for(
+                        job.shape.type, type_of(embedded) if embedded is not None else None
+                    )
                     outcome = await handler(job) if handler is not None else "recorded"
                 except (FediError, FetchError) as exc:
                     # A verdict on this activity, not a crash: undo what the handler wrote and
@@ -128,13 +213,23 @@ class InboxProcessor:
             if failure is not None:
                 await self._finish(activity_id, ActivityState.FAILED, failure)
                 fields.update(state="failed", error=failure)
+        except (OperationalError, InterfaceError) as exc:
+            # The database itself failed (a restart, a lost connection, a lock timeout): not a
+            # verdict on the activity. It stays ``received`` for the next pass.
+            fields.update(state="received", error=f"database: {type(exc).__name__}")
+            fields["duration_ms"] = _ms(started)
+            _log.warning("inbox activity", exc_info=True, extra={"fields": fields})
+            return False
         except Exception as exc:
-            state = await self._crashed(activity_id, exc)
-            fields.update(state=state, error=f"crash: {type(exc).__name__}")
+            # Anything else is a bug or a poison activity (text the database cannot store, say):
+            # retrying would crash again, so it is marked failed once, with its reason.
+            failure = f"crash: {type(exc).__name__}: {exc}"
+            await self._finish(activity_id, ActivityState.FAILED, failure)
+            fields.update(state="failed", error=failure[:200])
             fields["duration_ms"] = _ms(started)
             # log_event's shape, plus the traceback: a crash is a bug to fix.
             _log.error("inbox activity", exc_info=True, extra={"fields": fields})
-            return state == "failed"
+            return True
         log_event(_log, "inbox activity", duration_ms=_ms(started), **fields)
         return True
 
@@ -145,28 +240,13 @@ class InboxProcessor:
                 .where(Activity.id == activity_id, Activity.state == ActivityState.RECEIVED)
                 .values(
                     state=state,
-                    error=error[:2000],
+                    # A reason quoting the poison itself must still be storable.
+                    error=error[:2000].encode("utf-8", "backslashreplace").decode(),
                     attempts=Activity.attempts + 1,
                     processed_at=self.ctx.clock(),
                 )
             )
             await session.commit()
-
-    async def _crashed(self, activity_id: int, exc: Exception) -> str:
-        """Count the attempt; give up (``failed``) after ``max_attempts``. Returns the state."""
-        async with self.ctx.sessions() as session:
-            activity = await session.get(Activity, activity_id)
-            if activity is None or activity.state != ActivityState.RECEIVED:
-                return "gone"
-            activity.attempts += 1
-            if activity.attempts < self.max_attempts:
-                await session.commit()
-                return "received"
-            activity.state = ActivityState.FAILED
-            activity.error = f"crash: {type(exc).__name__}"
-            activity.processed_at = self.ctx.clock()
-            await session.commit()
-            return "failed"
 
 
 def _reason(exc: Exception) -> str:

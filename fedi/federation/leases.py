@@ -4,9 +4,11 @@ A claim is one short transaction: a single ``UPDATE ... WHERE id IN (SELECT ... 
 LOCKED) RETURNING`` sets ``leased_until`` and counts the attempt. On PostgreSQL the inner
 ``SKIP LOCKED`` lets several worker processes claim side by side without ever taking the same row,
 and a row whose lease is current is not due, so no two workers send it while the lease holds.
+A lease names its worker: when that worker's heartbeat stops, the row is due again at once
+(:mod:`fedi.federation.liveness`), not at the lease's end.
 SQLite has a single writer, so the same ``UPDATE ... RETURNING`` (without the locking clause, which
-SQLite does not have) is atomic on its own. A lease that expires (its worker was killed) makes
-the row due again: at-least-once, nothing lost.
+SQLite does not have) is atomic on its own. A lease that ends, or whose worker died, makes the row
+due again: at-least-once, nothing lost.
 
 Fairness: candidates are ranked per host and at most ``quota`` rows of a host are taken, so a
 host with a large backlog cannot fill a batch. Rows of a host whose circuit is open are
@@ -26,9 +28,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from fedi.db.models import Delivery, DeliveryState, Peer
+from fedi.db.models import Delivery, DeliveryState, Peer, WorkerProcess
 from fedi.db.prepared import Bound, Prepared
 from fedi.federation.backoff import Attempt, Delivered, Failed, RetryPolicy, next_state
+from fedi.federation.liveness import STALE_AFTER
 from fedi.federation.peers import (
     CircuitPolicy,
     ensure_peers,
@@ -149,15 +152,26 @@ def _table() -> Table:
     return table
 
 
-def _due(entity: Any, now: datetime) -> ColumnElement[bool]:
+def _due(entity: Any, now: datetime, stale: timedelta) -> ColumnElement[bool]:
+    """Pending, due, and not leased: never leased, its lease ended, or its worker is dead (its
+    heartbeat older than ``stale``, or its row gone)."""
+    holder_alive = (
+        select(WorkerProcess.id)
+        .where(WorkerProcess.id == entity.leased_by, WorkerProcess.heartbeat_at > now - stale)
+        .exists()
+    )
     return and_(
         entity.state == DeliveryState.PENDING,
         entity.next_attempt_at <= now,
-        or_(entity.leased_until.is_(None), entity.leased_until <= now),
+        or_(
+            entity.leased_until.is_(None),
+            entity.leased_until <= now,
+            and_(entity.leased_by.is_not(None), ~holder_alive),
+        ),
     )
 
 
-async def _postpone_open_circuits(session: AsyncSession, now: datetime) -> None:
+async def _postpone_open_circuits(session: AsyncSession, now: datetime, stale: timedelta) -> None:
     """Move every due row of a host whose circuit is open to the circuit's end.
 
     ``SKIP LOCKED`` (PostgreSQL) leaves rows another worker is claiming to that worker, so two
@@ -167,7 +181,7 @@ async def _postpone_open_circuits(session: AsyncSession, now: datetime) -> None:
     locked = (
         select(candidate.id)
         .join(Peer, Peer.host == candidate.host)
-        .where(_due(candidate, now), Peer.circuit_open_until > now)
+        .where(_due(candidate, now, stale), Peer.circuit_open_until > now)
         .with_for_update(of=candidate, skip_locked=True)
     )
     circuit_end = (
@@ -191,9 +205,13 @@ async def claim_due(
     held: Mapping[str, int],
     exclude: Collection[str],
     circuit: CircuitPolicy,
+    worker_id: int | None = None,
+    stale: timedelta = STALE_AFTER,
 ) -> Claim | None:
     """Lease up to ``limit`` due rows, at most ``quota`` per host less what the caller already
-    ``held``s, none of the ``exclude``d hosts; ``None`` when nothing is to be sent.
+    ``held``s, none of the ``exclude``d hosts; ``None`` when nothing is to be sent. The leases
+    name ``worker_id`` (a registered worker, see :mod:`fedi.federation.liveness`), if given;
+    rows leased by a worker whose heartbeat is older than ``stale`` are due.
 
     Run inside the caller's (short) transaction. Rows of hosts whose circuit is open are moved to
     the circuit's end; of a half-open host only one row is kept, as a probe, and only when the
@@ -202,7 +220,7 @@ async def claim_due(
     """
     if limit < 1:
         return None
-    await _postpone_open_circuits(session, now)
+    await _postpone_open_circuits(session, now, stale)
     ranked_entity = aliased(Delivery)
     ranked_query = select(
         ranked_entity.id.label("id"),
@@ -213,7 +231,7 @@ async def claim_due(
             order_by=(ranked_entity.next_attempt_at, ranked_entity.id),
         )
         .label("rank"),
-    ).where(_due(ranked_entity, now))
+    ).where(_due(ranked_entity, now, stale))
     if exclude:
         ranked_query = ranked_query.where(ranked_entity.host.not_in(list(exclude)))
     ranked = ranked_query.subquery()
@@ -226,7 +244,7 @@ async def claim_due(
     locking = aliased(Delivery)
     locked = (
         select(locking.id)
-        .where(locking.id.in_(chosen), _due(locking, now))
+        .where(locking.id.in_(chosen), _due(locking, now, stale))
         .with_for_update(skip_locked=True)
     )
     until = now + lease
@@ -235,7 +253,7 @@ async def claim_due(
             await session.execute(
                 update(Delivery)
                 .where(Delivery.id.in_(locked))
-                .values(leased_until=until, attempts=Delivery.attempts + 1)
+                .values(leased_until=until, leased_by=worker_id, attempts=Delivery.attempts + 1)
                 .returning(
                     Delivery.id,
                     Delivery.activity_id,

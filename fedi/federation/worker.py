@@ -11,8 +11,11 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from fedi.federation.delivery import DeliveryWorker
 from fedi.federation.inbound import InboxProcessor
+from fedi.federation.liveness import Liveness
 from fedi.instance import InstanceContext
 
 __all__ = ["Worker"]
@@ -22,6 +25,7 @@ _log = logging.getLogger("fedi.job")
 
 class Worker:
     def __init__(self, context: InstanceContext) -> None:
+        self.liveness = Liveness(context.sessions, context.clock)
         self.inbox = InboxProcessor(context)
         self.delivery = DeliveryWorker(
             context.sessions,
@@ -29,6 +33,7 @@ class Worker:
             concurrency_per_host=context.settings.delivery_concurrency_per_host,
             clock=context.clock,
             signing_executor=context.signing,
+            liveness=self.liveness,
         )
 
     async def run_once(self) -> int:
@@ -36,10 +41,17 @@ class Worker:
         return await self.inbox.run_once() + await self.delivery.run_once()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set: inbox and deliveries side by side, each supervised."""
-        async with asyncio.TaskGroup() as group:
-            group.create_task(_supervise("inbox", self.inbox.run, stop))
-            group.create_task(_supervise("delivery", self.delivery.run, stop))
+        """Work until ``stop`` is set: registered as a live worker with a heartbeat, inbox and
+        deliveries side by side, each supervised; unregistered once stopped cleanly."""
+        await self.liveness.register()
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(_supervise("heartbeat", self.liveness.run, stop))
+                group.create_task(_supervise("inbox", self.inbox.run, stop))
+                group.create_task(_supervise("delivery", self.delivery.run, stop))
+        finally:
+            with contextlib.suppress(SQLAlchemyError):
+                await self.liveness.unregister()
 
 
 async def _supervise(

@@ -1,4 +1,5 @@
-"""Publishing content from a local actor: notes and articles, deletions, key rotation.
+"""Publishing content from a local actor: notes and articles, their updates and deletions, key
+rotation. Objects are written through :mod:`fedi.content.service`, as received ones are.
 
 Used by the client-to-server outbox now and by the web interface later. Input is validated before
 anything is stored; the object, its activity and its deliveries are written in one transaction.
@@ -10,16 +11,17 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.content import service as content
 from fedi.crypto import keys
 from fedi.db.models import Activity, Actor, ContentObject, utcnow
-from fedi.errors import NotFoundError, ValidationError
+from fedi.errors import ForbiddenError, NotFoundError, ValidationError
 from fedi.federation.html import sanitise_html
 from fedi.federation.outbox import new_activity_id, new_object_id, publish
 from fedi.federation.render import render_actor
-from fedi.federation.vocab import AS2_CONTEXT, PUBLIC, id_of, ids_of, is_public, normalise_public
+from fedi.federation.shapes import read_object
+from fedi.federation.vocab import AS2_CONTEXT, PUBLIC, id_of, ids_of, normalise_public
 from fedi.settings import Settings
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "publish_actor_update",
     "publish_object",
     "rotate_keys",
+    "update_object",
 ]
 
 OBJECT_TYPES = frozenset({"Note", "Article", "Page"})
@@ -132,21 +135,15 @@ def _mentions(payload: dict[str, Any]) -> list[dict[str, str]]:
     return mentions
 
 
-async def publish_object(
-    session: AsyncSession, settings: Settings, author: Actor, payload: dict[str, Any]
-) -> Activity:
-    """Create a Note, Article or Page from a client's ``Create`` or bare object and send it.
+# The text properties a client writes; each plain one goes with its language map.
+_TEXTS = ("content", "name", "summary")
+_TEXT_PROPERTIES = frozenset({*_TEXTS, *(f"{key}Map" for key in _TEXTS)})
 
-    Addressing defaults to public with followers in ``cc``. Recipients that are not the public
-    collection or the author's followers must already be known actors (see ``object_recipients``).
-    """
-    kind = payload.get("type")
-    if kind not in OBJECT_TYPES:
-        raise ValidationError(
-            f"type must be one of {', '.join(sorted(OBJECT_TYPES))}, got {kind!r}"
-        )
-    # Translations (contentMap, nameMap, summaryMap): a server that reads only the plain
-    # property gets the first language given.
+
+def _texts(payload: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The text properties of a client's object of type ``kind``, validated; the HTML ones
+    (content, summary) sanitised. Translations (contentMap, nameMap, summaryMap): a server that
+    reads only the plain property gets the first language given."""
     maps = {
         "contentMap": _text_map(payload.get("contentMap"), "contentMap", MAX_CONTENT),
         "nameMap": _text_map(payload.get("nameMap"), "nameMap", 1000),
@@ -165,6 +162,40 @@ async def publish_object(
     if name is not None and not name.strip():
         raise ValidationError(f"name must not be empty for {kind}")
     summary = _or_first(_text(payload.get("summary"), "summary", limit=5000), maps["summaryMap"])
+    texts: dict[str, Any] = {"content": sanitise_html(content or "")}
+    if name is not None:
+        texts["name"] = name
+    if summary is not None:
+        texts["summary"] = sanitise_html(summary)  # AS2: summary is HTML, like content
+    for key, translations in maps.items():
+        if translations:
+            html = key != "nameMap"  # AS2: name is plain text, content and summary are HTML
+            texts[key] = {
+                language: sanitise_html(text) if html else text
+                for language, text in translations.items()
+            }
+    return texts
+
+
+def _kind(payload: dict[str, Any]) -> str:
+    kind = payload.get("type")
+    if not isinstance(kind, str) or kind not in OBJECT_TYPES:
+        raise ValidationError(
+            f"type must be one of {', '.join(sorted(OBJECT_TYPES))}, got {kind!r}"[:300]
+        )
+    return kind
+
+
+async def publish_object(
+    session: AsyncSession, settings: Settings, author: Actor, payload: dict[str, Any]
+) -> Activity:
+    """Create a Note, Article or Page from a client's ``Create`` or bare object and send it.
+
+    Addressing defaults to public with followers in ``cc``. Recipients that are not the public
+    collection or the author's followers must already be known actors (see ``object_recipients``).
+    """
+    kind = _kind(payload)
+    texts = _texts(payload, kind)
     # Clients may embed the parent instead of naming it: its id is what the reply points to.
     in_reply_to = _iri(id_of(payload.get("inReplyTo")) or payload.get("inReplyTo"), "inReplyTo")
     to = _unique(normalise_public(list(ids_of(payload.get("to")))))
@@ -184,42 +215,18 @@ async def publish_object(
         "id": new_object_id(settings),
         "type": kind,
         "attributedTo": author.uri,
-        "content": sanitise_html(content or ""),
+        **texts,
         "published": published,
         "to": to,
         "cc": cc,
     }
     document["url"] = document["id"]
-    if summary is not None:
-        summary = sanitise_html(summary)  # AS2: summary is HTML, like content
-    for key, value in (("name", name), ("summary", summary), ("inReplyTo", in_reply_to)):
-        if value is not None:
-            document[key] = value
-    for key, translations in maps.items():
-        if translations:
-            html = key != "nameMap"  # AS2: name is plain text, content and summary are HTML
-            document[key] = {
-                language: sanitise_html(text) if html else text
-                for language, text in translations.items()
-            }
+    if in_reply_to is not None:
+        document["inReplyTo"] = in_reply_to
     if tags:
         document["tag"] = tags
-    session.add(
-        ContentObject(
-            uri=document["id"],
-            type=kind,
-            local=True,
-            attributed_to_id=author.id,
-            in_reply_to=in_reply_to,
-            url=document["url"],
-            name=name,
-            summary=summary,
-            content=document["content"],
-            language=next(iter(maps["contentMap"] or {}), None),
-            public=is_public(document),
-            document={"@context": AS2_CONTEXT, **document},
-        )
-    )
+    stored = {"@context": AS2_CONTEXT, **document}
+    content.create(session, read_object(stored), stored, author_id=author.id, local=True)
     create = {
         "@context": AS2_CONTEXT,
         "id": new_activity_id(settings),
@@ -234,29 +241,80 @@ async def publish_object(
     return await publish(session, author, create)
 
 
+async def _own_object(session: AsyncSession, author: Actor, object_id: str) -> ContentObject:
+    """The object ``object_id`` if ``author`` wrote it: :class:`NotFoundError` when it does not
+    exist (or is deleted), :class:`ForbiddenError` when someone else wrote it."""
+    row = await content.find(session, object_id)
+    if row is None or row.deleted_at is not None:
+        raise NotFoundError(f"no object {object_id}")
+    if row.attributed_to_id != author.id or not row.local:
+        raise ForbiddenError(f"{object_id} belongs to someone else")
+    return row
+
+
+async def update_object(
+    session: AsyncSession,
+    settings: Settings,
+    author: Actor,
+    changes: dict[str, Any],
+) -> Activity:
+    """Change the texts of one of ``author``'s objects and tell everyone it was addressed to.
+
+    ``changes`` is the client's object: its ``id``, and the text properties that replace the
+    stored ones (a plain property and its language map go together: giving either replaces
+    both). Other properties may be given only unchanged; addressing stays as published.
+    """
+    object_id = _iri(changes.get("id"), "object id")
+    if object_id is None:
+        raise ValidationError("Update needs the object's id")
+    row = await _own_object(session, author, object_id)
+    old = {key: value for key, value in row.document.items() if key != "@context"}
+    kind = str(old.get("type"))
+    for key, value in changes.items():
+        if key not in _TEXT_PROPERTIES and key != "updated" and value != old.get(key):
+            raise ValidationError(f"{key[:100]} cannot be changed by an Update")
+    merged = {key: old[key] for key in _TEXT_PROPERTIES if key in old}
+    for key in _TEXTS:
+        if key in changes or f"{key}Map" in changes:
+            for prop in (key, f"{key}Map"):
+                merged.pop(prop, None)
+                if changes.get(prop) is not None:
+                    merged[prop] = changes[prop]
+    document = {
+        **{key: value for key, value in old.items() if key not in _TEXT_PROPERTIES},
+        **_texts(merged, kind),
+        "updated": _now_iso(),
+    }
+    stored = {"@context": AS2_CONTEXT, **document}
+    content.revise(row, read_object(stored), stored, now=utcnow())
+    update = {
+        "@context": AS2_CONTEXT,
+        "id": new_activity_id(settings),
+        "type": "Update",
+        "actor": author.uri,
+        "to": list(ids_of(document.get("to"))),
+        "cc": list(ids_of(document.get("cc"))),
+        "object": document,
+    }
+    return await publish(session, author, update)
+
+
 async def delete_object(
     session: AsyncSession, settings: Settings, author: Actor, object_id: str
 ) -> Activity:
     """Replace an object of ``author`` with a Tombstone and tell everyone who received it."""
-    row = await session.scalar(
-        select(ContentObject).where(
-            ContentObject.uri == object_id, ContentObject.deleted_at.is_(None)
-        )
-    )
-    if row is None or row.attributed_to_id != author.id:
-        raise NotFoundError(f"no object {object_id} of {author.uri}")
-    row.deleted_at = utcnow()
-    tombstone = {"id": row.uri, "type": "Tombstone", "formerType": row.type}
+    row = await _own_object(session, author, object_id)
+    to, cc = list(ids_of(row.document.get("to"))), list(ids_of(row.document.get("cc")))
+    tombstone = content.tombstone(row, now=utcnow())
     delete: dict[str, Any] = {
         "@context": AS2_CONTEXT,
         "id": new_activity_id(settings),
         "type": "Delete",
         "actor": author.uri,
-        "to": list(ids_of(row.document.get("to"))),
-        "cc": list(ids_of(row.document.get("cc"))),
+        "to": to,
+        "cc": cc,
         "object": tombstone,
     }
-    row.document = {"@context": AS2_CONTEXT, **tombstone}
     return await publish(session, author, delete)
 
 

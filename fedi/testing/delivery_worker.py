@@ -4,7 +4,8 @@
 until no pending delivery is left (or ``--deadline`` seconds pass), then exits 0 (2 on the
 deadline). Every ``*.test`` host name resolves to 127.0.0.1, and plain http is allowed, so the
 inboxes can point at a local sink. ``--mode once`` steps :meth:`DeliveryWorker.run_once` in a
-loop; ``--mode run`` drives :meth:`DeliveryWorker.run`.
+loop; ``--mode run`` drives :meth:`DeliveryWorker.run`. Either registers as a live worker with a
+heartbeat, as ``fedi worker`` does.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import anyio
 from sqlalchemy import func, select
 
 from fedi.db.engine import make_async_engine, make_sessionmaker
-from fedi.db.models import Delivery, DeliveryState
+from fedi.db.models import Delivery, DeliveryState, utcnow
 from fedi.federation.delivery import DeliveryWorker
+from fedi.federation.liveness import Liveness
 from fedi.net.client import FetchPolicy, SafeClient
 
 __all__ = ["loopback_client", "loopback_resolver", "main"]
@@ -56,17 +58,24 @@ async def _work(url: str, mode: str, per_host: int, deadline: float) -> int:
             return int(count or 0)
 
     stop_at = time.monotonic() + deadline
+    liveness = Liveness(sessions, utcnow)
+    await liveness.register()
     try:
-        async with loopback_client(per_host) as client:
+        async with loopback_client(per_host) as client, anyio.create_task_group() as group:
             worker = DeliveryWorker(
-                sessions, client, concurrency_per_host=per_host, idle_interval=0.05
+                sessions,
+                client,
+                concurrency_per_host=per_host,
+                idle_interval=0.05,
+                liveness=liveness,
             )
+            stop = anyio.Event()
+            group.start_soon(liveness.run, stop)
             if mode == "once":
                 while await pending() and time.monotonic() < stop_at:
                     if not await worker.run_once():
                         await anyio.sleep(0.02)
             else:
-                stop = anyio.Event()
 
                 async def watch() -> None:
                     # The other worker changes the database: nothing to wait on but a poll.
@@ -74,11 +83,12 @@ async def _work(url: str, mode: str, per_host: int, deadline: float) -> int:
                         await anyio.sleep(0.05)
                     stop.set()
 
-                async with anyio.create_task_group() as group:
-                    group.start_soon(watch)
-                    await worker.run(stop)
-            return 0 if not await pending() else 2
+                group.start_soon(watch)
+                await worker.run(stop)
+            stop.set()
+        return 0 if not await pending() else 2
     finally:
+        await liveness.unregister()
         await engine.dispose()
 
 

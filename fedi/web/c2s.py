@@ -1,12 +1,14 @@
 """ActivityPub client-to-server: an authenticated POST to a member's outbox publishes.
 
 ``Authorization: Bearer <token>`` (from ``fedi user token LOGIN``) must belong to the outbox's
-owner. The body is a ``Create`` of a Note/Article/Page, a bare such object, or a ``Delete`` of one
-of the member's objects. Answers ``201 Created`` with ``Location`` set to the new activity.
+owner. The body is a ``Create`` of a Note/Article/Page, a bare such object, or an ``Update`` or
+``Delete`` of one of the member's objects (someone else's: 403). Answers ``201 Created`` with
+``Location`` set to the new activity (ActivityPub section 6).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
@@ -14,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fedi.db.models import Actor
-from fedi.errors import FediError, NotFoundError, ValidationError
+from fedi.db.models import Activity, Actor
+from fedi.errors import FediError, ForbiddenError, NotFoundError, ValidationError
 from fedi.federation.actor_document import ActorDocumentError
 from fedi.federation.remote import fetch_actor
 from fedi.federation.vocab import first_id
@@ -31,6 +33,7 @@ __all__ = ["routes"]
 MAX_BODY = 1024 * 1024
 MAX_DEPTH = 64
 _JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+_ACTIVITIES = ("Create", "Update", "Delete")
 
 
 def _error(status: int, message: str, **headers: str) -> JSONResponse:
@@ -47,9 +50,17 @@ async def _read_object(request: Request) -> dict[str, Any]:
         if len(body) > MAX_BODY:
             raise _HttpError(413, "body over 1 MiB")
     try:
-        return parse_json_object(bytes(body), max_depth=MAX_DEPTH)
+        payload = parse_json_object(bytes(body), max_depth=MAX_DEPTH)
     except BadDocument as exc:
         raise _HttpError(400, f"the body must be a JSON object: {exc.reason}") from None
+    # A lone surrogate can only come in as a \uD800-\uDFFF escape (raw, it is invalid UTF-8);
+    # no database and no peer can take one, so the document is refused whole.
+    if b"\\ud" in body.lower():
+        try:
+            json.dumps(payload, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise _HttpError(400, "the body holds a lone surrogate escape") from None
+    return payload
 
 
 class _HttpError(Exception):
@@ -78,6 +89,22 @@ async def _ensure_recipients_known(
             raise ValidationError(f"cannot reach recipient {iri}: {exc}") from exc
 
 
+async def _change(context: InstanceContext, author_id: int, kind: str, target: Any) -> Activity:
+    """An ``Update`` (``target``: the object with its new texts) or a ``Delete`` (``target``:
+    the object or its id) of one of the author's objects."""
+    async with context.sessions() as session, session.begin():
+        author = await session.get(Actor, author_id)
+        assert author is not None
+        if kind == "Update":
+            if not isinstance(target, dict):
+                raise ValidationError("Update needs the object with its new properties")
+            return await publishing.update_object(session, context.settings, author, target)
+        object_id = first_id(target)
+        if object_id is None:
+            raise ValidationError("Delete needs an object id")
+        return await publishing.delete_object(session, context.settings, author, object_id)
+
+
 async def post_outbox(request: Request) -> Response:
     context = context_of(request)
     authorization = request.headers.get("authorization", "")
@@ -100,23 +127,19 @@ async def post_outbox(request: Request) -> Response:
         author = await session.get(Actor, author_id)
     assert author is not None
     kind = payload.get("type")
-    inner = payload.get("object") if kind == "Create" else payload
-    if kind in ("Create", "Delete") and first_id(payload.get("actor")) not in (None, author.uri):
+    if not isinstance(kind, str):
+        return _error(422, "type must be a single string")
+    if kind in _ACTIVITIES and first_id(payload.get("actor")) not in (None, author.uri):
         return _error(422, "actor must be the outbox's owner")
-    if kind == "Create" and isinstance(inner, dict):
-        inner = publishing.merge_addressing(payload, inner)
     try:
-        if kind == "Delete":
-            target = first_id(payload.get("object"))
-            if target is None:
-                raise ValidationError("Delete needs an object id")
-            async with context.sessions() as session, session.begin():
-                author = await session.get(Actor, author_id)
-                assert author is not None
-                activity = await publishing.delete_object(session, context.settings, author, target)
+        if kind in ("Update", "Delete"):
+            activity = await _change(context, author_id, kind, payload.get("object"))
         else:
+            inner = payload.get("object") if kind == "Create" else payload
             if not isinstance(inner, dict):
                 raise ValidationError("Create needs an embedded object")
+            if kind == "Create":
+                inner = publishing.merge_addressing(payload, inner)
             await _ensure_recipients_known(context, author, inner)
             async with context.sessions() as session, session.begin():
                 author = await session.get(Actor, author_id)
@@ -124,6 +147,8 @@ async def post_outbox(request: Request) -> Response:
                 activity = await publishing.publish_object(session, context.settings, author, inner)
     except NotFoundError as exc:
         return _error(404, str(exc))
+    except ForbiddenError as exc:
+        return _error(403, str(exc))
     except FediError as exc:
         return _error(422, str(exc))
     return JSONResponse(

@@ -696,6 +696,10 @@ async def test_two_worker_processes_send_each_delivery_exactly_once(
     assert len(sink.counts) == 300
     assert set(sink.counts.values()) == {1}, [p for p, n in sink.counts.items() if n > 1]
     assert await states(sessions) == Counter({"delivered": 300})
+    # Both were registered live workers, heartbeat and all, and each sent its share.
+    async with sessions() as session:
+        holders = Counter((await session.scalars(select(Delivery.leased_by))).all())
+    assert len(holders) == 2 and None not in holders, holders
 
 
 async def test_a_retry_after_a_key_rotation_is_signed_with_the_new_key(
@@ -751,8 +755,10 @@ async def test_a_held_row_keeps_its_payload_while_many_others_pass(
         # activities than the payload cache holds are claimed and sent.
         worker = make_worker(sessions, safe, clock, per_host=1, batch_size=4, idle_interval=0.01)
         stop = anyio.Event()
-        async with anyio.create_task_group() as group:
-            group.start_soon(worker.run, stop)
-            await anyio.sleep(2.0)
-            stop.set()
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as group:
+                group.start_soon(worker.run, stop)
+                while (await states(sessions))["pending"]:  # noqa: ASYNC110 - a poll
+                    await anyio.sleep(0.02)
+                stop.set()
     assert await states(sessions) == Counter({"delivered": 32})

@@ -49,6 +49,12 @@ def test_follow_post_undo_and_delete(pair: tuple[RunningInstance, RunningInstanc
     assert received.content == "<p>Ciao, rete!</p>"
     assert received.local is False
 
+    # An Update through the outbox reaches the follower's server, which stores the new text.
+    update = {"type": "Update", "object": {"id": note["id"], "content": "<p>Ciao a tutti!</p>"}}
+    response = it.post("marco", token, update)
+    assert response.status_code == 201, response.text
+    wait_until(lambda: pl.stored_object(note["id"]).content == "<p>Ciao a tutti!</p>")
+
     response = it.post("marco", token, {"type": "Delete", "object": note["id"]})
     assert response.status_code == 201, response.text
     wait_until(lambda: (row := pl.stored_object(note["id"])) is not None and row.deleted_at)

@@ -1,10 +1,11 @@
-"""A delivery worker killed mid-delivery loses nothing, and the receiver de-duplicates the resend.
+"""A delivery worker killed mid-fan-out loses nothing, and another resumes within seconds.
 
-PL serves without its in-process worker; ``fedi worker`` runs as a separate process. Three posts
+PL serves without its in-process worker; ``fedi worker`` runs as a separate process. Forty posts
 fan out to two real instances (IT with two followers behind one shared inbox, FR with one).
 IT's answers are held back — after IT has recorded each activity — so that PL's rows to IT are
-leased but not recorded when the worker is killed with SIGKILL. A new worker then takes the rows
-over once their lease has expired (SECURITY.md: at-least-once delivery; receivers de-duplicate).
+leased but not recorded when the worker is killed with SIGKILL. A new ``fedi worker`` knows its
+predecessor is dead and takes its leases over at once, not when they end five minutes later
+(SECURITY.md: at-least-once delivery; receivers de-duplicate).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -26,13 +28,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Activity, ContentObject, Delivery, DeliveryState
-from fedi.federation.worker import Worker
-from fedi.instance import build_context
+from fedi.db.models import Activity, ContentObject, Delivery, DeliveryState, WorkerProcess
 from fedi.testing import instances
 from fedi.testing.databases import temporary_database
 from fedi.testing.instances import (
-    Clock,
     RunningInstance,
     collection_items,
     running_instance,
@@ -122,7 +121,13 @@ def environment_of(instance: RunningInstance) -> dict[str, str]:
 def deliveries(instance: RunningInstance, activity_uris: list[str]) -> list[Any]:
     async def work(session: AsyncSession) -> list[Any]:
         rows = await session.execute(
-            select(Delivery.inbox, Delivery.state, Delivery.leased_until, Delivery.attempts)
+            select(
+                Delivery.id,
+                Delivery.inbox,
+                Delivery.state,
+                Delivery.leased_until,
+                Delivery.attempts,
+            )
             .join(Activity, Activity.id == Delivery.activity_id)
             .where(Activity.uri.in_(activity_uris))
             .order_by(Delivery.id)
@@ -130,6 +135,15 @@ def deliveries(instance: RunningInstance, activity_uris: list[str]) -> list[Any]
         return list(rows)
 
     result: list[Any] = instance.run(work)
+    return result
+
+
+def delivered_ids(instance: RunningInstance) -> set[int]:
+    async def work(session: AsyncSession) -> set[int]:
+        query = select(Delivery.id).where(Delivery.state == DeliveryState.DELIVERED)
+        return set((await session.scalars(query)).all())
+
+    result: set[int] = instance.run(work)
     return result
 
 
@@ -148,7 +162,18 @@ def stored_count(instance: RunningInstance, model: Any, uri: str) -> int:
     return int(instance.run(work))
 
 
-def test_a_killed_worker_loses_nothing_and_duplicates_nothing(
+def worker_rows(instance: RunningInstance) -> list[int]:
+    async def work(session: AsyncSession) -> list[int]:
+        return list((await session.scalars(select(WorkerProcess.id))).all())
+
+    result: list[int] = instance.run(work)
+    return result
+
+
+POSTS = 40
+
+
+def test_a_killed_workers_fan_out_resumes_within_seconds_and_loses_nothing(
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with ExitStack() as stack:
@@ -165,70 +190,78 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(
             instance.follow(login, anna)
             followers.append(instance.actor_uri(login))
 
-        log = stack.enter_context((tmp_path / "worker.log").open("w"))
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "fedi", "worker"],
-            env=environment_of(pl),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        stack.callback(lambda: worker.poll() is None and worker.kill())
+        def start_worker(name: str) -> subprocess.Popen[bytes]:
+            log = stack.enter_context((tmp_path / f"{name}.log").open("w"))
+            process = subprocess.Popen(
+                [sys.executable, "-m", "fedi", "worker"],
+                env=environment_of(pl),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            stack.callback(lambda: process.poll() is None and process.kill())
+            return process
+
+        first = start_worker("first")
         # The worker accepts the Follows; once the Accepts are out, IT starts answering slowly.
         wait_until(lambda: sorted(collection_items(f"{anna}/followers")) == sorted(followers))
         wait_until(lambda: all_delivered(pl))
         it_gate.close()
 
         creates = []
-        for n in range(3):
+        for n in range(POSTS):
             response = pl.post("anna", token, {"type": "Note", "content": f"<p>post {n}</p>"})
             assert response.status_code == 201, response.text
             creates.append((response.json()["id"], response.json()["object"]["id"]))
         activity_uris = [activity for activity, _ in creates]
 
-        def in_flight_to_it_and_done_to_fr() -> bool:
+        def mid_fan_out() -> bool:
             rows = deliveries(pl, activity_uris)
             to_it = [r for r in rows if r.inbox.startswith(it.base_url)]
             to_fr = [r for r in rows if r.inbox.startswith(fr.base_url)]
             return (
-                len(to_it) == len(to_fr) == 3
+                len(to_it) == len(to_fr) == POSTS
                 and all(r.state is DeliveryState.DELIVERED for r in to_fr)
-                and all(r.state is DeliveryState.PENDING and r.leased_until for r in to_it)
-                # IT has recorded every activity; only its answers are still held back.
-                and all(it_gate.accepted[uri] == 1 for uri in activity_uris)
+                and any(r.leased_until for r in to_it)
+                # IT has recorded what is in flight; only its answers are held back.
+                and sum(it_gate.accepted.values()) > 0
             )
 
-        wait_until(in_flight_to_it_and_done_to_fr)
-        worker.send_signal(signal.SIGKILL)
-        assert worker.wait(timeout=10) == -signal.SIGKILL
+        wait_until(mid_fan_out)
+        first.send_signal(signal.SIGKILL)
+        assert first.wait(timeout=10) == -signal.SIGKILL
         it_gate.open()
 
         rows = deliveries(pl, activity_uris)
         to_it = [r for r in rows if r.inbox.startswith(it.base_url)]
-        assert [r.inbox for r in to_it] == [f"{it.base_url}/inbox"] * 3  # one per shared inbox
-        assert all(r.state is DeliveryState.PENDING and r.leased_until for r in to_it)
-        lease_end = max(r.leased_until for r in to_it)
+        assert {r.inbox for r in to_it} == {f"{it.base_url}/inbox"}  # one per shared inbox
+        leased = [r.id for r in to_it if r.state is DeliveryState.PENDING and r.leased_until]
+        assert leased and worker_rows(pl)  # the dead worker's leases and its row are there
+        lease_end = max(r.leased_until for r in to_it if r.leased_until)
 
-        async def take_over() -> tuple[int, int]:
-            context = build_context(pl.settings)
-            context.clock = clock = Clock()
-            try:
-                new_worker = Worker(context)
-                while_leased = await new_worker.run_once()
-                clock.advance(lease_end - datetime.now(UTC) + timedelta(seconds=1))
-                after_lease = await new_worker.run_once()
-            finally:
-                await context.aclose()
-            return while_leased, after_lease
-
-        # While the dead worker's leases hold, nothing is sent again; once they expire, it is.
-        assert asyncio.run(take_over()) == (0, 3)
+        started = time.monotonic()
+        second = start_worker("second")
+        wait_until(lambda: delivered_ids(pl) >= set(leased), timeout=60)
+        resumed = time.monotonic() - started
+        wait_until(lambda: all_delivered(pl), timeout=60)
+        finished = time.monotonic() - started
+        print(
+            f"\n{len(leased)} leased rows resent {resumed:.1f} s after the restart, all done "
+            f"in {finished:.1f} s"
+        )
+        # Within seconds (the new process's start-up included), long before the leases end.
+        assert resumed < 10.0
+        assert datetime.now(UTC) < lease_end - timedelta(minutes=4)
 
         rows = deliveries(pl, activity_uris)
-        assert len(rows) == 6
+        assert len(rows) == 2 * POSTS
         assert all(r.state is DeliveryState.DELIVERED for r in rows), rows
         for activity, note in creates:
-            assert it_gate.accepted[activity] == 2  # sent twice, accepted both times
+            assert 1 <= it_gate.accepted[activity] <= 2  # at least once; resent only if in flight
             assert fr_gate.accepted[activity] == 1  # delivered before the kill: never resent
             for receiver in (it, fr):
                 assert stored_count(receiver, Activity, activity) == 1
                 wait_until(lambda r=receiver, n=note: stored_count(r, ContentObject, n) == 1)
+
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=30) == 0
+        assert worker_rows(pl) == []  # a clean stop unregisters; the dead one was removed

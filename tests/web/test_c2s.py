@@ -105,6 +105,135 @@ def test_a_note_is_stored_and_delivered_once_per_shared_inbox(
     )
 
 
+FOLLOWER_INBOXES = ["https://de.test/users/z/inbox", "https://it.test/inbox"]
+
+
+def inboxes_of(settings: Settings, activity_uri: str) -> list[str]:
+    """The inboxes the activity ``activity_uri`` is queued for."""
+
+    async def work(session: Any) -> list[str]:
+        query = select(Delivery.inbox).join(Activity).where(Activity.uri == activity_uri)
+        return list((await session.scalars(query)).all())
+
+    result: list[str] = run_in_session(settings, work)
+    return result
+
+
+def post_as(client: TestClient, login: str, token: str, body: Any) -> Any:
+    headers = {"Content-Type": AS2, "Authorization": f"Bearer {token}"}
+    return client.post(f"/users/{login}/outbox", content=json.dumps(body), headers=headers)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "Create", "object": {"type": "Note", "content": "x"}},
+        {"type": "Note", "content": "x"},
+        {"type": "Article", "name": "A", "content": "x", "to": ["as:Public"]},
+    ],
+)
+def test_every_201_names_the_new_activity_in_location(
+    setup: tuple[TestClient, dict[str, str]], body: dict[str, Any]
+) -> None:
+    client, tokens = setup
+    created = post(client, tokens["anna"], body)
+    assert created.status_code == 201, created.text
+    assert created.headers["location"] == created.json()["id"]
+    note = created.json()["object"]
+    for change in (
+        {"type": "Update", "object": {"id": note["id"], "content": "y"}},
+        {"type": "Delete", "object": note["id"]},
+    ):
+        response = post(client, tokens["anna"], change)
+        assert response.status_code == 201, response.text
+        assert response.headers["location"] == response.json()["id"]
+        assert response.json()["type"] == change["type"]
+
+
+def test_updating_an_own_object_changes_it_and_federates(
+    setup: tuple[TestClient, dict[str, str]], settings: Settings
+) -> None:
+    client, tokens = setup
+    created = post(
+        client,
+        tokens["anna"],
+        {"type": "Article", "name": "Draft", "summary": "s", "content": "<p>first</p>"},
+    ).json()
+    article = created["object"]
+    path = article["id"].removeprefix("https://esf.test")
+    response = post(
+        client,
+        tokens["anna"],
+        {
+            "type": "Update",
+            "actor": "https://esf.test/users/anna",
+            # A client may send the whole object back: unchanged properties are accepted.
+            "object": {**article, "name": "Final", "content": "<p>second<script>x()</script></p>"},
+        },
+    )
+    assert response.status_code == 201, response.text
+    update = response.json()
+    assert update["type"] == "Update" and update["actor"] == "https://esf.test/users/anna"
+    assert update["to"] == article["to"] and update["cc"] == article["cc"]
+    revised = update["object"]
+    assert revised["id"] == article["id"] and revised["published"] == article["published"]
+    assert revised["name"] == "Final" and revised["content"] == "<p>second</p>"
+    assert revised["summary"] == "s" and "updated" in revised
+    assert sorted(inboxes_of(settings, update["id"])) == FOLLOWER_INBOXES
+    served = client.get(path, headers={"Accept": AS2}).json()
+    assert served["name"] == "Final" and served["content"] == "<p>second</p>"
+    page = client.get(path, headers={"Accept": "text/html"})
+    assert "<h1>Final</h1>" in page.text and "second" in page.text
+
+    async def stored(session: Any) -> tuple[str | None, str | None, Any]:
+        row = await session.scalar(select(ContentObject).where(ContentObject.uri == article["id"]))
+        return row.name, row.content, row.updated
+
+    name, content, updated = run_in_session(settings, stored)
+    assert (name, content) == ("Final", "<p>second</p>") and updated is not None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"to": ["https://de.test/users/z"]},
+        {"attributedTo": "https://esf.test/users/bob"},
+        {"type": "Article", "name": "x"},
+        {"content": 5},
+        {"inReplyTo": "https://it.test/notes/1"},
+    ],
+)
+def test_an_update_that_breaks_a_rule_is_refused_and_changes_nothing(
+    setup: tuple[TestClient, dict[str, str]], settings: Settings, change: dict[str, Any]
+) -> None:
+    client, tokens = setup
+    note = post(client, tokens["anna"], {"type": "Note", "content": "x"}).json()["object"]
+    before = counts(settings)
+    response = post(client, tokens["anna"], {"type": "Update", "object": {**note, **change}})
+    assert response.status_code == 422, response.text
+    assert counts(settings) == before
+    served = client.get(note["id"].removeprefix("https://esf.test"), headers={"Accept": AS2})
+    assert served.json() == {"@context": served.json()["@context"], **note}
+
+
+@pytest.mark.parametrize("kind", ["Update", "Delete"])
+def test_someone_elses_object_cannot_be_changed(
+    setup: tuple[TestClient, dict[str, str]], settings: Settings, kind: str
+) -> None:
+    client, tokens = setup
+    bobs = post_as(client, "bob", tokens["bob"], {"type": "Note", "content": "from bob"})
+    assert bobs.status_code == 201, bobs.text
+    note = bobs.json()["object"]
+    before = counts(settings)
+    target = {"id": note["id"], "content": "anna's now"} if kind == "Update" else note["id"]
+    response = post(client, tokens["anna"], {"type": kind, "object": target})
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]
+    assert counts(settings) == before
+    served = client.get(note["id"].removeprefix("https://esf.test"), headers={"Accept": AS2})
+    assert served.status_code == 200 and served.json()["content"] == "from bob"
+
+
 def test_a_bare_object_is_wrapped_and_bcc_is_not_published(
     setup: tuple[TestClient, dict[str, str]], settings: Settings
 ) -> None:
@@ -126,7 +255,8 @@ def test_a_bare_object_is_wrapped_and_bcc_is_not_published(
     assert activity["object"]["type"] == "Article"
     assert activity["object"]["name"] == "Lessons from EQUAL"
     assert activity["to"] == ["https://www.w3.org/ns/activitystreams#Public"]
-    assert "bcc" not in json.dumps(activity)
+    assert not blind_fields(activity)
+    assert "https://de.test/users/z" not in json.dumps(activity)
 
 
 def test_deleting_an_own_object_sends_a_tombstone(
@@ -137,6 +267,9 @@ def test_deleting_an_own_object_sends_a_tombstone(
     object_id = created["object"]["id"]
     response = post(client, tokens["anna"], {"type": "Delete", "object": object_id})
     assert response.status_code == 201, response.text
+    assert response.headers["location"] == response.json()["id"]
+    assert response.json()["type"] == "Delete"
+    assert sorted(inboxes_of(settings, response.json()["id"])) == FOLLOWER_INBOXES
     assert response.json()["object"] == {"id": object_id, "type": "Tombstone", "formerType": "Note"}
     again = post(client, tokens["anna"], {"type": "Delete", "object": object_id})
     assert again.status_code == 404
@@ -162,6 +295,19 @@ def test_deleting_an_own_object_sends_a_tombstone(
         ("anna", {"type": "Create", "object": "https://esf.test/objects/1"}, {}, 422),
         ("anna", {"type": "Delete"}, {}, 422),
         ("anna", {"type": "Delete", "object": "https://esf.test/objects/none"}, {}, 404),
+        ("anna", {"type": ["Note"], "content": "x"}, {}, 422),
+        ("anna", {"type": {"Note": 1}, "content": "x"}, {}, 422),
+        ("anna", {"type": "Create", "object": {"type": ["Note"], "content": "x"}}, {}, 422),
+        ("anna", b'{"type": "Note", "content": "a \\ud800 b"}', {}, 400),
+        ("anna", b'{"type": "Note", "content": "x", "name": "\\uDC00"}', {}, 400),
+        ("anna", {"type": "Update"}, {}, 422),
+        ("anna", {"type": "Update", "object": "https://esf.test/objects/1"}, {}, 422),
+        (
+            "anna",
+            {"type": "Update", "object": {"id": "https://esf.test/objects/none", "content": "x"}},
+            {},
+            404,
+        ),
     ],
 )
 def test_bad_requests_are_refused_and_change_nothing(
@@ -246,7 +392,22 @@ def test_blind_recipients_are_delivered_to_but_never_shown(
 
     ((inbox, stored),) = run_in_session(settings, sent)
     assert inbox == "https://de.test/users/z/inbox"
-    assert "bcc" not in stored and "de.test/users/z" not in stored
+    assert not blind_fields(json.loads(stored))
+    assert "https://de.test/users/z" not in stored
+
+
+def blind_fields(document: Any) -> list[str]:
+    """Every ``bto``/``bcc`` property anywhere in ``document`` (the activity or its object)."""
+    found: list[str] = []
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found.extend(key for key in node if key in ("bto", "bcc"))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
 
 
 def test_collections_among_the_recipients_are_not_fetched_as_actors(

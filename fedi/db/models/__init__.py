@@ -7,6 +7,7 @@ from fedi.db.models.delivery import Delivery, DeliveryState
 from fedi.db.models.follow import Follow, FollowState
 from fedi.db.models.member import ApiToken, Member, Role
 from fedi.db.models.peer import BlockSeverity, DomainBlock, Peer
+from fedi.db.models.worker import WorkerProcess
 
 __all__ = [
     "Activity",
@@ -26,5 +27,6 @@ __all__ = [
     "Peer",
     "Role",
     "UTCDateTime",
+    "WorkerProcess",
     "utcnow",
 ]

@@ -42,8 +42,10 @@ class Delivery(Base):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # A worker that claims a row leases it until this time; a killed worker's lease simply expires.
+    # A worker that claims a row leases it until this time, and names itself (a ``workers`` row):
+    # the lease ends early when that worker's heartbeat stops (fedi.federation.liveness).
     leased_until: Mapped[datetime | None]
+    leased_by: Mapped[int | None]
     last_status: Mapped[int | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

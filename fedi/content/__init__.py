@@ -1,0 +1,1 @@
+"""Content objects (notes, articles, pages): the one service that writes them."""

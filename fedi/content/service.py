@@ -1,0 +1,87 @@
+"""The one way content objects are written, by local publishing and by received activities alike.
+
+:mod:`fedi.services.publishing` (a member's ``Create``, ``Update`` and ``Delete`` through the
+outbox) and :mod:`fedi.federation.handlers` (the same activities received from other servers)
+both read the object's document with :func:`fedi.federation.shapes.read_object` and hand it here,
+so that what a stored object looks like, and what happens when it is created, revised or deleted,
+is decided once: HTML is stored sanitised, a revision keeps the author and the first publication
+time, a deletion leaves a Tombstone and drops the text. Rules to add later (search indexing,
+announcing to forums, lifecycle checks) belong here, and then apply to both.
+
+Every function works in the caller's session and transaction; none commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.models import ContentObject
+from fedi.federation.html import sanitise_html
+from fedi.federation.shapes import ObjectFields
+
+__all__ = ["create", "find", "revise", "tombstone"]
+
+
+async def find(session: AsyncSession, uri: str) -> ContentObject | None:
+    """The stored object ``uri`` (deleted ones included), or ``None``."""
+    return await session.scalar(select(ContentObject).where(ContentObject.uri == uri))
+
+
+def create(
+    session: AsyncSession,
+    fields: ObjectFields,
+    document: dict[str, Any],
+    *,
+    author_id: int,
+    local: bool,
+) -> ContentObject:
+    """Add a new object read from ``document`` (its ``fields``), by the actor row ``author_id``."""
+    row = ContentObject(uri=fields.uri, local=local, attributed_to_id=author_id)
+    _apply(row, fields, document)
+    if fields.published is not None:
+        row.published = fields.published
+    row.updated = fields.updated
+    session.add(row)
+    return row
+
+
+def revise(
+    row: ContentObject, fields: ObjectFields, document: dict[str, Any], *, now: datetime
+) -> None:
+    """Replace what ``row`` says with a new version of its document; the author, the object's
+    id and its first publication stay."""
+    _apply(row, fields, document)
+    row.updated = fields.updated or now
+
+
+def tombstone(row: ContentObject, *, now: datetime) -> dict[str, Any]:
+    """Mark ``row`` deleted: its text is dropped and its document becomes a Tombstone (returned,
+    without ``@context``, as a ``Delete`` carries it)."""
+    row.deleted_at = now
+    row.name = row.summary = row.content = row.source = None
+    stone = {"id": row.uri, "type": "Tombstone", "formerType": row.type}
+    context = row.document.get("@context")
+    row.document = {"@context": context, **stone} if context else stone
+    return stone
+
+
+def _apply(row: ContentObject, fields: ObjectFields, document: dict[str, Any]) -> None:
+    row.type = fields.type
+    row.in_reply_to = fields.in_reply_to
+    row.context = fields.context
+    row.audience = fields.audience
+    row.url = fields.url
+    row.name = fields.name
+    # HTML is stored sanitised (the document keeps what its author sent), so that every page
+    # that renders it is safe by default. Sanitising is idempotent: local HTML passes unchanged.
+    row.summary = sanitise_html(fields.summary) if fields.summary is not None else None
+    row.content = sanitise_html(fields.content) if fields.content is not None else None
+    row.source = fields.source
+    row.source_media_type = fields.source_media_type
+    row.language = fields.language
+    row.public = fields.public
+    row.document = document
