@@ -7,7 +7,7 @@ import argparse
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.cli.common import require_migrated, run_in_session, settings_from_args
+from fedi.cli.common import run_in_session, settings_from_args
 from fedi.log import configure_logging
 from fedi.services.actors import ensure_instance_actors
 from fedi.services.members import FirstAdmin, ensure_first_admin
@@ -19,7 +19,6 @@ __all__ = ["add_commands"]
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     configure_logging(settings.log_level)
-    require_migrated(settings)
 
     async def bootstrap(session: AsyncSession) -> FirstAdmin | None:
         await ensure_instance_actors(session, settings)

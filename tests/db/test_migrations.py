@@ -19,6 +19,7 @@ EXPECTED_TABLES = {
     "deliveries",
     "peers",
     "domain_blocks",
+    "instance_identity",
 }
 
 
