@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from fedi.files import private_directory, private_file
 from fedi.vocabulary import country_codes, normalise_country
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
@@ -265,12 +266,16 @@ def _read_toml(path: Path, problems: list[str]) -> dict[str, str]:
 
 
 def _stored_secret(data_dir: Path, *, create: bool) -> str:
+    """The secret key kept in ``data_dir`` (0600, in a 0700 directory; see :mod:`fedi.files`);
+    a new one, stored there when ``create``."""
     path = data_dir / SECRET_KEY_FILE
     if path.exists():
+        private_directory(data_dir)
+        private_file(path)
         return path.read_text(encoding="utf-8").strip()
     secret = secrets.token_urlsafe(48)
     if create:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_directory(data_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(secret + "\n")
