@@ -18,7 +18,8 @@ from fedi.instance import InstanceContext, build_context
 from fedi.settings import Settings
 from fedi.web import actors, c2s, discovery, health, home, inbox, objects, schemas_routes
 from fedi.web.inbox_lane import LaneApp
-from fedi.web.middleware import RequestLogMiddleware
+from fedi.web.middleware import RequestLogMiddleware, SecurityHeadersMiddleware
+from fedi.web.redirects import SlashRedirect
 
 __all__ = ["create_app"]
 
@@ -83,9 +84,15 @@ def create_app(
             *objects.routes,
             *schemas_routes.routes,
         ],
-        middleware=[Middleware(RequestLogMiddleware, instance=settings.domain)],
+        middleware=[
+            Middleware(RequestLogMiddleware, instance=settings.domain),
+            Middleware(SecurityHeadersMiddleware),
+        ],
         lifespan=lifespan,
     )
+    # Trailing-slash redirects on FEDI_BASE_URL (Starlette's own follow the Host header).
+    app.router.redirect_slashes = False
+    app.router.default = SlashRedirect(app.router.routes, settings.base_url, app.router.default)
     app.state.instance = instance
     app.state.templates = _templates()
     return app
