@@ -8,6 +8,7 @@ The environment wins over the file, so a deployment can override one value witho
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import ssl
@@ -65,7 +66,13 @@ _VARIABLES = (
     "FEDI_AUTHORIZED_FETCH",
     "FEDI_DELIVERY_CONCURRENCY_PER_HOST",
     "FEDI_LOG_LEVEL",
+    # The front door (fedi serve facing clients, and the proxies in front of it).
+    "FEDI_TRUSTED_PROXIES",
+    "FEDI_RECEIVE_TIMEOUT",
+    "FEDI_MAX_CONNECTIONS",
 )
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(Exception):
@@ -96,6 +103,11 @@ class Settings:
     authorized_fetch: bool = False
     delivery_concurrency_per_host: int = 4
     log_level: str = "INFO"
+    # The front door: proxies whose X-Forwarded-For and X-Request-Id are believed; seconds a
+    # client has to send a request's headers and body; connections served at once.
+    trusted_proxies: tuple[Network, ...] = ()
+    receive_timeout: int = 30
+    max_connections: int = 1000
 
     @cached_property
     def domain(self) -> str:
@@ -129,6 +141,9 @@ class Settings:
             "FEDI_AUTHORIZED_FETCH": "on" if self.authorized_fetch else "off",
             "FEDI_DELIVERY_CONCURRENCY_PER_HOST": str(self.delivery_concurrency_per_host),
             "FEDI_LOG_LEVEL": self.log_level,
+            "FEDI_TRUSTED_PROXIES": ",".join(str(network) for network in self.trusted_proxies),
+            "FEDI_RECEIVE_TIMEOUT": str(self.receive_timeout),
+            "FEDI_MAX_CONNECTIONS": str(self.max_connections),
         }
 
 
@@ -204,6 +219,9 @@ def load_settings(
             "FEDI_DELIVERY_CONCURRENCY_PER_HOST", 4, low=1, high=256
         ),
         "log_level": reader.choice("FEDI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        "trusted_proxies": reader.networks("FEDI_TRUSTED_PROXIES"),
+        "receive_timeout": reader.integer("FEDI_RECEIVE_TIMEOUT", 30, low=1, high=3600),
+        "max_connections": reader.integer("FEDI_MAX_CONNECTIONS", 1000, low=1, high=100_000),
     }
     _check_certificates(settings_kwargs, problems)
     secret = raw.get("FEDI_SECRET_KEY")
@@ -379,6 +397,19 @@ class _Reader:
             self._bad(name, "is a reserved name; choose another, e.g. network")
             return default
         return value.lower()
+
+    def networks(self, name: str) -> tuple[Network, ...]:
+        """A comma-separated list of addresses or networks (``127.0.0.1,10.0.0.0/8,::1``)."""
+        networks = []
+        for item in self._raw.get(name, "").split(","):
+            if not item.strip():
+                continue
+            try:
+                networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                self._bad(name, "must be IP addresses or networks separated by commas")
+                return ()
+        return tuple(networks)
 
     def database_url(self, name: str, default: str) -> str:
         value = self._raw.get(name, default).strip()

@@ -41,7 +41,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
-        proxy_headers=True,
+        proxy_headers=False,  # the app applies FEDI_TRUSTED_PROXIES itself
         server_header=False,
     )
     return 0

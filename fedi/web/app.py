@@ -18,7 +18,7 @@ from fedi.instance import InstanceContext, build_context
 from fedi.settings import Settings
 from fedi.web import actors, c2s, discovery, health, home, inbox, objects, schemas_routes
 from fedi.web.inbox_lane import LaneApp
-from fedi.web.middleware import RequestLogMiddleware, SecurityHeadersMiddleware
+from fedi.web.middleware import RequestLogMiddleware, SecurityHeadersMiddleware, proxy_headers
 from fedi.web.redirects import SlashRedirect
 
 __all__ = ["create_app"]
@@ -85,7 +85,16 @@ def create_app(
             *schemas_routes.routes,
         ],
         middleware=[
-            Middleware(RequestLogMiddleware, instance=settings.domain),
+            Middleware(
+                RequestLogMiddleware,
+                instance=settings.domain,
+                trusted_proxies=settings.trusted_proxies,
+            ),
+            *(
+                [Middleware(proxy_headers, trusted_proxies=settings.trusted_proxies)]
+                if settings.trusted_proxies
+                else []
+            ),
             Middleware(SecurityHeadersMiddleware),
         ],
         lifespan=lifespan,

@@ -1,22 +1,29 @@
-"""ASGI middleware: a request id for every request and one structured log line when it ends."""
+"""ASGI middleware: a request id for every request and one structured log line when it ends;
+the client's address from trusted proxies alone; security headers on every response."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import random
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from fedi.log import log_event, request_id_var
+from fedi.settings import Network
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
     "RequestLogMiddleware",
     "SecurityHeadersMiddleware",
+    "from_trusted_proxy",
     "log_request",
+    "proxy_headers",
     "request_id_of",
 ]
 
@@ -26,14 +33,36 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _ids = random.Random()  # noqa: S311
 
 
-def request_id_of(scope: Scope, headers: Mapping[str, str] | None = None) -> str:
-    """The request's id: a well-formed ``X-Request-Id`` from a trusted proxy, else a new one.
-    It is kept in the scope's state, where handlers (and a second call) find it. ``headers``,
-    when given, are the scope's headers normalised (``fedi.crypto.normalise_raw_headers``)."""
+def from_trusted_proxy(scope: Scope, trusted_proxies: Sequence[Network]) -> bool:
+    """Whether the request came straight from one of ``trusted_proxies`` (the peer of the
+    connection, before any ``X-Forwarded-For`` is applied)."""
+    client = scope.get("client")
+    if not trusted_proxies or not client:
+        return False
+    try:
+        address = ipaddress.ip_address(client[0])
+    except ValueError:
+        return False
+    return any(address in network for network in trusted_proxies)
+
+
+def request_id_of(
+    scope: Scope,
+    headers: Mapping[str, str] | None = None,
+    *,
+    trusted_proxies: Sequence[Network] = (),
+) -> str:
+    """The request's id: a well-formed ``X-Request-Id`` from one of ``trusted_proxies``
+    (``FEDI_TRUSTED_PROXIES``), else a new one; anyone else could fill our logs and job records
+    with ids of their choosing. It is kept in the scope's state, where handlers (and a second
+    call) find it. ``headers``, when given, are the scope's headers normalised
+    (``fedi.crypto.normalise_raw_headers``)."""
     state = scope.setdefault("state", {})
     if "request_id" in state:
         return str(state["request_id"])
-    if headers is not None:
+    if not from_trusted_proxy(scope, trusted_proxies):
+        request_id = ""
+    elif headers is not None:
         request_id = headers.get("x-request-id", "")
     else:
         incoming = b""
@@ -67,18 +96,21 @@ class RequestLogMiddleware:
 
     The logged line has the method, the path without its query string (it may hold tokens), the
     status, the duration and the instance's domain, so that several instances in one process can be
-    told apart.
+    told apart. It must run before :func:`proxy_headers` replaces the connection's peer.
     """
 
-    def __init__(self, app: ASGIApp, *, instance: str) -> None:
+    def __init__(
+        self, app: ASGIApp, *, instance: str, trusted_proxies: Sequence[Network] = ()
+    ) -> None:
         self.app = app
         self.instance = instance
+        self.trusted_proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = request_id_of(scope)
+        request_id = request_id_of(scope, trusted_proxies=self.trusted_proxies)
         started = time.perf_counter()
         status = 500
 
@@ -96,6 +128,18 @@ class RequestLogMiddleware:
         finally:
             request_id_var.reset(token)
             log_request(scope, self.instance, request_id, status, started)
+
+
+def proxy_headers(app: ASGIApp, *, trusted_proxies: Sequence[Network]) -> ASGIApp:
+    """The client's address (and scheme) from ``X-Forwarded-For`` (``-Proto``) when the peer
+    is one of ``trusted_proxies``, by uvicorn's own middleware; from anyone else the headers
+    change nothing. The application applies it itself (``fedi serve`` turns uvicorn's off), so
+    that it behaves the same under any server."""
+    # uvicorn types ASGI apps more narrowly than Starlette does; both are the same protocol.
+    guarded = ProxyHeadersMiddleware(
+        cast(Any, app), trusted_hosts=[str(n) for n in trusted_proxies]
+    )
+    return cast(ASGIApp, guarded)
 
 
 # Pages load nothing but their own scripts, styles and images (and data: images), are never

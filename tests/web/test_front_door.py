@@ -4,19 +4,24 @@ headers on pages, redirects on FEDI_BASE_URL, request ids and client addresses f
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from fedi.cli.common import run_in_session
 from fedi.schemas import SCHEMA_NAMES
 from fedi.services.tokens import issue_token
-from fedi.settings import Settings
+from fedi.settings import Settings, SettingsError, load_settings
 from fedi.web import create_app
 from fedi.web.middleware import CONTENT_SECURITY_POLICY
+from tests.conftest import make_settings
 from tests.web.test_discovery import bootstrap
 
 AS2 = "application/activity+json"
@@ -115,3 +120,49 @@ def test_redirects_follow_the_base_url_not_the_host_header(
     assert response.status_code == 307
     assert response.headers["location"] == target
     assert client.get("/no/such/path/", follow_redirects=False).status_code == 404
+
+
+def _whoami(request: Request) -> JSONResponse:
+    return JSONResponse({"client": request.client.host if request.client else None})
+
+
+@pytest.mark.parametrize(
+    ("trusted", "peer", "believed"),
+    [
+        ("", "127.0.0.1", False),  # the default: nobody, not even loopback
+        ("10.0.0.0/8, 127.0.0.1", "10.1.2.3", True),
+        ("10.0.0.0/8, 127.0.0.1", "127.0.0.1", True),
+        ("10.0.0.0/8, 127.0.0.1", "192.0.2.7", False),
+        ("::1", "::1", True),
+    ],
+)
+def test_request_ids_and_forwarded_addresses_only_from_trusted_proxies(
+    tmp_path: Path, migrated_url: str, trusted: str, peer: str, believed: bool
+) -> None:
+    settings = make_settings(tmp_path, migrated_url, FEDI_TRUSTED_PROXIES=trusted)
+    app = create_app(settings)
+    app.router.routes.append(Route("/whoami", _whoami))
+    with TestClient(app, base_url=settings.base_url, client=(peer, 40000)) as client:
+        response = client.get(
+            "/whoami", headers={"X-Request-Id": "chosen-id", "X-Forwarded-For": "203.0.113.9"}
+        )
+    assert response.status_code == 200
+    if believed:
+        assert response.headers["x-request-id"] == "chosen-id"
+        assert response.json() == {"client": "203.0.113.9"}
+    else:
+        assert re.fullmatch(r"[0-9a-f]{16}", response.headers["x-request-id"])
+        assert response.json() == {"client": peer}
+
+
+def test_trusted_proxies_must_be_addresses_or_networks(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"FEDI_DATA_DIR": str(tmp_path), "FEDI_TRUSTED_PROXIES": "10.0.0.0/8,nginx"})
+    assert raised.value.problems == [
+        "FEDI_TRUSTED_PROXIES: must be IP addresses or networks separated by commas "
+        "(got '10.0.0.0/8,nginx')"
+    ]
+    settings = load_settings(
+        {"FEDI_DATA_DIR": str(tmp_path), "FEDI_TRUSTED_PROXIES": "10.1.0.0/16, ::1"}
+    )
+    assert settings.masked()["FEDI_TRUSTED_PROXIES"] == "10.1.0.0/16,::1/128"
