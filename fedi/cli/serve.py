@@ -12,6 +12,7 @@ from fedi.log import configure_logging
 from fedi.services.actors import ensure_instance_actors
 from fedi.services.members import FirstAdmin, ensure_first_admin
 from fedi.web import create_app
+from fedi.web.listener import server_options
 
 __all__ = ["add_commands"]
 
@@ -33,17 +34,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"password {first_admin.password}",
             flush=True,
         )
-    uvicorn.run(
-        create_app(settings, run_worker=not args.no_worker),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
-        ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
-        proxy_headers=False,  # the app applies FEDI_TRUSTED_PROXIES itself
-        server_header=False,
-    )
+    uvicorn.run(create_app(settings, run_worker=not args.no_worker), **server_options(settings))
     return 0
 
 
