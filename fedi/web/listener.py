@@ -13,8 +13,8 @@ a header a byte at a time, or one endless header, holds a connection and its mem
   nothing was answered yet) and its connection is closed. The time the application takes to
   answer is not counted.
 
-A refused client's connection is half-closed after the answer and closed :data:`LINGER` later,
-what it still sends meanwhile being dropped.
+A refused client's connection is half-closed after the answer (but for TLS, which cannot) and
+closed :data:`LINGER` later, what it still sends meanwhile being dropped.
 """
 
 from __future__ import annotations
@@ -101,11 +101,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._disarm()
         self._refused = True
         self.transport.write(answer)
-        if self.transport.can_write_eof():
-            self.transport.write_eof()
-            self.loop.call_later(LINGER, self.transport.close)
-        else:  # TLS has no half-close
-            self.transport.close()
+        if self.transport.can_write_eof():  # TLS has no half-close: the answer's own
+            self.transport.write_eof()  # "connection: close" must do
+        self.loop.call_later(LINGER, self.transport.close)
 
     def on_message_complete(self) -> None:
         self._disarm()

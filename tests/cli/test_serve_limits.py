@@ -1,6 +1,7 @@
 """``fedi serve`` facing clients directly: slow clients, oversized heads, too many connections.
 
-A real ``fedi serve`` in a child process, on loopback, with a 2-second receive deadline.
+A real ``fedi serve`` in a child process, on loopback, with a 2-second receive deadline, over
+plain HTTP and over TLS.
 """
 
 from __future__ import annotations
@@ -8,14 +9,18 @@ from __future__ import annotations
 import os
 import select
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+
+from fedi.testing.tls import make_test_ca
 
 RECEIVE_TIMEOUT = 2
 MAX_CONNECTIONS = 30
@@ -27,8 +32,27 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+@dataclass(frozen=True)
+class Server:
+    port: int
+    tls: ssl.SSLContext | None  # how a client trusts it, when it serves TLS
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def get(self, path: str, *, timeout: float = 5.0) -> httpx.Response:
+        return httpx.get(self.url + path, verify=self.tls or True, timeout=timeout)
+
+    def connect(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        return self.tls.wrap_socket(sock, server_hostname="localhost") if self.tls else sock
+
+
+@pytest.fixture(scope="module", params=["http", "https"])
+def server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Server]:
     directory: Path = tmp_path_factory.mktemp("serve")
     port = _free_port()
     environ = {
@@ -38,6 +62,12 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         "FEDI_RECEIVE_TIMEOUT": str(RECEIVE_TIMEOUT),
         "FEDI_MAX_CONNECTIONS": str(MAX_CONNECTIONS),
     }
+    tls = None
+    if request.param == "https":
+        ca = make_test_ca(directory / "tls")
+        environ.update(FEDI_TLS_CERT=str(ca.cert_path), FEDI_TLS_KEY=str(ca.key_path))
+        tls = ssl.create_default_context(cafile=str(ca.ca_cert_path))
+    running = Server(port, tls)
     fedi = [sys.executable, "-m", "fedi"]
     subprocess.run([*fedi, "migrate"], env=environ, check=True, capture_output=True, timeout=60)
     process = subprocess.Popen(
@@ -47,13 +77,13 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                if running.get("/healthz", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 if time.monotonic() > deadline or process.poll() is not None:
                     pytest.fail("fedi serve did not answer /healthz within 30 s")
                 time.sleep(0.1)
-        yield port
+        yield running
     finally:
         process.terminate()
         try:
@@ -61,10 +91,6 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _connect(port: int) -> socket.socket:
-    return socket.create_connection(("127.0.0.1", port), timeout=5)
 
 
 def _read_until_closed(sock: socket.socket, limit: float = 5.0) -> bytes:
@@ -78,9 +104,9 @@ def _read_until_closed(sock: socket.socket, limit: float = 5.0) -> bytes:
         received += chunk
 
 
-def test_clients_trickling_headers_or_bodies_are_cut_off_at_the_deadline(port: int) -> None:
-    heads = [_connect(port) for _ in range(5)]
-    bodies = [_connect(port) for _ in range(5)]
+def test_clients_trickling_headers_or_bodies_are_cut_off_at_the_deadline(server: Server) -> None:
+    heads = [server.connect() for _ in range(5)]
+    bodies = [server.connect() for _ in range(5)]
     for sock in heads:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
     for sock in bodies:
@@ -116,11 +142,11 @@ def test_clients_trickling_headers_or_bodies_are_cut_off_at_the_deadline(port: i
     )
     for sock in heads + bodies:
         sock.close()
-    assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+    assert server.get("/healthz").status_code == 200
 
 
-def test_an_idle_connection_is_closed_at_the_deadline(port: int) -> None:
-    with _connect(port) as sock:
+def test_an_idle_connection_is_closed_at_the_deadline(server: Server) -> None:
+    with server.connect() as sock:
         started = time.monotonic()
         answer = _read_until_closed(sock, limit=RECEIVE_TIMEOUT + 3)
         assert answer.startswith(b"HTTP/1.1 408 ")
@@ -128,9 +154,9 @@ def test_an_idle_connection_is_closed_at_the_deadline(port: int) -> None:
 
 
 @pytest.mark.parametrize("pieces", [1, 20], ids=["at-once", "trickled"])
-def test_an_oversized_head_gets_431_and_a_closed_connection(port: int, pieces: int) -> None:
+def test_an_oversized_head_gets_431_and_a_closed_connection(server: Server, pieces: int) -> None:
     head = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n"
-    with _connect(port) as sock:
+    with server.connect() as sock:
         size = len(head) // pieces + 1
         try:
             for start in range(0, len(head), size):
@@ -141,17 +167,17 @@ def test_an_oversized_head_gets_431_and_a_closed_connection(port: int, pieces: i
     assert answer.startswith(b"HTTP/1.1 431 "), answer[:100]
 
 
-def test_a_large_but_allowed_head_and_keep_alive_still_work(port: int) -> None:
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+def test_a_large_but_allowed_head_and_keep_alive_still_work(server: Server) -> None:
+    with httpx.Client(base_url=server.url, verify=server.tls or True) as client:
         for _ in range(3):  # one connection, kept alive
             response = client.get("/healthz", headers={"X-Big": "a" * 20_000})
             assert response.status_code == 200
 
 
-def test_connections_past_the_limit_are_answered_503(port: int) -> None:
-    idle = [_connect(port) for _ in range(MAX_CONNECTIONS)]
+def test_connections_past_the_limit_are_answered_503(server: Server) -> None:
+    idle = [server.connect() for _ in range(MAX_CONNECTIONS)]
     try:
-        with _connect(port) as sock:
+        with server.connect() as sock:
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             assert _read_until_closed(sock).startswith(b"HTTP/1.1 503 ")
     finally:
@@ -159,6 +185,6 @@ def test_connections_past_the_limit_are_answered_503(port: int) -> None:
             sock.close()
     # The idle ones are gone; the next request is served (once the server has seen them go).
     deadline = time.monotonic() + 5
-    while httpx.get(f"http://127.0.0.1:{port}/healthz").status_code != 200:
+    while server.get("/healthz").status_code != 200:
         assert time.monotonic() < deadline
         time.sleep(0.05)
