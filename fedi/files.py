@@ -27,7 +27,7 @@ def restrict(path: Path, allowed: int) -> None:
         path.chmod(current & allowed)
         log_event(
             _logger,
-            "permissions tightened",
+            f"permissions of {path} tightened from {current:04o} to {current & allowed:04o}",
             logging.WARNING,
             path=str(path),
             was=f"{current:04o}",

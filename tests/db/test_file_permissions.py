@@ -73,6 +73,7 @@ def test_readable_files_left_by_an_earlier_release_are_tightened_at_start(
     assert mode(data_dir) == 0o700
     for path in (data_dir / "secret_key", data_dir / "fedi.sqlite3"):
         assert mode(path) == 0o600, path
-    tightened = [r for r in caplog.records if r.getMessage() == "permissions tightened"]
+    tightened = [r for r in caplog.records if r.name == "fedi.files"]
+    assert f"permissions of {data_dir} tightened from 0755 to 0700" in caplog.messages
     assert sorted(r.fields["path"] for r in tightened) == sorted(str(p) for p in loose)  # type: ignore[attr-defined]
     assert {r.fields["was"] for r in tightened} == {"0755", "0644", "0666"}  # type: ignore[attr-defined]
