@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from fedi.files import private_directory, private_file
 from fedi.vocabulary import country_codes, normalise_country
 
-__all__ = ["Settings", "SettingsError", "load_settings"]
+__all__ = ["Network", "Settings", "SettingsError", "load_settings"]
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
