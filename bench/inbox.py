@@ -51,6 +51,7 @@ from fedi.federation.remote import store_actor
 from fedi.services.actors import ensure_instance_actors
 from fedi.settings import Settings, load_settings
 from fedi.testing.peers import alice
+from fedi.web.listener import GuardedHttpProtocol
 
 __all__ = ["main"]
 
@@ -303,12 +304,15 @@ def _serve(role: str, fd: int, directory: Path, base_url: str) -> None:
         app = _bare_app()
     else:
         app = _sink_app()
-    # As ``fedi serve`` runs uvicorn: one worker, default loop and HTTP parser (uvloop, httptools).
+    # As ``fedi serve`` runs uvicorn: one worker, default loop (uvloop), the guarded httptools
+    # protocol of fedi.web.listener (both servers alike).
     config = uvicorn.Config(
         app,
+        http=GuardedHttpProtocol,
+        ws="none",
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        proxy_headers=False,
         server_header=False,
         lifespan="auto" if role == "fedi" else "off",
         timeout_graceful_shutdown=5,

@@ -8,6 +8,7 @@ The environment wins over the file, so a deployment can override one value witho
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import ssl
@@ -18,9 +19,10 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from fedi.files import private_directory, private_file
 from fedi.vocabulary import country_codes, normalise_country
 
-__all__ = ["Settings", "SettingsError", "load_settings"]
+__all__ = ["Network", "Settings", "SettingsError", "load_settings"]
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
@@ -64,7 +66,13 @@ _VARIABLES = (
     "FEDI_AUTHORIZED_FETCH",
     "FEDI_DELIVERY_CONCURRENCY_PER_HOST",
     "FEDI_LOG_LEVEL",
+    # The front door (fedi serve facing clients, and the proxies in front of it).
+    "FEDI_TRUSTED_PROXIES",
+    "FEDI_RECEIVE_TIMEOUT",
+    "FEDI_MAX_CONNECTIONS",
 )
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(Exception):
@@ -95,6 +103,11 @@ class Settings:
     authorized_fetch: bool = False
     delivery_concurrency_per_host: int = 4
     log_level: str = "INFO"
+    # The front door: proxies whose X-Forwarded-For and X-Request-Id are believed; seconds a
+    # client has to send a request's headers and body; connections served at once.
+    trusted_proxies: tuple[Network, ...] = ()
+    receive_timeout: int = 30
+    max_connections: int = 1000
 
     @cached_property
     def domain(self) -> str:
@@ -128,6 +141,9 @@ class Settings:
             "FEDI_AUTHORIZED_FETCH": "on" if self.authorized_fetch else "off",
             "FEDI_DELIVERY_CONCURRENCY_PER_HOST": str(self.delivery_concurrency_per_host),
             "FEDI_LOG_LEVEL": self.log_level,
+            "FEDI_TRUSTED_PROXIES": ",".join(str(network) for network in self.trusted_proxies),
+            "FEDI_RECEIVE_TIMEOUT": str(self.receive_timeout),
+            "FEDI_MAX_CONNECTIONS": str(self.max_connections),
         }
 
 
@@ -203,6 +219,9 @@ def load_settings(
             "FEDI_DELIVERY_CONCURRENCY_PER_HOST", 4, low=1, high=256
         ),
         "log_level": reader.choice("FEDI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        "trusted_proxies": reader.networks("FEDI_TRUSTED_PROXIES"),
+        "receive_timeout": reader.integer("FEDI_RECEIVE_TIMEOUT", 30, low=1, high=3600),
+        "max_connections": reader.integer("FEDI_MAX_CONNECTIONS", 1000, low=1, high=100_000),
     }
     _check_certificates(settings_kwargs, problems)
     secret = raw.get("FEDI_SECRET_KEY")
@@ -265,12 +284,16 @@ def _read_toml(path: Path, problems: list[str]) -> dict[str, str]:
 
 
 def _stored_secret(data_dir: Path, *, create: bool) -> str:
+    """The secret key kept in ``data_dir`` (0600, in a 0700 directory; see :mod:`fedi.files`);
+    a new one, stored there when ``create``."""
     path = data_dir / SECRET_KEY_FILE
     if path.exists():
+        private_directory(data_dir)
+        private_file(path)
         return path.read_text(encoding="utf-8").strip()
     secret = secrets.token_urlsafe(48)
     if create:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_directory(data_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(secret + "\n")
@@ -374,6 +397,19 @@ class _Reader:
             self._bad(name, "is a reserved name; choose another, e.g. network")
             return default
         return value.lower()
+
+    def networks(self, name: str) -> tuple[Network, ...]:
+        """A comma-separated list of addresses or networks (``127.0.0.1,10.0.0.0/8,::1``)."""
+        networks = []
+        for item in self._raw.get(name, "").split(","):
+            if not item.strip():
+                continue
+            try:
+                networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                self._bad(name, "must be IP addresses or networks separated by commas")
+                return ()
+        return tuple(networks)
 
     def database_url(self, name: str, default: str) -> str:
         value = self._raw.get(name, default).strip()

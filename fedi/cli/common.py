@@ -11,12 +11,13 @@ from typing import TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db import migrate
+from fedi.db import identity, migrate
 from fedi.db.engine import make_async_engine, make_sessionmaker
 from fedi.settings import Settings, SettingsError, load_settings
 
 __all__ = [
     "CommandError",
+    "check_identity",
     "first_line",
     "require_migrated",
     "run_in_session",
@@ -38,21 +39,39 @@ def first_line(exc: BaseException) -> str:
 
 
 def require_migrated(settings: Settings) -> None:
-    """Refuse to start on a database that is unreachable or not at the newest migration."""
+    """Refuse to start on a database that is unreachable, not at the newest migration, or
+    that belongs to another ``FEDI_BASE_URL`` (which is stored here if it was not yet)."""
     try:
         state = migrate.status(settings.database_url)
+        if not state.at_head:
+            raise CommandError(
+                "the database is not migrated to the newest schema: run `fedi migrate`"
+            )
+        check_identity(settings, identity.claim_base_url(settings.database_url, settings.base_url))
     except SQLAlchemyError as exc:
         raise CommandError(f"database unreachable: {first_line(exc)}") from exc
-    if not state.at_head:
-        raise CommandError("the database is not migrated to the newest schema: run `fedi migrate`")
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
+def check_identity(settings: Settings, stored: str | None) -> None:
+    """Stop unless ``stored``, the base URL the database belongs to, is ``FEDI_BASE_URL``."""
+    if stored is not None and stored != settings.base_url:
+        raise CommandError(
+            f"this database belongs to the instance at {stored}, but FEDI_BASE_URL is "
+            f"{settings.base_url}: set FEDI_BASE_URL={stored} (or FEDI_HOST/FEDI_PORT to match)"
+        )
+
+
+def settings_from_args(args: argparse.Namespace, *, open_database: bool = True) -> Settings:
+    """The command's settings; unless ``open_database`` is false, also checks that the
+    database is migrated and belongs to these settings (:func:`require_migrated`)."""
     config: Path | None = args.config
     try:
-        return load_settings(config_file=config)
+        settings = load_settings(config_file=config)
     except SettingsError as exc:
         raise CommandError("invalid settings: " + "; ".join(exc.problems)) from exc
+    if open_database:
+        require_migrated(settings)
+    return settings
 
 
 def run_in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import signal
 
-from fedi.cli.common import CommandError, require_migrated, settings_from_args
+from fedi.cli.common import CommandError, settings_from_args
 from fedi.db.models import Actor
 from fedi.federation.remote import actor_by_handle
 from fedi.federation.worker import Worker
@@ -23,7 +23,6 @@ __all__ = ["add_commands"]
 
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    require_migrated(settings)
     configure_logging(settings.log_level)
 
     async def run() -> None:

@@ -7,11 +7,12 @@ import argparse
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.cli.common import require_migrated, run_in_session, settings_from_args
+from fedi.cli.common import run_in_session, settings_from_args
 from fedi.log import configure_logging
 from fedi.services.actors import ensure_instance_actors
 from fedi.services.members import FirstAdmin, ensure_first_admin
 from fedi.web import create_app
+from fedi.web.listener import server_options
 
 __all__ = ["add_commands"]
 
@@ -19,7 +20,6 @@ __all__ = ["add_commands"]
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     configure_logging(settings.log_level)
-    require_migrated(settings)
 
     async def bootstrap(session: AsyncSession) -> FirstAdmin | None:
         await ensure_instance_actors(session, settings)
@@ -34,17 +34,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"password {first_admin.password}",
             flush=True,
         )
-    uvicorn.run(
-        create_app(settings, run_worker=not args.no_worker),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
-        ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
-        proxy_headers=True,
-        server_header=False,
-    )
+    uvicorn.run(create_app(settings, run_worker=not args.no_worker), **server_options(settings))
     return 0
 
 

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from fedi.files import private_file, restrict
+
 __all__ = ["async_url", "make_async_engine", "make_sessionmaker", "make_sync_engine", "sync_url"]
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
@@ -51,10 +53,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _prepare_sqlite_file(url: str) -> None:
+    """Create the database's directory (0700) and the file itself (0600) before SQLite does,
+    which would make it readable by all; SQLite gives its ``-wal`` and ``-shm`` files the
+    database file's mode. Files an earlier release left readable are tightened."""
     parsed = make_url(url)
     database = parsed.database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database).expanduser()
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_file(path)
+        for suffix in ("-wal", "-shm", "-journal"):
+            restrict(path.with_name(path.name + suffix), 0o600)
 
 
 def make_async_engine(url: str) -> AsyncEngine:

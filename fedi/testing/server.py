@@ -55,6 +55,7 @@ def run_server(
         ssl_certfile=str(ssl_certfile) if ssl_certfile is not None else None,
         ssl_keyfile=str(ssl_keyfile) if ssl_keyfile is not None else None,
         timeout_graceful_shutdown=2,
+        proxy_headers=False,  # as `fedi serve`: the app applies FEDI_TRUSTED_PROXIES itself
     )
     server = uvicorn.Server(config)
     # uvicorn closes the sockets it serves on when it stops: hand it a duplicate, so that a

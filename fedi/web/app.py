@@ -21,7 +21,8 @@ from fedi.settings import Settings
 from fedi.web import actors, c2s, discovery, health, home, inbox, objects, schemas_routes
 from fedi.web.access import AccessDenied, AuthenticationMiddleware, bearer_token, public
 from fedi.web.inbox_lane import LaneApp
-from fedi.web.middleware import RequestLogMiddleware
+from fedi.web.middleware import RequestLogMiddleware, SecurityHeadersMiddleware, proxy_headers
+from fedi.web.redirects import SlashRedirect
 
 __all__ = ["create_app"]
 
@@ -102,12 +103,25 @@ def create_app(
             *public(schemas_routes.routes),
         ],
         middleware=[
-            Middleware(RequestLogMiddleware, instance=settings.domain),
+            Middleware(
+                RequestLogMiddleware,
+                instance=settings.domain,
+                trusted_proxies=settings.trusted_proxies,
+            ),
+            *(
+                [Middleware(proxy_headers, trusted_proxies=settings.trusted_proxies)]
+                if settings.trusted_proxies
+                else []
+            ),
+            Middleware(SecurityHeadersMiddleware),
             Middleware(AuthenticationMiddleware, authenticators=[bearer_token]),
         ],
         exception_handlers={AccessDenied: _access_denied},
         lifespan=lifespan,
     )
+    # Trailing-slash redirects on FEDI_BASE_URL (Starlette's own follow the Host header).
+    app.router.redirect_slashes = False
+    app.router.default = SlashRedirect(app.router.routes, settings.base_url, app.router.default)
     app.state.instance = instance
     app.state.templates = _templates()
     return app

@@ -78,7 +78,7 @@ class InboxFastLane:
             )
         except Exception:
             # Nothing answered yet: answered 500 and logged here; the server logs the error.
-            request_id = request_id_of(scope)
+            request_id = request_id_of(scope, trusted_proxies=self.context.settings.trusted_proxies)
             try:
                 await _send_failure(send, request_id)
             finally:
@@ -113,7 +113,9 @@ class InboxFastLane:
             shape = read_activity(document)
         except (BadDocument, ShapeError):
             return False
-        request_id = request_id_of(scope, headers)
+        request_id = request_id_of(
+            scope, headers, trusted_proxies=self.context.settings.trusted_proxies
+        )
         token = request_id_var.set(request_id)
         try:
             return await try_record(self.context, scope, headers, body, document, shape, target_uri)

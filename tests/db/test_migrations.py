@@ -20,6 +20,7 @@ EXPECTED_TABLES = {
     "peers",
     "domain_blocks",
     "workers",
+    "instance_identity",
 }
 
 

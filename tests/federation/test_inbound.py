@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -601,9 +602,23 @@ async def test_actor_on_our_own_domain_is_refused(h: InboxHarness) -> None:
         assert await session.scalar(select(Actor).where(Actor.uri == fake.uri)) is None
 
 
+@pytest.fixture
+async def behind_proxy(tmp_path: Path, migrated_url: str) -> AsyncIterator[InboxHarness]:
+    """The harness behind a proxy on loopback (where httpx.ASGITransport's requests come from)."""
+    settings = make_settings(tmp_path, migrated_url, FEDI_TRUSTED_PROXIES="127.0.0.1")
+    peers = FakePeers()
+    peers.add(alice())
+    harness = await inbox_harness(settings, peers)
+    try:
+        yield harness
+    finally:
+        await harness.aclose()
+
+
 async def test_the_inbox_request_id_follows_the_activity_into_its_job(
-    h: InboxHarness, caplog: pytest.LogCaptureFixture
+    behind_proxy: InboxHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
+    h = behind_proxy
     document = activity(alice(), "Follow", "https://esf.test/users/anna", "traced")
     body = json.dumps(document).encode()
     headers = alice().sign(

@@ -44,10 +44,12 @@ def test_two_instances_live_in_one_process(backend: str, tmp_path: Path) -> None
 def test_each_request_logs_one_line_with_a_request_id(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/db.sqlite3")
+    settings = make_settings(
+        tmp_path, f"sqlite:///{tmp_path}/db.sqlite3", FEDI_TRUSTED_PROXIES="10.0.0.0/8"
+    )
     with (
         caplog.at_level(logging.INFO, logger="fedi.request"),
-        TestClient(create_app(settings)) as client,
+        TestClient(create_app(settings), client=("10.0.0.2", 50000)) as client,
     ):
         response = client.get("/healthz?token=secret-value", headers={"X-Request-Id": "abc-123"})
         generated = client.get("/healthz")

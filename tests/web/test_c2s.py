@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
+from ipaddress import ip_network
 from typing import Any
 
 import pytest
@@ -494,10 +496,17 @@ def test_bad_translations_are_refused(
 def test_the_activity_keeps_the_request_id_for_its_delivery_log_lines(
     setup: tuple[TestClient, dict[str, str]], settings: Settings
 ) -> None:
-    client, tokens = setup
-    response = post(
-        client, tokens["anna"], {"type": "Note", "content": "x"}, **{"X-Request-Id": "c2s-trace-1"}
-    )
+    _, tokens = setup
+    # Sent by a trusted proxy: only from one is an X-Request-Id believed.
+    proxied = replace(settings, trusted_proxies=(ip_network("127.0.0.1"),))
+    app = create_app(proxied)
+    with TestClient(app, base_url=settings.base_url, client=("127.0.0.1", 50000)) as client:
+        response = post(
+            client,
+            tokens["anna"],
+            {"type": "Note", "content": "x"},
+            **{"X-Request-Id": "c2s-trace-1"},
+        )
     assert response.status_code == 201
 
     async def request_ids(session: Any) -> list[str | None]:

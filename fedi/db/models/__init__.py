@@ -5,6 +5,7 @@ from fedi.db.models.base import Base, UTCDateTime, utcnow
 from fedi.db.models.content import Activity, ActivityState, ContentObject
 from fedi.db.models.delivery import Delivery, DeliveryState
 from fedi.db.models.follow import Follow, FollowState
+from fedi.db.models.instance import InstanceIdentity
 from fedi.db.models.member import ApiToken, Member, Role
 from fedi.db.models.peer import BlockSeverity, DomainBlock, Peer
 from fedi.db.models.worker import WorkerProcess
@@ -23,6 +24,7 @@ __all__ = [
     "DomainBlock",
     "Follow",
     "FollowState",
+    "InstanceIdentity",
     "Member",
     "Peer",
     "Role",
