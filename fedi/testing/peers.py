@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 
 from fedi.crypto import (
     PrivateKey,
@@ -52,9 +51,7 @@ from fedi.testing.keys import (
     rfc9421_ed25519_private_key,
     rotated_key,
 )
-from fedi.web import inbox
-from fedi.web.inbox_lane import LaneApp
-from fedi.web.middleware import RequestLogMiddleware
+from fedi.web.app import create_app
 
 __all__ = [
     "AS2",
@@ -390,11 +387,7 @@ async def inbox_harness(settings: Settings, peers: FakePeers | None = None) -> I
             ]
         )
         await session.commit()
-    # The inbox as create_app serves it: the fast lane in front of the inbox routes.
-    app = LaneApp(
-        lane_context=ctx,
-        routes=list(inbox.routes),
-        middleware=[Middleware(RequestLogMiddleware, instance=settings.domain)],
-    )
-    app.state.instance = ctx
+    # The production application, over this context (its lifespan is not run: the harness
+    # closes the context itself).
+    app = create_app(settings, context=ctx)
     return InboxHarness(ctx=ctx, peers=fake, app=app)

@@ -401,23 +401,20 @@ async def objects(h: InboxHarness) -> list[ContentObject]:
         return list(await session.scalars(select(ContentObject)))
 
 
-async def test_rule19_foreign_embedded_object_is_fetched_from_its_id(h: InboxHarness) -> None:
-    # Alice embeds a note attributed to Carol (same host) with forged content.
+@pytest.mark.parametrize("kind", ["Create", "Update"])
+async def test_rule19_foreign_embedded_object_is_refused_at_the_door(
+    h: InboxHarness, kind: str
+) -> None:
+    # Alice embeds a note attributed to Carol (same host) with forged content: refused before
+    # anything is fetched or stored, since a 202 cannot be taken back later.
     forged = note(carol(), "c1", content="<p>forged</p>")
-    # The origin does not have it: nothing is stored.
-    await accepted(h, alice(), create(alice(), forged, "c19a"))
-    before = await h.counts()
-    assert await InboxProcessor(h.ctx).run_once() == 1
-    assert await h.counts() == before
-    assert "https://alice.test/notes/c1" in h.peers.fetched()
-    # The origin has it: what is stored is the origin's version, attributed to Carol.
-    h.peers.serve(forged["id"], note(carol(), "c1", content="<p>real</p>"))
-    await accepted(h, alice(), create(alice(), forged, "c19b"))
-    assert await InboxProcessor(h.ctx).run_once() == 1
-    [stored] = await objects(h)
-    assert stored.content == "<p>real</p>"
-    carol_row = await h.actor_row(carol().uri)
-    assert carol_row is not None and stored.attributed_to_id == carol_row.id
+    activity = create(alice(), forged, f"c19-{kind}") | {"type": kind}
+    body, headers = signed(alice(), activity, h)
+    await refused(h, 403, body, headers, reason="attributed to another actor")
+    assert "https://alice.test/notes/c1" not in h.peers.fetched()
+    # Co-authored: the actor among several authors is the actor's own object.
+    shared = forged | {"attributedTo": [carol().uri, alice().uri]}
+    await accepted(h, alice(), create(alice(), shared, f"c19-shared-{kind}") | {"type": kind})
 
 
 # 20 -----------------------------------------------------------------------------------------

@@ -195,7 +195,8 @@ def test_authorized_fetch_refuses_a_blocked_or_suspended_signer(
         run_in_session(settings, apply)
         refused = client.get("/users/anna", headers=signed)
         assert refused.status_code == 403
-        assert refused.json()["error"] == "the signer is blocked or suspended"
+        expected = "domain is blocked" if change == "block" else "actor is suspended or deleted"
+        assert refused.json()["error"] == expected
 
 
 def test_unknown_actor_is_a_page_for_people_and_json_for_servers(client: TestClient) -> None:
