@@ -314,6 +314,7 @@ class InboxHarness:
     ctx: InstanceContext
     peers: FakePeers
     app: Starlette
+    scheme: str = "draft-cavage"  # how :meth:`deliver` signs unless told
 
     @property
     def settings(self) -> Settings:
@@ -333,7 +334,7 @@ class InboxHarness:
         document: dict[str, Any],
         *,
         path: str = "/inbox",
-        scheme: str = "draft-cavage",
+        scheme: str | None = None,
         content_type: str = AS2,
     ) -> httpx.Response:
         """POST ``document`` to ``path``, signed by ``actor`` as a well-behaved server would."""
@@ -343,7 +344,7 @@ class InboxHarness:
             self.url(path),
             body,
             now=self.ctx.clock(),
-            scheme=scheme,
+            scheme=scheme or self.scheme,
             headers={"Content-Type": content_type},
         )
         return await self.post(path, body, headers)
