@@ -13,6 +13,9 @@ from starlette.requests import Request
 
 from fedi import __version__
 from fedi.db.engine import make_async_engine, make_sessionmaker
+from fedi.db.group_insert import GroupInsert
+from fedi.db.hot_reads import HotReads
+from fedi.db.models import Activity
 from fedi.federation.ratelimit import FetchSlots, HostRateLimiter
 from fedi.net.client import FetchPolicy, SafeClient
 from fedi.settings import Settings
@@ -43,6 +46,10 @@ class InstanceContext:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     client: SafeClient
+    # The inbox's group commit of accepted activities (fedi.federation.inbox_store).
+    inbox_writes: GroupInsert
+    # Reads on the inbox's request path (fedi.federation.acceptance).
+    hot_reads: HotReads
     clock: Callable[[], datetime] = field(default=utc_clock)
     key_refetches: HostRateLimiter = field(default_factory=HostRateLimiter)
     # First-contact key fetches in flight (the inbox and signed GETs answer 503 past them).
@@ -52,6 +59,8 @@ class InstanceContext:
 
     async def aclose(self) -> None:
         self.signing.shutdown(wait=False)
+        await self.inbox_writes.aclose()
+        self.hot_reads.close()
         await self.client.aclose()
         await self.engine.dispose()
 
@@ -74,6 +83,8 @@ def build_context(settings: Settings, *, client: SafeClient | None = None) -> In
         engine=engine,
         sessions=make_sessionmaker(engine),
         client=client or SafeClient(fetch_policy(settings)),
+        inbox_writes=GroupInsert(engine, settings.database_url, Activity.__table__, "uri"),  # type: ignore[arg-type]
+        hot_reads=HotReads(settings.database_url, engine),
     )
 
 

@@ -8,7 +8,7 @@ conditions themselves, and the inbox's and signed GET's lists, are in
 :mod:`fedi.federation.conditions`.
 
 What the conditions need from the database is read once per request, on first use, by
-:meth:`Incoming.facts` (one query, on a session closed before anything is fetched). Nothing
+:meth:`Incoming.facts` (one query, on a connection returned before anything is fetched). Nothing
 here writes: a refused request leaves no row, no cached key and no de-duplication key behind.
 """
 
@@ -16,21 +16,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Boolean, Select, bindparam, exists, or_, select
-from sqlalchemy.orm import aliased, defer
+from sqlalchemy import Boolean, Connection, Select, and_, bindparam, exists, literal, or_, select
+from sqlalchemy.engine import Dialect
 
 from fedi.crypto import Verified
 from fedi.db.models import Activity, Actor, BlockSeverity, ContentObject, DomainBlock, Peer
+from fedi.db.prepared import Prepared
 from fedi.federation.blocks import block_candidates
 from fedi.federation.remote import ActorKeyResolver
 from fedi.federation.shapes import ActivityShape
 from fedi.instance import InstanceContext
 from fedi.net.urls import host_of
 
-__all__ = ["Condition", "Facts", "Incoming", "Policy", "Verdict"]
+__all__ = ["BLOCK_SLOTS", "Condition", "Facts", "Incoming", "Policy", "Verdict"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ class Verdict:
 class Facts:
     """What the conditions need from the database about one request, read in one query."""
 
-    actor: Actor | None  # the claimed actor's row, if cached (remote)
+    actor: Actor | None  # the claimed actor's row if cached (remote): the columns of a key
+    actor_inactive: bool  # that row is suspended or deleted
     blocked: bool  # a suspend block covers the claimed actor's host
     seen: bool  # an activity with this id is recorded already
     target_ok: bool  # the personal inbox's owner exists (True for the shared inbox)
@@ -166,20 +168,33 @@ class Policy:
 # The facts query ---------------------------------------------------------------------------------
 
 
-@cache
-def _facts_statements() -> tuple[Select[Any], Select[Any]]:
-    """The facts query, built once with bound parameters: with the actor's row, and without.
+# The columns of the actor's row the conditions and the key resolver read.
+_ACTOR_COLUMNS = (
+    "id",
+    "uri",
+    "domain",
+    "public_key_id",
+    "public_key_pem",
+    "ed25519_key_id",
+    "ed25519_public_multibase",
+)
+# The domains whose suspension covers the actor's host go in this many fixed parameters (a list
+# of varying length would be rendered again on every execution): the host and its parents.
+BLOCK_SLOTS = 16
+_FACTS: WeakKeyDictionary[Dialect, Prepared] = WeakKeyDictionary()
 
-    Building a SELECT with a few subqueries and computing its cache key costs about a
-    millisecond of CPU; a statement object that is reused memoises both.
-    """
-    target = aliased(Actor)
-    named = aliased(Actor)
-    recorded = aliased(Activity)
+
+def _facts_statement() -> Select[Any]:
+    """The facts query: a row of flags, with the actor's columns when it is cached (an outer
+    join), compiled once per dialect (:class:`fedi.db.prepared.Prepared`)."""
+    actors = Actor.__table__
+    target = actors.alias("target")
+    named = actors.alias("named")
+    recorded = Activity.__table__.alias("recorded")
     flags = (
         exists()
         .where(
-            DomainBlock.domain.in_(bindparam("block_candidates", expanding=True)),
+            DomainBlock.domain.in_([bindparam(f"block{slot}") for slot in range(BLOCK_SLOTS)]),
             DomainBlock.severity == BlockSeverity.SUSPEND,
         )
         .label("blocked"),
@@ -187,9 +202,9 @@ def _facts_statements() -> tuple[Select[Any], Select[Any]]:
         or_(
             bindparam("shared_inbox", type_=Boolean()),
             exists().where(
-                target.uri == bindparam("target_uri"),
-                target.local.is_(True),
-                target.deleted_at.is_(None),
+                target.c.uri == bindparam("target_uri"),
+                target.c.local.is_(True),
+                target.c.deleted_at.is_(None),
             ),
         ).label("target_ok"),
         exists()
@@ -206,45 +221,35 @@ def _facts_statements() -> tuple[Select[Any], Select[Any]]:
         .where(ContentObject.uri == bindparam("object_id"))
         .scalar_subquery()
         .label("object_owner"),
-        select(named.id).where(named.uri == bindparam("object_id")).scalar_subquery(),
-        select(recorded.actor_id).where(recorded.uri == bindparam("object_id")).scalar_subquery(),
+        select(named.c.id).where(named.c.uri == bindparam("object_id")).scalar_subquery(),
+        select(recorded.c.actor_id)
+        .where(recorded.c.uri == bindparam("object_id"))
+        .scalar_subquery(),
     )
-    with_actor = (
-        select(Actor, *flags)
-        .where(Actor.uri == bindparam("actor_uri"), Actor.local.is_(False))
-        # The cached document can be large and is not needed to verify a request.
-        .options(defer(Actor.document), defer(Actor.summary))
-    )
-    return with_actor, select(*flags)
+    # One row whatever happens: the flags, and the actor's columns (NULL when not cached).
+    one = select(literal(1).label("one")).subquery()
+    cached = and_(actors.c.uri == bindparam("actor_uri"), actors.c.local.is_(False))
+    inactive = or_(actors.c.suspended_at.is_not(None), actors.c.deleted_at.is_not(None))
+    return select(
+        *flags, *(actors.c[name] for name in _ACTOR_COLUMNS), inactive.label("inactive")
+    ).select_from(one.outerjoin(actors, cached))
 
 
-async def _read_facts(incoming: Incoming) -> Facts:
-    """One round trip when the actor is cached (the common case), two otherwise."""
-    actor_uri = incoming.claimed_actor
-    if actor_uri is None:
-        raise RuntimeError("facts read before the actor is known")
-    actor_host = host_of(actor_uri)
-    shape = incoming.shape
-    params = {
-        "actor_uri": actor_uri,
-        "activity_id": shape.id if shape is not None else None,
-        "object_id": shape.object_id if shape is not None else None,
-        "block_candidates": block_candidates(actor_host),
-        "actor_host": actor_host,
-        "shared_inbox": incoming.target_uri is None,
-        "target_uri": incoming.target_uri,
-    }
-    with_actor, flags_only = _facts_statements()
-    async with incoming.ctx.sessions() as session:
-        row = (await session.execute(with_actor, params)).first()
-        actor = None
-        if row is None:
-            flags = tuple((await session.execute(flags_only, params)).one())
-        else:
-            actor, flags = row[0], tuple(row[1:])
-    blocked, seen, target_ok, unhealthy, owner, named, recorded = flags
+def _prepared_facts(dialect: Dialect) -> Prepared:
+    prepared = _FACTS.get(dialect)
+    if prepared is None:
+        prepared = _FACTS[dialect] = Prepared(_facts_statement(), dialect)
+    return prepared
+
+
+def _facts_of(row: tuple[Any, ...]) -> Facts:
+    blocked, seen, target_ok, unhealthy, owner, named, recorded = row[:7]
+    columns = dict(zip(_ACTOR_COLUMNS, row[7:-1], strict=True))
+    # A transient row: what the conditions and the key resolver read of a cached actor.
+    actor = None if columns["id"] is None else Actor(local=False, **columns)
     return Facts(
         actor=actor,
+        actor_inactive=bool(row[-1]),
         blocked=bool(blocked),
         seen=bool(seen),
         target_ok=bool(target_ok),
@@ -253,3 +258,32 @@ async def _read_facts(incoming: Incoming) -> Facts:
         object_actor_id=named,
         object_activity_actor_id=recorded,
     )
+
+
+async def _read_facts(incoming: Incoming) -> Facts:
+    """One query (see :class:`fedi.db.hot_reads.HotReads` for where it runs)."""
+    actor_uri = incoming.claimed_actor
+    if actor_uri is None:
+        raise RuntimeError("facts read before the actor is known")
+    actor_host = host_of(actor_uri)
+    shape = incoming.shape
+    candidates = block_candidates(actor_host)
+    if len(candidates) > BLOCK_SLOTS:  # pragma: no cover - the valid_iris condition refuses it
+        raise RuntimeError("actor host with too many labels")
+    params = {
+        "actor_uri": actor_uri,
+        "activity_id": shape.id if shape is not None else None,
+        "object_id": shape.object_id if shape is not None else None,
+        "actor_host": actor_host,
+        "shared_inbox": incoming.target_uri is None,
+        "target_uri": incoming.target_uri,
+    }
+    padded = candidates + candidates[-1:] * (BLOCK_SLOTS - len(candidates))
+    params.update((f"block{slot}", domain) for slot, domain in enumerate(padded))
+
+    def read(connection: Connection) -> tuple[Any, ...]:
+        row = _prepared_facts(connection.dialect).first(connection, params)
+        assert row is not None, "the query has one row"
+        return row
+
+    return _facts_of(await incoming.ctx.hot_reads.run(read))

@@ -16,7 +16,8 @@ import re
 from typing import Any
 
 from fedi.crypto import Rejected, verify_request
-from fedi.federation.acceptance import Condition, Incoming, Policy, Verdict
+from fedi.federation.acceptance import BLOCK_SLOTS, Condition, Incoming, Policy, Verdict
+from fedi.federation.blocks import block_candidates
 from fedi.federation.remote import ActorKeyResolver, KeyFetchBusy
 from fedi.federation.shapes import MAX_URL, ShapeError, read_activity
 from fedi.federation.vocab import as_list, first_id, id_of, ids_of
@@ -140,6 +141,8 @@ async def valid_iris(incoming: Incoming) -> Verdict | None:
     for reference in references:
         if reference is not None and not _valid_iri(reference):
             return Verdict(400, "an id, object reference or url is not a valid IRI")
+    if len(block_candidates(host_of(incoming.activity.actor))) > BLOCK_SLOTS:
+        return Verdict(400, "actor host has too many labels")
     return None
 
 
@@ -212,9 +215,14 @@ async def signer_is_actor(incoming: Incoming) -> Verdict | None:
 async def actor_not_suspended(incoming: Incoming) -> Verdict | None:
     """Rule 22: the signer is neither suspended nor deleted (a signer just fetched is neither)."""
     row = incoming.signer_row
-    if row is not None and (row.suspended_at is not None or row.deleted_at is not None):
-        return Verdict(403, "actor is suspended or deleted")
-    return None
+    if row is None:
+        return None
+    facts = await incoming.facts()
+    if row is facts.actor:
+        inactive = facts.actor_inactive  # the facts carry the flag, not the dates
+    else:
+        inactive = row.suspended_at is not None or row.deleted_at is not None
+    return Verdict(403, "actor is suspended or deleted") if inactive else None
 
 
 async def id_on_actor_host(incoming: Incoming) -> Verdict | None:

@@ -1,34 +1,28 @@
-"""The inbox's one write: an accepted activity, and its signer when the key was just fetched.
+"""The inbox's one write: an accepted activity, committed before the 202.
 
-:func:`record` runs once :data:`fedi.federation.conditions.INBOX_POLICY` has passed, in one
-short transaction opened after the signature was verified (nothing is fetched while it is
-open): the signer's fetched document becomes its cached row, the activity is inserted with
-state ``received``, a peer that had delivery failures is marked alive, and all of it is
-committed before the 202. The ``uri`` column is unique: a concurrent copy of the same activity
-(a replay racing the first) loses on it and is answered 202 without side effects.
+:func:`record` runs once :data:`fedi.federation.conditions.INBOX_POLICY` has passed, after the
+signature was verified (nothing is fetched while a transaction is open). A signer whose key was
+just fetched is stored first, in a short transaction of its own. The activity then goes to the
+instance's group commit (``InstanceContext.inbox_writes``, a
+:class:`~fedi.db.group_insert.GroupInsert`): the activities accepted while the previous
+transaction was being written go in the next one, with one ``INSERT`` for all of them. The
+``uri`` column is unique and the insert skips an id stored already, so a replay racing the first
+copy is answered 202 without side effects, as ``not_seen`` answers one that arrives later.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
-from sqlalchemy import Insert, insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Activity, ActivityState, Actor
+from fedi.db.models import ActivityState, Actor
 from fedi.federation.acceptance import Incoming, Verdict
 from fedi.federation.peers import mark_peer_alive
 from fedi.federation.remote import ActorDocumentError, store_actor
 from fedi.log import request_id_var
 
 __all__ = ["keep_signer", "record"]
-
-
-@cache
-def _insert_activity() -> Insert:
-    """A Core INSERT built once: no ORM unit of work on the hot path."""
-    return insert(Activity.__table__)  # type: ignore[arg-type]
 
 
 async def keep_signer(session: AsyncSession, incoming: Incoming) -> Actor:
@@ -51,41 +45,51 @@ async def keep_signer(session: AsyncSession, incoming: Incoming) -> Actor:
     return row
 
 
+async def _stored_signer(incoming: Incoming) -> Actor:
+    """The signer's row; a signer fetched just now is stored (and committed) first."""
+    if incoming.resolver is not None and incoming.resolver.fetched is None:
+        row = incoming.signer_row
+        if row is not None:
+            return row
+    try:
+        return await _commit_signer(incoming)
+    except IntegrityError:
+        # The same new actor stored concurrently: a second attempt updates that row.
+        return await _commit_signer(incoming)
+
+
+async def _commit_signer(incoming: Incoming) -> Actor:
+    async with incoming.ctx.sessions() as session:
+        actor = await keep_signer(session, incoming)
+        await session.commit()
+        return actor
+
+
 async def record(incoming: Incoming) -> Verdict | None:
     """Write the accepted activity; ``None`` once committed, else the answer to give."""
-    shape, document = incoming.activity, incoming.document
-    ctx = incoming.ctx
-    facts = await incoming.facts()
-    for attempt in (1, 2):
-        try:
-            async with ctx.sessions() as session:
-                actor = await keep_signer(session, incoming)
-                await session.execute(
-                    _insert_activity(),
-                    {
-                        "uri": shape.id,
-                        "type": shape.type,
-                        "actor_id": actor.id,
-                        "object_uri": shape.object_id,
-                        "local": False,
-                        "public": shape.public,
-                        "state": ActivityState.RECEIVED,
-                        "attempts": 0,
-                        "document": document,
-                        "request_id": request_id_var.get(),
-                        "created_at": ctx.clock(),
-                    },
-                )
-                if facts.peer_unhealthy:
-                    # The peer proved alive: close its delivery circuit, bring deliveries forward.
-                    await mark_peer_alive(session, actor.domain, ctx.clock())
-                await session.commit()
-                return None
-        except ActorDocumentError as exc:
-            return Verdict(401, f"signer cannot be kept: {exc}", condition="record")
-        except IntegrityError:
-            # The same activity stored concurrently (a replay: 202), or the same new actor: the
-            # second attempt finds that row.
-            if attempt == 2:
-                break
-    return Verdict(202, "already received", condition="record")
+    shape, ctx = incoming.activity, incoming.ctx
+    try:
+        actor = await _stored_signer(incoming)
+    except ActorDocumentError as exc:
+        return Verdict(401, f"signer cannot be kept: {exc}", condition="record")
+    await ctx.inbox_writes.write(
+        {
+            "uri": shape.id,
+            "type": shape.type,
+            "actor_id": actor.id,
+            "object_uri": shape.object_id,
+            "local": False,
+            "public": shape.public,
+            "state": ActivityState.RECEIVED,
+            "attempts": 0,
+            "document": incoming.document,
+            "request_id": request_id_var.get(),
+            "created_at": ctx.clock(),
+        }
+    )
+    if (await incoming.facts()).peer_unhealthy:
+        # The peer proved alive: close its delivery circuit and bring its deliveries forward.
+        async with ctx.sessions() as session:
+            await mark_peer_alive(session, actor.domain, ctx.clock())
+            await session.commit()
+    return None
