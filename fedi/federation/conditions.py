@@ -13,6 +13,7 @@ parent) stays with the inbox processor.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from fedi.crypto import Rejected, verify_request
@@ -43,6 +44,7 @@ _AS2_PROFILE = "https://www.w3.org/ns/activitystreams"
 # A JSON escape of a UTF-16 surrogate (U+D800 to U+DFFF): only then can a string hold a lone one.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _OWNED_TYPES = frozenset({"Update", "Delete"})
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def content_type_problem(value: str | None) -> str | None:
@@ -74,6 +76,16 @@ def _valid_iri(value: Any) -> bool:
     except BadUrl:
         return False
     return True
+
+
+def _valid_link(value: Any) -> bool:
+    """An absolute IRI of any scheme (a ``url`` may be ``magnet:``, say) without whitespace or
+    control characters; an http(s) one must be valid as :func:`_valid_iri` says."""
+    if not isinstance(value, str) or not _SCHEME.match(value) or len(value) > MAX_URL:
+        return False
+    if value.startswith(("http:", "https:")):
+        return _valid_iri(value)
+    return not any(char.isspace() or unicodedata.category(char) == "Cc" for char in value)
 
 
 def _holds_lone_surrogate(value: Any) -> bool:
@@ -131,16 +143,20 @@ async def valid_iris(incoming: Incoming) -> Verdict | None:
     ``attributedTo``, ``inReplyTo`` and ``url``, is a valid absolute IRI."""
     document = incoming.document or {}
     references: list[Any] = [id_of(item) for item in as_list(document.get("actor"))]
+    links: list[Any] = []
     for item in as_list(document.get("object")):
         references.append(id_of(item))
         if isinstance(item, dict):
             references.extend(ids_of(item.get("attributedTo")))
             references.extend(ids_of(item.get("inReplyTo")))
-            for link in as_list(item.get("url")):
-                references.append(link.get("href") if isinstance(link, dict) else link)
-    for reference in references:
-        if reference is not None and not _valid_iri(reference):
-            return Verdict(400, "an id, object reference or url is not a valid IRI")
+            links.extend(
+                link.get("href") if isinstance(link, dict) else link
+                for link in as_list(item.get("url"))
+            )
+    if not all(_valid_iri(reference) for reference in references if reference is not None):
+        return Verdict(400, "an id or object reference is not a valid IRI")
+    if not all(_valid_link(link) for link in links if link is not None):
+        return Verdict(400, "a url is not a valid IRI")
     if len(block_candidates(host_of(incoming.activity.actor))) > BLOCK_SLOTS:
         return Verdict(400, "actor host has too many labels")
     return None

@@ -123,6 +123,7 @@ _BAD_DOCUMENTS = {
     "lf-in-link-href": create(_NOTE | {"url": [{"href": "https://alice.test/\n"}]}, "c5"),
     "relative-reply": create(_NOTE | {"inReplyTo": "notes/parent"}, "c6"),
     "control-in-author": create(_NOTE | {"attributedTo": f"{alice().uri}\x7f"}, "c7"),
+    "cr-in-magnet-url": create(_NOTE | {"url": [{"href": "magnet:?xt=1\r\n"}]}, "c8"),
 }
 
 
@@ -139,6 +140,12 @@ async def test_bad_text_and_iris_are_refused_at_the_door(
     assert await h.counts() == before
     if not warm:
         assert h.peers.requests == []  # refused before the key was even fetched
+
+
+async def test_a_url_of_another_scheme_is_accepted(h: InboxHarness) -> None:
+    links = [{"href": "https://alice.test/videos/1"}, {"href": "magnet:?xt=urn:btih:abc"}]
+    response = await h.deliver(alice(), create(_NOTE | {"url": links}, "magnet"))
+    assert response.status_code == 202, response.text
 
 
 # No connection held while a key is fetched; key fetches bounded ---------------------------------
