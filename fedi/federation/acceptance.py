@@ -26,7 +26,7 @@ from fedi.crypto import Verified
 from fedi.db.models import Activity, Actor, BlockSeverity, ContentObject, DomainBlock, Peer
 from fedi.db.prepared import Prepared
 from fedi.federation.blocks import block_candidates
-from fedi.federation.remote import ActorKeyResolver
+from fedi.federation.remote import ActorKeyResolver, CachedKeys, KnownActor
 from fedi.federation.shapes import ActivityShape
 from fedi.instance import InstanceContext
 from fedi.net.urls import host_of
@@ -50,8 +50,7 @@ class Verdict:
 class Facts:
     """What the conditions need from the database about one request, read in one query."""
 
-    actor: Actor | None  # the claimed actor's row if cached (remote): the columns of a key
-    actor_inactive: bool  # that row is suspended or deleted
+    actor: CachedKeys | None  # the claimed actor's row, if cached (remote)
     blocked: bool  # a suspend block covers the claimed actor's host
     seen: bool  # an activity with this id is recorded already
     target_ok: bool  # the personal inbox's owner exists (True for the shared inbox)
@@ -81,6 +80,7 @@ class Incoming:
     verified: Verified | None = None  # set by ``signature``
     resolver: ActorKeyResolver | None = None  # set by ``signature``
     _facts: Facts | None = None
+    _actor_host: tuple[str, str] | None = None
 
     @property
     def activity(self) -> ActivityShape:
@@ -97,7 +97,17 @@ class Incoming:
         return self.verified.owner if self.verified is not None else None
 
     @property
-    def signer_row(self) -> Actor | None:
+    def actor_host(self) -> str:
+        """The normalised host of :attr:`claimed_actor` (computed once)."""
+        claimed = self.claimed_actor
+        if claimed is None:
+            raise RuntimeError("actor host asked before the actor is known")
+        if self._actor_host is None or self._actor_host[0] != claimed:
+            self._actor_host = (claimed, host_of(claimed))
+        return self._actor_host[1]
+
+    @property
+    def signer_row(self) -> KnownActor | None:
         """The cached row of the verified signer (``None`` for a signer fetched just now)."""
         if self.verified is None or self.resolver is None:
             return None
@@ -244,12 +254,14 @@ def _prepared_facts(dialect: Dialect) -> Prepared:
 
 def _facts_of(row: tuple[Any, ...]) -> Facts:
     blocked, seen, target_ok, unhealthy, owner, named, recorded = row[:7]
-    columns = dict(zip(_ACTOR_COLUMNS, row[7:-1], strict=True))
-    # A transient row: what the conditions and the key resolver read of a cached actor.
-    actor = None if columns["id"] is None else Actor(local=False, **columns)
+    actor = None
+    if row[7] is not None:
+        actor_id, uri, domain, rsa_id, rsa_pem, ed_id, ed_multibase, inactive = row[7:]
+        actor = CachedKeys(
+            actor_id, uri, domain, rsa_id, rsa_pem, ed_id, ed_multibase, bool(inactive)
+        )
     return Facts(
         actor=actor,
-        actor_inactive=bool(row[-1]),
         blocked=bool(blocked),
         seen=bool(seen),
         target_ok=bool(target_ok),
@@ -265,7 +277,7 @@ async def _read_facts(incoming: Incoming) -> Facts:
     actor_uri = incoming.claimed_actor
     if actor_uri is None:
         raise RuntimeError("facts read before the actor is known")
-    actor_host = host_of(actor_uri)
+    actor_host = incoming.actor_host
     shape = incoming.shape
     candidates = block_candidates(actor_host)
     if len(candidates) > BLOCK_SLOTS:  # pragma: no cover - the valid_iris condition refuses it

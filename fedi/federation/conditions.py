@@ -19,7 +19,7 @@ from typing import Any
 from fedi.crypto import Rejected, verify_request
 from fedi.federation.acceptance import BLOCK_SLOTS, Condition, Incoming, Policy, Verdict
 from fedi.federation.blocks import block_candidates
-from fedi.federation.remote import ActorKeyResolver, KeyFetchBusy
+from fedi.federation.remote import ActorKeyResolver, KeyFetchBusy, is_inactive
 from fedi.federation.shapes import MAX_URL, ShapeError, read_activity
 from fedi.federation.vocab import as_list, first_id, id_of, ids_of
 from fedi.net.body import parse_json_object
@@ -141,23 +141,24 @@ async def unicode_text(incoming: Incoming) -> Verdict | None:
 async def valid_iris(incoming: Incoming) -> Verdict | None:
     """Rule 31 at the door: every actor, object reference, and the embedded object's ``id``,
     ``attributedTo``, ``inReplyTo`` and ``url``, is a valid absolute IRI."""
-    document = incoming.document or {}
-    references: list[Any] = [id_of(item) for item in as_list(document.get("actor"))]
+    document, shape = incoming.document or {}, incoming.activity
+    references = {id_of(item) for item in as_list(document.get("actor"))}
     links: list[Any] = []
     for item in as_list(document.get("object")):
-        references.append(id_of(item))
+        references.add(id_of(item))
         if isinstance(item, dict):
-            references.extend(ids_of(item.get("attributedTo")))
-            references.extend(ids_of(item.get("inReplyTo")))
+            references.update(ids_of(item.get("attributedTo")))
+            references.update(ids_of(item.get("inReplyTo")))
             links.extend(
                 link.get("href") if isinstance(link, dict) else link
                 for link in as_list(item.get("url"))
             )
-    if not all(_valid_iri(reference) for reference in references if reference is not None):
+    references -= {None, shape.id, shape.actor}  # read_activity has checked those two
+    if not all(_valid_iri(reference) for reference in references):
         return Verdict(400, "an id or object reference is not a valid IRI")
     if not all(_valid_link(link) for link in links if link is not None):
         return Verdict(400, "a url is not a valid IRI")
-    if len(block_candidates(host_of(incoming.activity.actor))) > BLOCK_SLOTS:
+    if len(block_candidates(incoming.actor_host)) > BLOCK_SLOTS:
         return Verdict(400, "actor host has too many labels")
     return None
 
@@ -231,14 +232,9 @@ async def signer_is_actor(incoming: Incoming) -> Verdict | None:
 async def actor_not_suspended(incoming: Incoming) -> Verdict | None:
     """Rule 22: the signer is neither suspended nor deleted (a signer just fetched is neither)."""
     row = incoming.signer_row
-    if row is None:
-        return None
-    facts = await incoming.facts()
-    if row is facts.actor:
-        inactive = facts.actor_inactive  # the facts carry the flag, not the dates
-    else:
-        inactive = row.suspended_at is not None or row.deleted_at is not None
-    return Verdict(403, "actor is suspended or deleted") if inactive else None
+    if row is not None and is_inactive(row):
+        return Verdict(403, "actor is suspended or deleted")
+    return None
 
 
 async def id_on_actor_host(incoming: Incoming) -> Verdict | None:

@@ -19,13 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.models import ActivityState, Actor
 from fedi.federation.acceptance import Incoming, Verdict
 from fedi.federation.peers import mark_peer_alive
-from fedi.federation.remote import ActorDocumentError, store_actor
+from fedi.federation.remote import ActorDocumentError, KnownActor, store_actor
 from fedi.log import request_id_var
 
 __all__ = ["keep_signer", "record"]
 
 
-async def keep_signer(session: AsyncSession, incoming: Incoming) -> Actor:
+async def keep_signer(session: AsyncSession, incoming: Incoming) -> KnownActor:
     """The verified signer's row: the cached one, or the fetched document stored now (in
     ``session``, not committed). Raises :class:`ActorDocumentError` when it cannot be stored
     (a key id another actor holds, an id of a local actor)."""
@@ -45,7 +45,7 @@ async def keep_signer(session: AsyncSession, incoming: Incoming) -> Actor:
     return row
 
 
-async def _stored_signer(incoming: Incoming) -> Actor:
+async def _stored_signer(incoming: Incoming) -> KnownActor:
     """The signer's row; a signer fetched just now is stored (and committed) first."""
     if incoming.resolver is not None and incoming.resolver.fetched is None:
         row = incoming.signer_row
@@ -58,7 +58,7 @@ async def _stored_signer(incoming: Incoming) -> Actor:
         return await _commit_signer(incoming)
 
 
-async def _commit_signer(incoming: Incoming) -> Actor:
+async def _commit_signer(incoming: Incoming) -> KnownActor:
     async with incoming.ctx.sessions() as session:
         actor = await keep_signer(session, incoming)
         await session.commit()

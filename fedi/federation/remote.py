@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -50,11 +51,14 @@ from fedi.net.urls import host_of, normalize_host, without_fragment
 __all__ = [
     "ActorDocumentError",
     "ActorKeyResolver",
+    "CachedKeys",
     "KeyFetchBusy",
+    "KnownActor",
     "actor_by_handle",
     "fetch_actor",
     "fetch_document",
     "instance_actor_auth",
+    "is_inactive",
     "public_key_of",
     "store_actor",
     "webfinger_actor_uri",
@@ -243,7 +247,33 @@ class KeyFetchBusy(Exception):
     """Every key-fetch slot for the key's host (or in all) is taken: try again later."""
 
 
-def public_key_of(actor: Actor, key_id: str) -> ResolvedKey | None:
+@dataclass(frozen=True, slots=True)
+class CachedKeys:
+    """What the inbox reads of a cached remote actor's row: its id, domain and published keys,
+    and whether it is suspended or deleted (cheaper to make than an ORM object)."""
+
+    id: int
+    uri: str
+    domain: str
+    public_key_id: str | None
+    public_key_pem: str | None
+    ed25519_key_id: str | None
+    ed25519_public_multibase: str | None
+    inactive: bool
+
+
+KnownActor = Actor | CachedKeys
+"""A cached signer, as an ORM row or as the inbox's :class:`CachedKeys`."""
+
+
+def is_inactive(actor: KnownActor) -> bool:
+    """Whether the actor is suspended or deleted (rule 22)."""
+    if isinstance(actor, CachedKeys):
+        return actor.inactive
+    return actor.suspended_at is not None or actor.deleted_at is not None
+
+
+def public_key_of(actor: KnownActor, key_id: str) -> ResolvedKey | None:
     """The key ``key_id`` as published by the cached ``actor``, or ``None``."""
     try:
         if key_id == actor.public_key_id and actor.public_key_pem:
@@ -273,12 +303,12 @@ class ActorKeyResolver:
     """
 
     def __init__(
-        self, ctx: InstanceContext, *, budget: FetchBudget, known: Actor | None = None
+        self, ctx: InstanceContext, *, budget: FetchBudget, known: KnownActor | None = None
     ) -> None:
         self.ctx = ctx
         self.known = known
         self.budget = budget
-        self.actor: Actor | None = None
+        self.actor: KnownActor | None = None
         self.fetched: ParsedActor | None = None
         self._fresh: set[str] = set()
 
