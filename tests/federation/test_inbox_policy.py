@@ -237,8 +237,9 @@ async def test_stalling_key_servers_hold_no_connection_and_take_bounded_slots(
         # While they hang: no database connection is checked out, and /readyz answers at once.
         assert ctx.engine.sync_engine.pool.checkedout() == 0
         started = time.monotonic()
-        ready = await asyncio.gather(*(asyncio.create_task(_get(app, "/readyz")) for _ in range(8)))
-        assert all(response.status_code == 200 for response in ready)
+        paths = ["/readyz", "/"] * 8  # health and an HTML page that reads the database
+        answers = await asyncio.gather(*(asyncio.create_task(_get(app, p)) for p in paths))
+        assert all(response.status_code == 200 for response in answers)
         assert time.monotonic() - started < 1.0
         assert stalling.asked == 8 and not all(task.done() for task in requests)
         # Released: the keys are not found, the hanging requests are refused, nothing stored.
