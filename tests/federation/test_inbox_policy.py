@@ -201,9 +201,9 @@ async def stalling() -> AsyncIterator[StallingKeyServers]:
 
 
 async def wait_until(predicate: Any, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
+    give_up_at = time.monotonic() + within
     while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
+        assert time.monotonic() < give_up_at, "condition not reached in time"
         await asyncio.sleep(0.02)
 
 
