@@ -13,8 +13,10 @@ from starlette.requests import Request
 
 from fedi import __version__
 from fedi.db.engine import make_async_engine, make_sessionmaker
-from fedi.federation.inbox_store import InboxStore
-from fedi.federation.ratelimit import HostRateLimiter
+from fedi.db.group_insert import GroupInsert
+from fedi.db.hot_reads import HotReads
+from fedi.db.models import Activity
+from fedi.federation.ratelimit import FetchSlots, HostRateLimiter
 from fedi.net.client import FetchPolicy, SafeClient
 from fedi.settings import Settings
 
@@ -44,16 +46,22 @@ class InstanceContext:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     client: SafeClient
-    inbox_store: InboxStore
+    # The inbox's group commit of accepted activities (fedi.federation.inbox_store).
+    inbox_writes: GroupInsert
+    # Reads on the inbox's request path (fedi.federation.acceptance).
+    hot_reads: HotReads
     clock: Callable[[], datetime] = field(default=utc_clock)
     key_refetches: HostRateLimiter = field(default_factory=HostRateLimiter)
+    # First-contact key fetches in flight (the inbox and signed GETs answer 503 past them).
+    key_fetches: FetchSlots = field(default_factory=FetchSlots)
     # Threads for the private-key operations of deliveries (they release the interpreter lock).
     signing: ThreadPoolExecutor = field(default_factory=signing_threads)
 
     async def aclose(self) -> None:
         self.signing.shutdown(wait=False)
+        await self.inbox_writes.aclose()
+        self.hot_reads.close()
         await self.client.aclose()
-        self.inbox_store.close()
         await self.engine.dispose()
 
 
@@ -75,7 +83,8 @@ def build_context(settings: Settings, *, client: SafeClient | None = None) -> In
         engine=engine,
         sessions=make_sessionmaker(engine),
         client=client or SafeClient(fetch_policy(settings)),
-        inbox_store=InboxStore(settings.database_url),
+        inbox_writes=GroupInsert(engine, settings.database_url, Activity.__table__, "uri"),  # type: ignore[arg-type]
+        hot_reads=HotReads(settings.database_url, engine),
     )
 
 

@@ -107,6 +107,18 @@ class Prepared:
         """Run with the driver's ``parameters`` as :meth:`parameters` makes them."""
         return self._on_cursor(connection, lambda cursor: cursor.execute(self.sql, parameters))
 
+    def first(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """Run a query with ``params``; its first row as the driver gives it (no result
+        processing: SQLite gives booleans as integers), or ``None``."""
+        rows: list[Any] = []
+
+        def fetch(cursor: Any) -> None:
+            cursor.execute(self.sql, self.parameters(params))
+            rows.append(cursor.fetchone())
+
+        self._on_cursor(connection, fetch)
+        return None if rows[0] is None else tuple(rows[0])
+
     def run_many(
         self, connection: Connection, parameters: Sequence[tuple[Any, ...] | dict[str, Any]]
     ) -> int:

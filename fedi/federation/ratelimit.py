@@ -1,4 +1,4 @@
-"""A token bucket per key (a remote host), kept in the memory of one process.
+"""Per-host limits kept in the memory of one process: a token bucket, and concurrent fetch slots.
 
 Used for key re-fetches: a peer that rotates its key sends several activities at once, and each may
 fail against the cached key, so a small burst must be allowed; a forger naming a real key id must
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-__all__ = ["HostRateLimiter"]
+__all__ = ["FetchSlots", "HostRateLimiter"]
 
 
 @dataclass
@@ -28,3 +28,29 @@ class HostRateLimiter:
             return False
         self._buckets[host] = (refilled - 1, now)
         return True
+
+
+@dataclass
+class FetchSlots:
+    """Concurrent first-contact key fetches: at most ``per_host`` to one host and ``total`` in
+    all, in one process. A request that finds no free slot is answered at once (503 with
+    ``Retry-After``), never queued: a slow key server must not hold requests, connections or
+    memory while it stalls, and a sender retries a 503 later."""
+
+    per_host: int = 2
+    total: int = 8
+    _busy: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def acquire(self, host: str) -> bool:
+        """Take a slot for ``host``; False when the host or the whole instance is at its bound."""
+        if sum(self._busy.values()) >= self.total or self._busy.get(host, 0) >= self.per_host:
+            return False
+        self._busy[host] = self._busy.get(host, 0) + 1
+        return True
+
+    def release(self, host: str) -> None:
+        left = self._busy.get(host, 0) - 1
+        if left > 0:
+            self._busy[host] = left
+        else:
+            self._busy.pop(host, None)

@@ -6,14 +6,15 @@ authorized-fetch mode ("secure mode" in Mastodon) answer. Fetched documents are 
 :func:`fedi.federation.actor_document.parse_actor_document` before anything is stored.
 
 Functions that take a ``session`` write into it without committing: the caller decides whether
-the result is kept (the inbox rolls back everything, fetched actors included, when it rejects a
-request).
+the result is kept. The key resolver of incoming signatures takes none and writes nothing: the
+inbox stores a fetched signer with the activity it accepts, and only then.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -50,10 +51,14 @@ from fedi.net.urls import host_of, normalize_host, without_fragment
 __all__ = [
     "ActorDocumentError",
     "ActorKeyResolver",
+    "CachedKeys",
+    "KeyFetchBusy",
+    "KnownActor",
     "actor_by_handle",
     "fetch_actor",
     "fetch_document",
     "instance_actor_auth",
+    "is_inactive",
     "public_key_of",
     "store_actor",
     "webfinger_actor_uri",
@@ -228,14 +233,47 @@ async def actor_by_handle(
 # ``keyId`` URL (fragment stripped) serves either the actor itself (Mastodon, Lemmy, Misskey:
 # ``.../users/alice#main-key``) or a key document naming its ``owner``/``controller``
 # (GoToSocial-style ``.../main-key``); then the owner must list the key (SECURITY.md rule 15).
-# Fetched actors are written to the request's session only, uncommitted: the inbox rolls them
-# back when it rejects the request, so no key is cached from a failed verification.
+# The resolver holds no database session: each look-up opens a short one and closes it before
+# anything is fetched, so a slow key server holds no connection. A fetched actor is kept in memory
+# (``ActorKeyResolver.fetched``) and stored by the caller with what it accepts, so no key is cached
+# from a failed verification. First-contact fetches take a slot of ``InstanceContext.key_fetches``
+# (per host and in total); with none free the resolver raises :class:`KeyFetchBusy`.
 # Key rotation: ``refresh`` re-fetches a cached key within a small per-host budget
 # (``InstanceContext.key_refetches``), so forged signatures naming a real key cannot make us
 # hammer its host, while a peer's burst of activities after a rotation still gets through.
 
 
-def public_key_of(actor: Actor, key_id: str) -> ResolvedKey | None:
+class KeyFetchBusy(Exception):
+    """Every key-fetch slot for the key's host (or in all) is taken: try again later."""
+
+
+@dataclass(frozen=True, slots=True)
+class CachedKeys:
+    """What the inbox reads of a cached remote actor's row: its id, domain and published keys,
+    and whether it is suspended or deleted (cheaper to make than an ORM object)."""
+
+    id: int
+    uri: str
+    domain: str
+    public_key_id: str | None
+    public_key_pem: str | None
+    ed25519_key_id: str | None
+    ed25519_public_multibase: str | None
+    inactive: bool
+
+
+KnownActor = Actor | CachedKeys
+"""A cached signer, as an ORM row or as the inbox's :class:`CachedKeys`."""
+
+
+def is_inactive(actor: KnownActor) -> bool:
+    """Whether the actor is suspended or deleted (rule 22)."""
+    if isinstance(actor, CachedKeys):
+        return actor.inactive
+    return actor.suspended_at is not None or actor.deleted_at is not None
+
+
+def public_key_of(actor: KnownActor, key_id: str) -> ResolvedKey | None:
     """The key ``key_id`` as published by the cached ``actor``, or ``None``."""
     try:
         if key_id == actor.public_key_id and actor.public_key_pem:
@@ -256,27 +294,22 @@ def _load_pem(pem: str) -> PublicKey:
 
 
 class ActorKeyResolver:
-    """A :data:`fedi.crypto.KeyResolver` for one incoming request.
+    """A :data:`fedi.crypto.KeyResolver` for one incoming request (see above).
 
-    ``session`` is the request's session (fetched actors are added to it, not committed);
     ``budget`` caps the fetches (rule 32); ``known`` is a cached actor the caller expects to be
     the signer (the inbox loads the activity's actor anyway), consulted before the database.
-    After a successful call, :attr:`actor` is the row of the key's owner.
+    After a successful call, either :attr:`actor` is the cached row of the key's owner, or
+    :attr:`fetched` is the owner's fetched document, not stored yet.
     """
 
     def __init__(
-        self,
-        ctx: InstanceContext,
-        session: AsyncSession,
-        *,
-        budget: FetchBudget,
-        known: Actor | None = None,
+        self, ctx: InstanceContext, *, budget: FetchBudget, known: KnownActor | None = None
     ) -> None:
         self.ctx = ctx
         self.known = known
-        self.session = session
         self.budget = budget
-        self.actor: Actor | None = None
+        self.actor: KnownActor | None = None
+        self.fetched: ParsedActor | None = None
         self._fresh: set[str] = set()
 
     async def __call__(self, key_id: str, refresh: bool) -> ResolvedKey | None:
@@ -285,12 +318,13 @@ class ActorKeyResolver:
             if known is not None and key_id in (known.public_key_id, known.ed25519_key_id):
                 self.actor = known  # the caller has loaded the likely signer already
                 return public_key_of(known, key_id)
-            cached = await self.session.scalar(
-                select(Actor).where(
-                    Actor.local.is_(False),
-                    or_(Actor.public_key_id == key_id, Actor.ed25519_key_id == key_id),
+            async with self.ctx.sessions() as session:
+                cached = await session.scalar(
+                    select(Actor).where(
+                        Actor.local.is_(False),
+                        or_(Actor.public_key_id == key_id, Actor.ed25519_key_id == key_id),
+                    )
                 )
-            )
             if cached is not None:
                 self.actor = cached
                 return public_key_of(cached, key_id)
@@ -305,31 +339,34 @@ class ActorKeyResolver:
             host = host_of(key_id)
         except BadUrl:
             return None
-        if host == self.ctx.settings.domain or await domain_blocked(self.session, host):
-            return None  # never fetch from ourselves or from a suspended domain
+        if host == self.ctx.settings.domain:
+            return None  # never fetch from ourselves
+        async with self.ctx.sessions() as session:
+            if await domain_blocked(session, host):
+                return None  # nor from a suspended domain
+            auth = await instance_actor_auth(self.ctx, session)
+        slots = self.ctx.key_fetches
+        if not slots.acquire(host):
+            raise KeyFetchBusy(host)
         try:
-            parsed = await self._owner_document(key_id)
+            parsed = await self._owner_document(key_id, auth)
             # Rule 15: whatever served the key, its owner must list it.
             if parsed is None or not parsed.lists_key(key_id):
                 return None
             public_key = parsed.public_key(key_id)
             if public_key is None:
                 return None
-            self.actor = await store_actor(
-                self.session,
-                parsed,
-                now=self.ctx.clock(),
-                local_domain=self.ctx.settings.domain,
-            )
         except (FetchError, ActorDocumentError, KeyFormatError) as exc:
             log_event(_log, "key fetch failed", logging.INFO, host=host, reason=str(exc))
             return None
+        finally:
+            slots.release(host)
+        self.actor, self.fetched = None, parsed
         return ResolvedKey(key_id=key_id, owner=parsed.uri, public_key=public_key)
 
-    async def _owner_document(self, key_id: str) -> ParsedActor | None:
-        fetched = await fetch_document(
-            self.ctx, self.session, without_fragment(key_id), budget=self.budget
-        )
+    async def _owner_document(self, key_id: str, auth: httpx.Auth | None) -> ParsedActor | None:
+        client = self.ctx.client
+        fetched = await client.fetch_json(without_fragment(key_id), auth=auth, budget=self.budget)
         if actor_type_of(fetched.data) is not None:
             return parse_actor_document(fetched.data, fetched.url)
         # A key document: {"id": keyId, "owner": actor, "publicKeyPem": ...}. Its material is not
@@ -338,7 +375,7 @@ class ActorKeyResolver:
         if owner is None:
             return None
         owner_url = without_fragment(owner)
-        document = await fetch_document(self.ctx, self.session, owner_url, budget=self.budget)
+        document = await client.fetch_json(owner_url, auth=auth, budget=self.budget)
         return parse_actor_document(document.data, owner_url)
 
     def _may_refetch(self, key_id: str) -> bool:

@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 
 from fedi.crypto import (
     PrivateKey,
@@ -52,9 +51,7 @@ from fedi.testing.keys import (
     rfc9421_ed25519_private_key,
     rotated_key,
 )
-from fedi.web import inbox
-from fedi.web.inbox_lane import LaneApp
-from fedi.web.middleware import RequestLogMiddleware
+from fedi.web.app import create_app
 
 __all__ = [
     "AS2",
@@ -317,6 +314,7 @@ class InboxHarness:
     ctx: InstanceContext
     peers: FakePeers
     app: Starlette
+    scheme: str = "draft-cavage"  # how :meth:`deliver` signs unless told
 
     @property
     def settings(self) -> Settings:
@@ -336,7 +334,7 @@ class InboxHarness:
         document: dict[str, Any],
         *,
         path: str = "/inbox",
-        scheme: str = "draft-cavage",
+        scheme: str | None = None,
         content_type: str = AS2,
     ) -> httpx.Response:
         """POST ``document`` to ``path``, signed by ``actor`` as a well-behaved server would."""
@@ -346,7 +344,7 @@ class InboxHarness:
             self.url(path),
             body,
             now=self.ctx.clock(),
-            scheme=scheme,
+            scheme=scheme or self.scheme,
             headers={"Content-Type": content_type},
         )
         return await self.post(path, body, headers)
@@ -390,11 +388,7 @@ async def inbox_harness(settings: Settings, peers: FakePeers | None = None) -> I
             ]
         )
         await session.commit()
-    # The inbox as create_app serves it: the fast lane in front of the inbox routes.
-    app = LaneApp(
-        lane_context=ctx,
-        routes=list(inbox.routes),
-        middleware=[Middleware(RequestLogMiddleware, instance=settings.domain)],
-    )
-    app.state.instance = ctx
+    # The production application, over this context (its lifespan is not run: the harness
+    # closes the context itself).
+    app = create_app(settings, context=ctx)
     return InboxHarness(ctx=ctx, peers=fake, app=app)

@@ -15,12 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.templating import Jinja2Templates
 
+from fedi.federation.acceptance import Policy
+from fedi.federation.conditions import INBOX_POLICY
 from fedi.federation.worker import Worker
 from fedi.instance import InstanceContext, build_context
 from fedi.settings import Settings
 from fedi.web import actors, c2s, discovery, health, home, inbox, objects, schemas_routes
 from fedi.web.access import AccessDenied, AuthenticationMiddleware, bearer_token, public
-from fedi.web.inbox_lane import LaneApp
 from fedi.web.middleware import RequestLogMiddleware, SecurityHeadersMiddleware, proxy_headers
 from fedi.web.redirects import SlashRedirect
 
@@ -66,13 +67,18 @@ async def _stop_worker(task: asyncio.Task[None], grace: float = 10.0) -> None:
 
 
 def create_app(
-    settings: Settings, *, context: InstanceContext | None = None, run_worker: bool = False
+    settings: Settings,
+    *,
+    context: InstanceContext | None = None,
+    run_worker: bool = False,
+    inbox_policy: Policy = INBOX_POLICY,
 ) -> Starlette:
     """Build one instance's ASGI application from its settings.
 
     Engines, sessions and the HTTP client belong to the returned app alone, so that several
     instances with different settings can live in one process (the federation tests do exactly
     that). With ``run_worker`` the app also works its inbox and deliveries in the background.
+    ``inbox_policy`` judges every POST to every inbox (docs/development.md, "The inbox").
     """
     instance = context or build_context(settings)
 
@@ -90,8 +96,7 @@ def create_app(
             finally:
                 await instance.aclose()
 
-    app = LaneApp(
-        lane_context=instance,
+    app = Starlette(
         routes=[
             *public(health.routes),
             *public(home.routes),
@@ -123,5 +128,6 @@ def create_app(
     app.router.redirect_slashes = False
     app.router.default = SlashRedirect(app.router.routes, settings.base_url, app.router.default)
     app.state.instance = instance
+    app.state.inbox_policy = inbox_policy
     app.state.templates = _templates()
     return app

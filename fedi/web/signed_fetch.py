@@ -1,19 +1,22 @@
-"""Authorized fetch: when the instance requires it, AS2 GETs must carry a valid HTTP signature."""
+"""Authorized fetch: when the instance requires it, AS2 GETs must carry a valid HTTP signature.
+
+The request is judged by the signer's conditions of the inbox's own policy
+(:data:`fedi.federation.conditions.SIGNED_GET_POLICY`: the signature, the signer's domain, the
+signer's suspension), on the URL rebuilt as the inbox rebuilds it.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from fedi.crypto import Rejected, verify_request
-from fedi.db.models import Actor
-from fedi.federation.blocks import domain_blocked
-from fedi.federation.remote import ActorKeyResolver
+from fedi.federation.acceptance import Incoming
+from fedi.federation.conditions import SIGNED_GET_POLICY
+from fedi.federation.inbox_store import keep_signer
+from fedi.federation.remote import ActorDocumentError
 from fedi.instance import context_of
-from fedi.net.client import FetchBudget
-from fedi.net.errors import BadUrl
-from fedi.net.urls import host_of
+from fedi.web.addressed import addressed_url
 
 __all__ = ["require_signature"]
 
@@ -21,40 +24,34 @@ __all__ = ["require_signature"]
 async def require_signature(request: Request) -> Response | None:
     """``None`` when the request may proceed; otherwise the answer: 401 when a signature is
     required and absent or invalid, 403 when the signer's domain is suspended or the signer is
-    suspended or deleted (rule 22). Without ``FEDI_AUTHORIZED_FETCH`` every GET may proceed.
+    suspended or deleted (rule 22), 503 while key fetches are saturated. Without
+    ``FEDI_AUTHORIZED_FETCH`` every GET may proceed.
 
-    A key fetched to verify is kept only once the signature has verified, as in the inbox.
+    A key fetched to verify is kept only once every condition has passed, as in the inbox.
     """
     context = context_of(request)
     if not context.settings.authorized_fetch:
         return None
-    async with context.sessions() as session:
-        resolver = ActorKeyResolver(context, session, budget=FetchBudget())
-        result = await verify_request(
-            request.method,
-            str(
-                request.url.replace(scheme=context.settings.scheme, netloc=context.settings.domain)
-            ),
-            request.headers,
-            b"",
-            resolve_key=resolver,
-            now=context.clock(),
-            expected_host=context.settings.domain,
-        )
-        if isinstance(result, Rejected):
-            return JSONResponse(
-                {"error": f"this server requires signed requests: {result.reason}"},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Signature realm="fedi"'},
-            )
-        owner = resolver.actor or await session.scalar(
-            select(Actor).where(Actor.uri == result.owner)
-        )
+    incoming = Incoming(
+        ctx=context,
+        method=request.method,
+        url=addressed_url(request.scope, context.settings.base_url),
+        headers=request.headers,
+        body=b"",
+    )
+    verdict = await SIGNED_GET_POLICY.evaluate(incoming)
+    if verdict is not None:
+        reason = verdict.reason
+        if verdict.status == 401:
+            reason = f"this server requires signed requests: {reason}"
+        return JSONResponse({"error": reason}, verdict.status, headers=dict(verdict.headers))
+    if incoming.resolver is not None and incoming.resolver.fetched is not None:
         try:
-            blocked = await domain_blocked(session, host_of(result.owner))
-        except BadUrl:
-            blocked = True
-        if blocked or owner is None or owner.suspended_at or owner.deleted_at:
-            return JSONResponse({"error": "the signer is blocked or suspended"}, status_code=403)
-        await session.commit()
+            async with context.sessions() as session:
+                await keep_signer(session, incoming)
+                await session.commit()
+        except ActorDocumentError as exc:
+            return JSONResponse({"error": f"the signer cannot be kept: {exc}"}, 401)
+        except IntegrityError:
+            pass  # a concurrent request stored the same signer first
     return None

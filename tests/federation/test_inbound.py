@@ -223,12 +223,17 @@ async def test_undo_of_other_things_is_ignored(h: InboxHarness) -> None:
     assert row.state is ActivityState.PROCESSED and row.error is None
 
 
-async def test_undo_of_anothers_follow_is_refused(h: InboxHarness) -> None:
+async def test_undo_of_anothers_follow_is_refused_at_the_door(h: InboxHarness) -> None:
     await receive(h, alice(), activity(alice(), "Follow", ANNA, "f1"))
     forged = activity(alice(), "Follow", ANNA, "f1")
-    row = await receive(h, carol(), activity(carol(), "Undo", forged, "u1"))
-    assert row.state is ActivityState.FAILED
-    assert len(await all_rows(h, Follow)) == 1
+    await receive(h, carol(), activity(carol(), "Follow", ANNA, "warm"))  # carol is cached
+    before = await h.counts()
+    # Embedded, the Follow names its actor; by reference, the recorded Follow does.
+    for name, undone in (("u1", forged), ("u2", forged["id"])):
+        response = await h.deliver(carol(), activity(carol(), "Undo", undone, name))
+        assert response.status_code == 403, response.text
+        assert "another actor" in response.json()["error"]
+    assert await h.counts() == before
 
 
 # Create --------------------------------------------------------------------------------------

@@ -195,7 +195,8 @@ def test_authorized_fetch_refuses_a_blocked_or_suspended_signer(
         run_in_session(settings, apply)
         refused = client.get("/users/anna", headers=signed)
         assert refused.status_code == 403
-        assert refused.json()["error"] == "the signer is blocked or suspended"
+        expected = "domain is blocked" if change == "block" else "actor is suspended or deleted"
+        assert refused.json()["error"] == expected
 
 
 def test_unknown_actor_is_a_page_for_people_and_json_for_servers(client: TestClient) -> None:
@@ -206,3 +207,23 @@ def test_unknown_actor_is_a_page_for_people_and_json_for_servers(client: TestCli
     api = client.get("/users/nobody", headers={"Accept": AS2})
     assert api.status_code == 404
     assert api.json() == {"error": "no such actor"}
+
+
+@pytest.mark.parametrize("scheme", ["draft-cavage", "rfc9421"])
+def test_authorized_fetch_of_a_percent_escaped_path(
+    tmp_path: Path, migrated_url: str, scheme: str
+) -> None:
+    """The signature covers the path as sent (``%61nna``), which the inbox checks the same way;
+    the decoded path (``anna``) would not verify."""
+    settings = make_settings(tmp_path, migrated_url, FEDI_AUTHORIZED_FETCH="on")
+    bootstrap(settings, "anna")
+    peers = FakePeers()
+    peers.add(alice())
+    context = build_context(settings, client=peers.client(settings))
+    context.clock = lambda: FIXED_NOW
+    url = "https://esf.test/users/%61nna"
+    signed = alice().sign("GET", url, b"", scheme=scheme, headers={"Accept": AS2})
+    with TestClient(create_app(settings, context=context), base_url=settings.base_url) as client:
+        response = client.get("/users/%61nna", headers=signed)
+        assert response.status_code == 200, response.text
+        assert response.json()["id"] == "https://esf.test/users/anna"
