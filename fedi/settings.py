@@ -8,6 +8,7 @@ The environment wins over the file, so a deployment can override one value witho
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import ssl
@@ -16,8 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
+from fedi.net.urls import LOOPBACK_NETWORKS, IPNetwork
 from fedi.vocabulary import country_codes, normalise_country
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
@@ -60,6 +62,7 @@ _VARIABLES = (
     "FEDI_TLS_KEY",
     "FEDI_ALLOW_PRIVATE_ADDRESSES",
     "FEDI_CA_BUNDLE",
+    "FEDI_HTTP_PROXY",
     "FEDI_NETWORK_HANDLE",
     "FEDI_AUTHORIZED_FETCH",
     "FEDI_DELIVERY_CONCURRENCY_PER_HOST",
@@ -89,8 +92,9 @@ class Settings:
     port: int = 8000
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    allow_private_addresses: bool = False
+    private_networks: tuple[IPNetwork, ...] = ()
     ca_bundle: Path | None = None
+    http_proxy: str | None = None
     network_handle: str = "network"
     authorized_fetch: bool = False
     delivery_concurrency_per_host: int = 4
@@ -104,6 +108,11 @@ class Settings:
     @cached_property
     def scheme(self) -> str:
         return urlsplit(self.base_url).scheme
+
+    @property
+    def allow_private_addresses(self) -> bool:
+        """Whether outgoing requests may reach some non-public network (and plain http)."""
+        return bool(self.private_networks)
 
     @property
     def is_sqlite(self) -> bool:
@@ -122,8 +131,9 @@ class Settings:
             "FEDI_PORT": str(self.port),
             "FEDI_TLS_CERT": str(self.tls_cert or ""),
             "FEDI_TLS_KEY": str(self.tls_key or ""),
-            "FEDI_ALLOW_PRIVATE_ADDRESSES": "on" if self.allow_private_addresses else "off",
+            "FEDI_ALLOW_PRIVATE_ADDRESSES": ",".join(map(str, self.private_networks)) or "off",
             "FEDI_CA_BUNDLE": str(self.ca_bundle or ""),
+            "FEDI_HTTP_PROXY": self.http_proxy or "",
             "FEDI_NETWORK_HANDLE": self.network_handle,
             "FEDI_AUTHORIZED_FETCH": "on" if self.authorized_fetch else "off",
             "FEDI_DELIVERY_CONCURRENCY_PER_HOST": str(self.delivery_concurrency_per_host),
@@ -195,8 +205,9 @@ def load_settings(
         "port": port,
         "tls_cert": tls_cert,
         "tls_key": tls_key,
-        "allow_private_addresses": reader.boolean("FEDI_ALLOW_PRIVATE_ADDRESSES", False),
+        "private_networks": reader.networks("FEDI_ALLOW_PRIVATE_ADDRESSES"),
         "ca_bundle": reader.path("FEDI_CA_BUNDLE", must_exist=True),
+        "http_proxy": reader.proxy("FEDI_HTTP_PROXY"),
         "network_handle": reader.handle("FEDI_NETWORK_HANDLE", "network"),
         "authorized_fetch": reader.boolean("FEDI_AUTHORIZED_FETCH", False),
         "delivery_concurrency_per_host": reader.integer(
@@ -315,6 +326,42 @@ class _Reader:
             return False
         self._bad(name, "must be one of true/false, yes/no, on/off, 1/0")
         return default
+
+    def networks(self, name: str) -> tuple[IPNetwork, ...]:
+        """Off (the default), on (loopback only) or a comma-separated list of networks."""
+        value = self._raw.get(name, "").strip().lower()
+        if value in ("", "0", "false", "no", "off"):
+            return ()
+        if value in ("1", "true", "yes", "on"):
+            return LOOPBACK_NETWORKS
+        try:
+            return tuple(ipaddress.ip_network(part.strip()) for part in value.split(","))
+        except ValueError:
+            self._bad(name, "must be on/off or networks such as 127.0.0.0/8,10.0.0.0/8")
+            return ()
+
+    def proxy(self, name: str) -> str | None:
+        """An ``http://host:port`` URL, nothing more (no path, user or query)."""
+        value = self._raw.get(name, "").strip()
+        if not value:
+            return None
+        parts: SplitResult | None = urlsplit(value)
+        try:
+            _ = parts.port if parts is not None else None  # a bad port raises
+        except ValueError:
+            parts = None
+        if (
+            parts is None
+            or parts.scheme != "http"
+            or not parts.hostname
+            or parts.username is not None
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            self._bad(name, "must be an http://host:port URL")
+            return None
+        return f"http://{parts.netloc}"
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         value = self._raw.get(name, default).upper()
