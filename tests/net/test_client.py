@@ -18,6 +18,7 @@ import httpcore
 import httpx
 import pytest
 
+from fedi.instance import fetch_policy
 from fedi.net import (
     LOOPBACK_NETWORKS,
     BadContentType,
@@ -42,6 +43,7 @@ from fedi.net.body import parse_retry_after
 from fedi.net.client import build_ssl_context
 from fedi.net.pool import GuardedTransport
 from fedi.net.resolver import GuardedResolver
+from fedi.settings import load_settings
 from fedi.testing.server import run_server
 from fedi.testing.tls import make_test_ca
 from tests.net.peer import MIB, Peer
@@ -242,6 +244,38 @@ async def test_rule27_transport_refuses_private_literals_itself() -> None:
     finally:
         await transport.aclose()
     assert sockets.targets == []
+
+
+@pytest.mark.parametrize(
+    ("allowed", "address", "reached"),
+    [
+        ("on", "127.0.0.1", True),
+        ("on", "10.0.0.1", False),  # "on" opens loopback only
+        ("10.0.0.0/8", "10.0.0.1", True),
+        ("10.0.0.0/8", "192.168.0.1", False),
+        ("0.0.0.0/0,::/0", "169.254.169.254", False),  # metadata, whatever the setting says
+        ("169.254.0.0/16", "169.254.169.254", False),
+        ("0.0.0.0/0,::/0", "fe80::1", False),
+        ("fd00::/8", "fd00:ec2::254", False),
+    ],
+)
+async def test_rule27_operator_allowed_networks(
+    tmp_path: Path, allowed: str, address: str, reached: bool
+) -> None:
+    settings = load_settings(
+        {"FEDI_DATA_DIR": str(tmp_path), "FEDI_ALLOW_PRIVATE_ADDRESSES": allowed}
+    )
+    network = RecordingNetwork()
+    resolver = table_resolver({"inside.example": [address]})
+    policy = fetch_policy(settings)
+    async with SafeClient(policy, resolver=resolver, network=network) as client:  # type: ignore[arg-type]
+        expected = NetworkError if reached else BlockedAddress  # the recorder then fails
+        with pytest.raises(expected):
+            await client.fetch_json("https://inside.example/actor")
+        literal = f"[{address}]" if ":" in address else address
+        with pytest.raises(expected):
+            await client.post(f"https://{literal}/inbox", b"{}")
+    assert network.targets == ([(address, 443)] * 2 if reached else [])
 
 
 async def test_rule27_resolver_result_is_what_is_connected_to(
