@@ -162,9 +162,8 @@ class _Body(httpx.AsyncByteStream):
         self._stream = stream
         self._done: Callable[[], Awaitable[None]] | None = done
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return aiter(self._stream)
 
     async def aclose(self) -> None:
         if self._done is None:
