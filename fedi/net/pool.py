@@ -214,6 +214,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         self._hosts: dict[_Key, _Host] = {}
         # Idle connections, least recently used first, with when each became idle.
         self._idle: OrderedDict[_Connection, tuple[_Key, float]] = OrderedDict()
+        self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -301,7 +302,12 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         host.users -= 1
         closing: list[_Connection] = []
         if connection is not None:
-            if reuse and connection.is_available() and not connection.has_expired():
+            if (
+                reuse
+                and not self._closed
+                and connection.is_available()
+                and not connection.has_expired()
+            ):
                 host.idle.append(connection)
                 self._idle[connection] = (key, time.monotonic())
                 closing.extend(self._surplus())
@@ -329,6 +335,8 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         return taken
 
     async def aclose(self) -> None:
+        """Close the idle connections; those in use are closed as their answers are."""
+        self._closed = True
         connections = list(self._idle)
         self._idle.clear()
         self._hosts.clear()

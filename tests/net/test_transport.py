@@ -38,6 +38,7 @@ class ScriptedServer:
         self.close_after = close_after
         self.requests: list[bytes] = []
         self.connections = 0
+        self.ended = asyncio.Event()  # set when a connection ends
         self.server: asyncio.Server | None = None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -62,6 +63,7 @@ class ScriptedServer:
             pass
         finally:
             writer.close()
+            self.ended.set()
 
     @property
     def port(self) -> int:
@@ -423,3 +425,18 @@ async def test_signed_deliveries_and_fetches_verify_on_the_wire(
             expected_host=f"peer.test:{server.port}",
         )
         assert isinstance(verified, Verified), (method, verified)
+
+
+async def test_a_connection_in_use_when_the_pool_closes_is_closed_after(
+    serve: Callable[..., ScriptedServer],
+) -> None:
+    server = await started(serve([OK]))
+    pool = transport()
+    response = await pool.handle_async_request(
+        httpx.Request("GET", f"http://peer.test:{server.port}/")
+    )
+    await pool.aclose()
+    assert b"".join([chunk async for chunk in response.aiter_raw()]) == b"ok"
+    await response.aclose()
+    async with asyncio.timeout(5):  # the client closes it: the server sees its end
+        await server.ended.wait()
