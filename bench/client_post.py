@@ -31,7 +31,7 @@ import httpx
 
 from fedi.crypto import sign_cavage
 from fedi.crypto.keys import generate_rsa_key
-from fedi.net import FetchPolicy, SafeClient
+from fedi.net import LOOPBACK_NETWORKS, FetchPolicy, SafeClient
 from fedi.net.auth import SignatureAuth
 
 SINK = """
@@ -175,7 +175,9 @@ async def main(args: argparse.Namespace) -> None:
     child, port = start_sink()
     try:
         urls = [f"http://inbox-{n}.bench.test:{port}/inbox" for n in range(args.hosts)]
-        policy = FetchPolicy(user_agent="fedi-bench/1.0", allow_private=True, allow_http=True)
+        policy = FetchPolicy(
+            user_agent="fedi-bench/1.0", private_networks=LOOPBACK_NETWORKS, allow_http=True
+        )
         key = generate_rsa_key()
         auth = SignatureAuth(KEY_ID, key)
         rate = signing_rate(key)

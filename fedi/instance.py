@@ -68,9 +68,10 @@ class InstanceContext:
 def fetch_policy(settings: Settings) -> FetchPolicy:
     return FetchPolicy(
         user_agent=f"Transnationality/{__version__} (+{settings.base_url})",
-        allow_private=settings.allow_private_addresses,
+        private_networks=settings.private_networks,
         allow_http=settings.allow_private_addresses,
         ca_bundle=settings.ca_bundle,
+        proxy=settings.http_proxy,
         per_host_connections=max(settings.delivery_concurrency_per_host, 4),
     )
 

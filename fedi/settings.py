@@ -17,12 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from fedi.files import private_directory, private_file
+from fedi.net.urls import LOOPBACK_NETWORKS, IPNetwork
 from fedi.vocabulary import country_codes, normalise_country
 
-__all__ = ["Network", "Settings", "SettingsError", "load_settings"]
+__all__ = ["Settings", "SettingsError", "load_settings"]
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
@@ -62,6 +63,7 @@ _VARIABLES = (
     "FEDI_TLS_KEY",
     "FEDI_ALLOW_PRIVATE_ADDRESSES",
     "FEDI_CA_BUNDLE",
+    "FEDI_HTTP_PROXY",
     "FEDI_NETWORK_HANDLE",
     "FEDI_AUTHORIZED_FETCH",
     "FEDI_DELIVERY_CONCURRENCY_PER_HOST",
@@ -71,8 +73,6 @@ _VARIABLES = (
     "FEDI_RECEIVE_TIMEOUT",
     "FEDI_MAX_CONNECTIONS",
 )
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(Exception):
@@ -97,15 +97,16 @@ class Settings:
     port: int = 8000
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    allow_private_addresses: bool = False
+    private_networks: tuple[IPNetwork, ...] = ()
     ca_bundle: Path | None = None
+    http_proxy: str | None = None
     network_handle: str = "network"
     authorized_fetch: bool = False
     delivery_concurrency_per_host: int = 4
     log_level: str = "INFO"
     # The front door: proxies whose X-Forwarded-For and X-Request-Id are believed; seconds a
     # client has to send a request's headers and body; connections served at once.
-    trusted_proxies: tuple[Network, ...] = ()
+    trusted_proxies: tuple[IPNetwork, ...] = ()
     receive_timeout: int = 30
     max_connections: int = 1000
 
@@ -117,6 +118,11 @@ class Settings:
     @cached_property
     def scheme(self) -> str:
         return urlsplit(self.base_url).scheme
+
+    @property
+    def allow_private_addresses(self) -> bool:
+        """Whether outgoing requests may reach some non-public network (and plain http)."""
+        return bool(self.private_networks)
 
     @property
     def is_sqlite(self) -> bool:
@@ -135,8 +141,9 @@ class Settings:
             "FEDI_PORT": str(self.port),
             "FEDI_TLS_CERT": str(self.tls_cert or ""),
             "FEDI_TLS_KEY": str(self.tls_key or ""),
-            "FEDI_ALLOW_PRIVATE_ADDRESSES": "on" if self.allow_private_addresses else "off",
+            "FEDI_ALLOW_PRIVATE_ADDRESSES": ",".join(map(str, self.private_networks)) or "off",
             "FEDI_CA_BUNDLE": str(self.ca_bundle or ""),
+            "FEDI_HTTP_PROXY": self.http_proxy or "",
             "FEDI_NETWORK_HANDLE": self.network_handle,
             "FEDI_AUTHORIZED_FETCH": "on" if self.authorized_fetch else "off",
             "FEDI_DELIVERY_CONCURRENCY_PER_HOST": str(self.delivery_concurrency_per_host),
@@ -211,8 +218,9 @@ def load_settings(
         "port": port,
         "tls_cert": tls_cert,
         "tls_key": tls_key,
-        "allow_private_addresses": reader.boolean("FEDI_ALLOW_PRIVATE_ADDRESSES", False),
+        "private_networks": reader.private_networks("FEDI_ALLOW_PRIVATE_ADDRESSES"),
         "ca_bundle": reader.path("FEDI_CA_BUNDLE", must_exist=True),
+        "http_proxy": reader.proxy("FEDI_HTTP_PROXY"),
         "network_handle": reader.handle("FEDI_NETWORK_HANDLE", "network"),
         "authorized_fetch": reader.boolean("FEDI_AUTHORIZED_FETCH", False),
         "delivery_concurrency_per_host": reader.integer(
@@ -339,6 +347,38 @@ class _Reader:
         self._bad(name, "must be one of true/false, yes/no, on/off, 1/0")
         return default
 
+    def private_networks(self, name: str) -> tuple[IPNetwork, ...]:
+        """Off (the default), on (loopback only) or a comma-separated list of networks."""
+        value = self._raw.get(name, "").strip().lower()
+        if value in ("", "0", "false", "no", "off"):
+            return ()
+        if value in ("1", "true", "yes", "on"):
+            return LOOPBACK_NETWORKS
+        return self.networks(name, strict=True)
+
+    def proxy(self, name: str) -> str | None:
+        """An ``http://host:port`` URL, nothing more (no path, user or query)."""
+        value = self._raw.get(name, "").strip()
+        if not value:
+            return None
+        parts: SplitResult | None = urlsplit(value)
+        try:
+            _ = parts.port if parts is not None else None  # a bad port raises
+        except ValueError:
+            parts = None
+        if (
+            parts is None
+            or parts.scheme != "http"
+            or not parts.hostname
+            or parts.username is not None
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            self._bad(name, "must be an http://host:port URL")
+            return None
+        return f"http://{parts.netloc}"
+
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         value = self._raw.get(name, default).upper()
         if value not in choices:
@@ -398,14 +438,15 @@ class _Reader:
             return default
         return value.lower()
 
-    def networks(self, name: str) -> tuple[Network, ...]:
-        """A comma-separated list of addresses or networks (``127.0.0.1,10.0.0.0/8,::1``)."""
+    def networks(self, name: str, *, strict: bool = False) -> tuple[IPNetwork, ...]:
+        """A comma-separated list of addresses or networks (``127.0.0.1,10.0.0.0/8,::1``).
+        ``strict`` refuses empty items and networks with host bits set (``10.0.0.1/8``)."""
         networks = []
         for item in self._raw.get(name, "").split(","):
-            if not item.strip():
+            if not item.strip() and not strict:
                 continue
             try:
-                networks.append(ipaddress.ip_network(item.strip(), strict=False))
+                networks.append(ipaddress.ip_network(item.strip(), strict=strict))
             except ValueError:
                 self._bad(name, "must be IP addresses or networks separated by commas")
                 return ()

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from fedi.instance import fetch_policy
 from fedi.settings import SettingsError, load_settings
 from fedi.testing.tls import make_test_ca
 
@@ -183,3 +184,68 @@ def test_an_ipv6_base_url_keeps_its_brackets(tmp_path: Path) -> None:
     settings = load_settings({"FEDI_DATA_DIR": str(tmp_path), "FEDI_BASE_URL": "http://[::1]:8000"})
     assert settings.base_url == "http://[::1]:8000"
     assert settings.domain == "[::1]:8000"
+
+
+@pytest.mark.parametrize(
+    ("value", "networks"),
+    [
+        ("off", ()),
+        ("no", ()),
+        ("on", ("127.0.0.0/8", "::1/128")),
+        ("1", ("127.0.0.0/8", "::1/128")),
+        ("TRUE", ("127.0.0.0/8", "::1/128")),
+        ("127.0.0.0/8, 10.0.0.0/8", ("127.0.0.0/8", "10.0.0.0/8")),
+        ("fd00::/8", ("fd00::/8",)),
+    ],
+)
+def test_allowed_private_networks(tmp_path: Path, value: str, networks: tuple[str, ...]) -> None:
+    settings = load_settings(
+        {"FEDI_DATA_DIR": str(tmp_path), "FEDI_ALLOW_PRIVATE_ADDRESSES": value}
+    )
+    assert tuple(map(str, settings.private_networks)) == networks
+    assert settings.allow_private_addresses is bool(networks)
+    assert fetch_policy(settings).private_networks == settings.private_networks
+    assert fetch_policy(settings).allow_http is bool(networks)
+
+
+@pytest.mark.parametrize("value", ["maybe", "10.0.0.1/8", "10.0.0.0/8,", "localhost"])
+def test_bad_private_networks_are_reported(tmp_path: Path, value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"FEDI_DATA_DIR": str(tmp_path), "FEDI_ALLOW_PRIVATE_ADDRESSES": value})
+    assert [p.split(":", 1)[0] for p in caught.value.problems] == ["FEDI_ALLOW_PRIVATE_ADDRESSES"]
+
+
+def test_http_proxy_setting(tmp_path: Path) -> None:
+    unset = load_settings({"FEDI_DATA_DIR": str(tmp_path)})
+    assert unset.http_proxy is None and fetch_policy(unset).proxy is None
+    settings = load_settings(
+        {"FEDI_DATA_DIR": str(tmp_path), "FEDI_HTTP_PROXY": " http://Proxy.internal:3128/ "}
+    )
+    assert settings.http_proxy == "http://Proxy.internal:3128"
+    assert fetch_policy(settings).proxy == "http://Proxy.internal:3128"
+    assert settings.masked()["FEDI_HTTP_PROXY"] == "http://Proxy.internal:3128"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://proxy.internal:3128",
+        "socks5://proxy.internal:1080",
+        "http://user:pw@proxy.internal:3128",
+        "http://proxy.internal:3128/path",
+        "http://proxy.internal:99999",
+        "proxy.internal:3128",
+    ],
+)
+def test_bad_http_proxy_is_reported(tmp_path: Path, value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"FEDI_DATA_DIR": str(tmp_path), "FEDI_HTTP_PROXY": value})
+    assert [p.split(":", 1)[0] for p in caught.value.problems] == ["FEDI_HTTP_PROXY"]
+
+
+def test_ca_bundle_reaches_the_fetch_policy(tmp_path: Path) -> None:
+    ca = make_test_ca(tmp_path / "ca")
+    settings = load_settings(
+        {"FEDI_DATA_DIR": str(tmp_path), "FEDI_CA_BUNDLE": str(ca.ca_cert_path)}
+    )
+    assert fetch_policy(settings).ca_bundle == ca.ca_cert_path

@@ -27,7 +27,9 @@ from fedi.net.errors import (
 )
 from fedi.net.resolver import Resolver, system_resolver
 from fedi.net.urls import (
+    LOOPBACK_NETWORKS,
     address_problem,
+    connect_problem,
     host_of,
     is_public_address,
     normalize_host,
@@ -39,6 +41,7 @@ from fedi.net.urls import (
 __all__ = [
     "AS2_ACCEPT",
     "JSON_ACCEPT",
+    "LOOPBACK_NETWORKS",
     "BadContentType",
     "BadDocument",
     "BadUrl",
@@ -60,6 +63,7 @@ __all__ = [
     "TooManyRedirects",
     "address_problem",
     "build_ssl_context",
+    "connect_problem",
     "host_of",
     "is_public_address",
     "normalize_host",

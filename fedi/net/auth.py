@@ -71,8 +71,8 @@ class SignatureAuth(httpx.Auth):
         self, method: str, url: str, headers: Mapping[str, str], body: bytes
     ) -> dict[str, str]:
         """The headers that sign this request (``Date``, ``Signature``, maybe ``Digest`` and
-        ``Host``), the private-key operation in the executor if there is one. The flow above
-        uses it; :meth:`fedi.net.client.SafeClient.post` calls it for a delivery directly."""
+        ``Host``), the private-key operation in the executor if there is one (the
+        asynchronous flow's step)."""
         plan = plan_cavage(
             method, url, headers, body, self._key_id, self._private_key, self._clock()
         )

@@ -1,8 +1,9 @@
 """The one HTTP client for every outgoing request: fetches and deliveries (SECURITY.md 26-32).
 
-:class:`SafeClient` sends :class:`httpx.Request` objects through a transport that resolves names
-itself and refuses non-public addresses at connect time (see :mod:`fedi.net.transport`).
-On top of it:
+:class:`SafeClient` sends :class:`httpx.Request` objects, through :class:`httpx.Auth` flows
+(signatures: :class:`fedi.net.auth.SignatureAuth`), to httpcore's HTTP/1.1 connections over a
+network that resolves names itself and refuses non-allowed addresses at connect time (see
+:mod:`fedi.net.pool` and :mod:`fedi.net.backend`). On top of it:
 
 * every URL is normalised strictly first, refusing bad schemes, userinfo and CR/LF (26, 31);
 * redirects are followed by hand, at most ``max_redirects``, each re-validated, loops refused (28);
@@ -27,9 +28,10 @@ from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
 import certifi
+import httpcore
 import httpx
 
-from fedi.net.auth import SignatureAuth
+from fedi.net.backend import GuardedBackend
 from fedi.net.body import (
     media_type,
     parse_json_object,
@@ -51,12 +53,11 @@ from fedi.net.errors import (
     RedirectLoop,
     TooManyRedirects,
 )
-from fedi.net.http1 import serialize
+from fedi.net.pool import GuardedTransport
 from fedi.net.resolver import GuardedResolver, Resolver, system_resolver
-from fedi.net.transport import PooledTransport
 from fedi.net.urls import (
-    DEFAULT_PORTS,
-    address_problem,
+    IPNetwork,
+    connect_problem,
     host_of,
     normalize_url,
     same_document,
@@ -87,16 +88,18 @@ _POST_HEADERS = {"Content-Type": "application/activity+json", "Accept-Encoding":
 class FetchPolicy:
     """What outgoing requests may do. The defaults are the limits of SECURITY.md 26-32.
 
-    ``allow_private`` lets requests reach loopback and private addresses (tests, an operator's
-    explicit choice); ``allow_http`` permits plain ``http://`` URLs (rule 26). ``ca_bundle`` names
-    a PEM file of CA certificates trusted in addition to the default store (``FEDI_CA_BUNDLE``,
-    read by :mod:`fedi.settings`).
+    ``private_networks`` are the non-public networks requests may reach (tests, an operator's
+    explicit choice: ``FEDI_ALLOW_PRIVATE_ADDRESSES``), never link-local or metadata addresses;
+    ``allow_http`` permits plain ``http://`` URLs (rule 26). ``ca_bundle`` names a PEM file of
+    CA certificates trusted in addition to the default store (``FEDI_CA_BUNDLE``); ``proxy`` is
+    an ``http://host:port`` proxy every request is tunnelled through (``FEDI_HTTP_PROXY``).
     """
 
     user_agent: str
-    allow_private: bool = False
+    private_networks: tuple[IPNetwork, ...] = ()
     allow_http: bool = False
     ca_bundle: Path | None = None
+    proxy: str | None = None
     max_body: int = 1024 * 1024
     connect_timeout: float = 5.0
     total_timeout: float = 30.0
@@ -104,7 +107,7 @@ class FetchPolicy:
     max_json_depth: int = 64
     max_connections: int = 256
     per_host_connections: int = 4
-    max_idle_hosts: int = 512
+    max_idle_connections: int = 512
     keepalive_expiry: float = 30.0
     post_excerpt: int = 2048
 
@@ -168,13 +171,19 @@ def _as_fetch_errors() -> Iterator[None]:
         yield
     except FetchError:
         raise
-    except httpx.ConnectTimeout as exc:
+    except (httpx.ConnectTimeout, httpcore.ConnectTimeout) as exc:
         raise FetchTimeout("connect timed out") from exc
-    except httpx.TimeoutException as exc:
+    except (httpx.TimeoutException, httpcore.TimeoutException) as exc:
         raise FetchTimeout(f"timed out ({_detail(exc)})") from exc
     except TimeoutError as exc:  # asyncio.timeout: the total deadline (rule 29)
         raise FetchTimeout("total deadline passed") from exc
-    except (httpx.TransportError, ssl.SSLError, OSError) as exc:
+    except (httpx.LocalProtocolError, httpcore.LocalProtocolError) as exc:
+        raise BadUrl(f"bad request: {_detail(exc)}") from exc
+    except (httpcore.RemoteProtocolError, httpx.RemoteProtocolError) as exc:
+        raise NetworkError(f"bad response: {_detail(exc)}") from exc
+    except (httpx.TransportError, httpcore.NetworkError, httpcore.ProxyError) as exc:
+        raise NetworkError(f"cannot connect: {_detail(exc)}") from exc
+    except (ssl.SSLError, OSError, httpcore.UnsupportedProtocol) as exc:
         raise NetworkError(f"cannot connect: {_detail(exc)}") from exc
     except (httpx.InvalidURL, httpx.DecodingError) as exc:
         raise FetchError(f"bad response: {_detail(exc)}") from exc
@@ -191,7 +200,8 @@ def _detail(exc: BaseException) -> str:
 class SafeClient:
     """Outgoing HTTP for federation. Create one per application, use it as an async context
     manager (or call :meth:`aclose`). ``resolver`` replaces the system resolver (tests map
-    ``*.test`` names with it); ``transport`` replaces the network entirely (an
+    ``*.test`` names with it); ``network`` the httpcore backend that connects to the checked
+    addresses (tests record them); ``transport`` replaces the network entirely (an
     :class:`httpx.MockTransport` serving fixtures) and with it the connect-time address check,
     while URL checks, redirects, caps and document checks still apply.
     """
@@ -201,30 +211,29 @@ class SafeClient:
         policy: FetchPolicy,
         *,
         resolver: Resolver | None = None,
+        network: httpcore.AsyncNetworkBackend | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.policy = policy
         if transport is None:
             guard = GuardedResolver(
                 resolver or system_resolver,
-                allow_private=policy.allow_private,
+                private_networks=policy.private_networks,
                 timeout=policy.connect_timeout,
             )
-            transport = PooledTransport(
-                guard,
+            proxy = _proxy_origin(policy.proxy)
+            transport = GuardedTransport(
+                GuardedBackend(guard, inner=network, proxy=proxy),
                 ssl_context=build_ssl_context(policy.ca_bundle),
                 max_connections=policy.max_connections,
                 per_host_connections=policy.per_host_connections,
-                max_idle_hosts=policy.max_idle_hosts,
+                max_idle_connections=policy.max_idle_connections,
                 keepalive_expiry=policy.keepalive_expiry,
+                proxy=proxy,
             )
         self._transport = transport
-        self._timeouts = {
-            "connect": policy.connect_timeout,
-            "read": policy.total_timeout,
-            "write": policy.total_timeout,
-            "pool": policy.total_timeout,
-        }
+        # Reads and writes are bounded by the total deadline around every call (rule 29).
+        self._timeouts = {"connect": policy.connect_timeout}
         self._user_agent = policy.user_agent
 
     async def __aenter__(self) -> Self:
@@ -275,8 +284,9 @@ class SafeClient:
 
         httpx.AsyncClient is not used: it keeps cookies, and even with redirects off it parses
         every ``Location`` (raising on odd ones) to offer ``next_request``; its per-request work
-        also showed in the delivery benchmark. Auth flows that need the response body are not
-        supported (it would be read without the cap).
+        also showed in the delivery benchmark. This is its auth loop, for fetches and deliveries
+        alike. Auth flows that need the response body are not supported (it would be read
+        without the cap).
         """
         if auth is None:
             response = await self._transport.handle_async_request(request)
@@ -306,11 +316,10 @@ class SafeClient:
         resolved, at connect time.
         """
         normalized = normalize_url(url, allow_http=self.policy.allow_http)
-        if not self.policy.allow_private:
-            host = httpx.URL(normalized).host
-            problem = address_problem(host)
-            if problem not in (None, "not an address"):
-                raise BlockedAddress(f"{host} is a {problem} address")
+        host = urlsplit(normalized).hostname or ""
+        problem = connect_problem(host, self.policy.private_networks)
+        if problem not in (None, "not an address"):
+            raise BlockedAddress(f"{host} is a {problem} address")
         return normalized
 
     async def fetch_json(
@@ -434,63 +443,24 @@ class SafeClient:
         status.
         """
         target = self.check_url(url)
-        signer = auth if isinstance(auth, SignatureAuth) else None
-        direct = isinstance(self._transport, PooledTransport) and auth is signer
         with _as_fetch_errors():
             async with asyncio.timeout(self.policy.total_timeout):
-                if direct:
-                    status, answer_headers, excerpt = await self._post_direct(
-                        target, body, headers, signer
-                    )
-                else:
-                    request = self._request("POST", target, _POST_HEADERS, headers, body)
-                    response = await self._send(request, auth)
-                    try:
-                        excerpt = await read_excerpt(response, self.policy.post_excerpt)
-                    finally:
-                        await response.aclose()
-                    status, answer_headers = response.status_code, response.headers
+                request = self._request("POST", target, _POST_HEADERS, headers, body)
+                response = await self._send(request, auth)
+                try:
+                    excerpt = await read_excerpt(response, self.policy.post_excerpt)
+                finally:
+                    await response.aclose()
         return PostResult(
-            status=status,
-            retry_after=parse_retry_after(answer_headers.get("retry-after"), now=time.time()),
+            status=response.status_code,
+            retry_after=parse_retry_after(response.headers.get("retry-after"), now=time.time()),
             body_excerpt=excerpt.decode("utf-8", "replace"),
         )
 
-    async def _post_direct(
-        self,
-        target: str,
-        body: bytes,
-        headers: Mapping[str, str] | None,
-        auth: SignatureAuth | None,
-    ) -> tuple[int, httpx.Headers, bytes]:
-        """A delivery straight on our transport, without httpx's request and response objects
-        (a fan-out sends thousands; they cost about a tenth of a delivery's CPU). The request
-        is the one :meth:`_request` and the auth flow would build: the same headers, signed
-        by the same :class:`SignatureAuth`."""
-        assert isinstance(self._transport, PooledTransport)
-        parts = urlsplit(target)  # normalised by check_url: lower case, no default port
-        scheme = parts.scheme
-        path = parts.path or "/"
-        # As httpx would send it: Host first, the merged headers, Content-Length.
-        merged = {"host": ("Host", parts.netloc)} | self._merged_headers(_POST_HEADERS, headers)
-        merged["content-length"] = ("Content-Length", str(len(body)))
-        if auth is not None:
-            fields = {name: value for name, value in merged.values()}
-            for name, value in (await auth.sign("POST", target, fields, body)).items():
-                merged[name.lower()] = (name, value)
-        data = serialize(
-            b"POST",
-            (f"{path}?{parts.query}" if parts.query else path).encode("ascii"),
-            [(name.encode(), value.encode()) for name, value in merged.values()],
-            body,
-        )
-        port = parts.port or DEFAULT_PORTS[scheme]
-        origin = (scheme.encode("ascii"), parts.hostname or "", port)
-        exchange = await self._transport.exchange(origin, data, self.policy.connect_timeout)
-        try:
-            excerpt = bytearray()
-            while len(excerpt) < self.policy.post_excerpt and (chunk := await exchange.read()):
-                excerpt += chunk[: self.policy.post_excerpt - len(excerpt)]
-        finally:
-            await exchange.aclose()
-        return exchange.status, httpx.Headers(exchange.headers), bytes(excerpt)
+
+def _proxy_origin(proxy: str | None) -> tuple[str, int] | None:
+    """The ``(host, port)`` of an ``http://host:port`` proxy URL."""
+    if proxy is None:
+        return None
+    url = httpx.URL(proxy)
+    return url.host, url.port or 80

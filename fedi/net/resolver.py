@@ -2,8 +2,8 @@
 
 :class:`GuardedResolver` resolves a host name with the injected :data:`Resolver` and refuses the
 connection if **any** address is not public. The transport connects only to the addresses it
-returns, so a DNS answer cannot change between check and use (rebinding), and it resolves afresh
-for every new connection (no DNS cache).
+returns (:class:`fedi.net.backend.GuardedBackend`), so a DNS answer cannot change between check
+and use (rebinding), and it resolves afresh for every new connection (no DNS cache).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 import anyio
 
 from fedi.net.errors import BlockedAddress, FetchTimeout, NetworkError
-from fedi.net.urls import address_problem
+from fedi.net.urls import IPNetwork, connect_problem
 
 __all__ = ["GuardedResolver", "Resolver", "system_resolver"]
 
@@ -36,19 +36,22 @@ async def system_resolver(host: str, port: int) -> Sequence[str]:
 class GuardedResolver:
     """Resolve, then check every address (rule 27).
 
-    ``allow_private`` skips the check (tests, or an operator's explicit choice) but still goes
-    through ``resolver``, so tests can map ``*.test`` names to loopback. Resolving takes at most
-    ``timeout`` seconds. IP literals are not resolved, only checked.
+    ``private_networks`` are the non-public networks the operator lets requests reach
+    (``FEDI_ALLOW_PRIVATE_ADDRESSES``; tests allow loopback and map ``*.test`` names to it
+    through ``resolver``); link-local and metadata addresses stay refused whatever they say.
+    Resolving takes at most ``timeout`` seconds. IP literals are not resolved, only checked.
     """
 
-    def __init__(self, resolver: Resolver, *, allow_private: bool, timeout: float) -> None:
+    def __init__(
+        self, resolver: Resolver, *, private_networks: tuple[IPNetwork, ...], timeout: float
+    ) -> None:
         self._resolver = resolver
-        self._allow_private = allow_private
+        self._private_networks = private_networks
         self._timeout = timeout
 
     async def addresses(self, host: str, port: int) -> list[str]:
-        """Return the addresses to try for ``host``; raise :class:`BlockedAddress` if any is not
-        public (unless private addresses are allowed) and :class:`NetworkError` if there are none.
+        """Return the addresses to try for ``host``; raise :class:`BlockedAddress` if any is
+        neither public nor in an allowed network, and :class:`NetworkError` if there are none.
         """
         literal: IPv4Address | IPv6Address | None
         try:
@@ -66,10 +69,9 @@ class GuardedResolver:
             addresses = [literal.compressed]
         if not addresses:
             raise NetworkError(f"no address for {host}")
-        if not self._allow_private:
-            for address in addresses:
-                problem = address_problem(address)
-                if problem is not None:
-                    verb = "resolves to" if literal is None else "is"
-                    raise BlockedAddress(f"{host} {verb} a {problem} address")
+        for address in addresses:
+            problem = connect_problem(address, self._private_networks)
+            if problem is not None:
+                verb = "resolves to" if literal is None else "is"
+                raise BlockedAddress(f"{host} {verb} a {problem} address")
         return addresses

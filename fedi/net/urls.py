@@ -17,7 +17,11 @@ from fedi.net.errors import BadUrl
 
 __all__ = [
     "DEFAULT_PORTS",
+    "LOOPBACK_NETWORKS",
+    "NEVER_ALLOWED_NETWORKS",
+    "IPNetwork",
     "address_problem",
+    "connect_problem",
     "host_of",
     "is_public_address",
     "normalize_host",
@@ -27,6 +31,20 @@ __all__ = [
 ]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+LOOPBACK_NETWORKS: tuple[IPNetwork, ...] = (
+    ipaddress.IPv4Network("127.0.0.0/8"),
+    ipaddress.IPv6Network("::1/128"),
+)
+"""What ``FEDI_ALLOW_PRIVATE_ADDRESSES=on`` lets outgoing requests reach."""
+
+NEVER_ALLOWED_NETWORKS: tuple[IPNetwork, ...] = (
+    ipaddress.IPv4Network("169.254.0.0/16"),
+    ipaddress.IPv6Network("fe80::/10"),
+    ipaddress.IPv6Network("fd00:ec2::254/128"),
+)
+"""Link-local and cloud metadata addresses: refused whatever the operator allows."""
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # A host label after IDNA: letters, digits, hyphen; underscore tolerated (seen in the wild on
@@ -317,3 +335,25 @@ def address_problem(address: str | IPAddress) -> str | None:
 def is_public_address(address: str | IPAddress) -> bool:
     """Whether ``address`` may be connected to when private addresses are not allowed."""
     return address_problem(address) is None
+
+
+def connect_problem(address: str | IPAddress, allowed: tuple[IPNetwork, ...]) -> str | None:
+    """Why ``address`` may not be connected to when the operator allows the non-public
+    networks ``allowed`` (``FEDI_ALLOW_PRIVATE_ADDRESSES``), or ``None`` when it may.
+
+    A public address always may; a non-public one only inside ``allowed``, and never inside
+    :data:`NEVER_ALLOWED_NETWORKS` (an IPv4-mapped IPv6 address is judged by its IPv4 address).
+    """
+    problem = address_problem(address)
+    if problem is None or problem == "not an address" or not allowed:
+        return problem
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.scope_id:
+            return problem
+        ip = ip.ipv4_mapped or ip
+    if any(ip in network for network in NEVER_ALLOWED_NETWORKS):
+        return problem
+    if any(ip in network for network in allowed):
+        return None
+    return problem

@@ -23,6 +23,7 @@ from fedi.db.models import Delivery, DeliveryState, utcnow
 from fedi.federation.delivery import DeliveryWorker
 from fedi.federation.liveness import Liveness
 from fedi.net.client import FetchPolicy, SafeClient
+from fedi.net.urls import LOOPBACK_NETWORKS
 
 __all__ = ["loopback_client", "loopback_resolver", "main"]
 
@@ -36,11 +37,11 @@ def loopback_client(per_host: int, *, timeout: float = 30.0) -> SafeClient:
     """A :class:`SafeClient` that reaches loopback over http, with ``per_host`` connections."""
     policy = FetchPolicy(
         user_agent="fedi-test-worker/1.0",
-        allow_private=True,
+        private_networks=LOOPBACK_NETWORKS,
         allow_http=True,
         per_host_connections=per_host,
         max_connections=1024,
-        max_idle_hosts=2048,
+        max_idle_connections=2048,
         total_timeout=timeout,
     )
     return SafeClient(policy, resolver=loopback_resolver)

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from fedi.log import log_event, request_id_var
-from fedi.settings import Network
+from fedi.net.urls import IPNetwork
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -33,7 +33,7 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _ids = random.Random()  # noqa: S311
 
 
-def from_trusted_proxy(scope: Scope, trusted_proxies: Sequence[Network]) -> bool:
+def from_trusted_proxy(scope: Scope, trusted_proxies: Sequence[IPNetwork]) -> bool:
     """Whether the request came straight from one of ``trusted_proxies`` (the peer of the
     connection, before any ``X-Forwarded-For`` is applied)."""
     client = scope.get("client")
@@ -50,7 +50,7 @@ def request_id_of(
     scope: Scope,
     headers: Mapping[str, str] | None = None,
     *,
-    trusted_proxies: Sequence[Network] = (),
+    trusted_proxies: Sequence[IPNetwork] = (),
 ) -> str:
     """The request's id: a well-formed ``X-Request-Id`` from one of ``trusted_proxies``
     (``FEDI_TRUSTED_PROXIES``), else a new one; anyone else could fill our logs and job records
@@ -100,7 +100,7 @@ class RequestLogMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, *, instance: str, trusted_proxies: Sequence[Network] = ()
+        self, app: ASGIApp, *, instance: str, trusted_proxies: Sequence[IPNetwork] = ()
     ) -> None:
         self.app = app
         self.instance = instance
@@ -130,7 +130,7 @@ class RequestLogMiddleware:
             log_request(scope, self.instance, request_id, status, started)
 
 
-def proxy_headers(app: ASGIApp, *, trusted_proxies: Sequence[Network]) -> ASGIApp:
+def proxy_headers(app: ASGIApp, *, trusted_proxies: Sequence[IPNetwork]) -> ASGIApp:
     """The client's address (and scheme) from ``X-Forwarded-For`` (``-Proto``) when the peer
     is one of ``trusted_proxies``, by uvicorn's own middleware; from anyone else the headers
     change nothing. The application applies it itself (``fedi serve`` turns uvicorn's off), so

@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpcore
 import httpx
 import pytest
 
+from fedi.instance import fetch_policy
 from fedi.net import (
+    LOOPBACK_NETWORKS,
     BadContentType,
     BadDocument,
     BadUrl,
@@ -35,15 +38,19 @@ from fedi.net import (
     TooLarge,
     TooManyRedirects,
 )
+from fedi.net.backend import GuardedBackend
 from fedi.net.body import parse_retry_after
 from fedi.net.client import build_ssl_context
+from fedi.net.pool import GuardedTransport
 from fedi.net.resolver import GuardedResolver
-from fedi.net.transport import PooledTransport
+from fedi.settings import load_settings
 from fedi.testing.server import run_server
 from fedi.testing.tls import make_test_ca
 from tests.net.peer import MIB, Peer
 
-POLICY = FetchPolicy(user_agent="fedi-test/1.0", allow_private=True, allow_http=True)
+POLICY = FetchPolicy(
+    user_agent="fedi-test/1.0", private_networks=LOOPBACK_NETWORKS, allow_http=True
+)
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +185,7 @@ async def test_rule26_plain_http_refused_unless_allowed(port: int, peer: Peer) -
 async def test_rule27_public_name_resolving_to_private_address(
     port: int, peer: Peer, addresses: list[str]
 ) -> None:
-    policy = replace(POLICY, allow_private=False)
+    policy = replace(POLICY, private_networks=())
     resolver = table_resolver({"evil.example": addresses})
     async with SafeClient(policy, resolver=resolver) as guarded:  # type: ignore[arg-type]
         with pytest.raises(BlockedAddress):
@@ -188,16 +195,15 @@ async def test_rule27_public_name_resolving_to_private_address(
     assert peer.seen == []
 
 
-class RecordingSockets:
-    """Stands in for socket creation: records where it was asked to connect, then fails."""
+class RecordingNetwork(httpcore.AsyncNetworkBackend):
+    """Stands in for the network: records where it was asked to connect, then fails."""
 
     def __init__(self) -> None:
         self.targets: list[tuple[str, int]] = []
 
-    def __call__(self, addr_info: tuple[Any, ...]) -> socket.socket:
-        sockaddr = addr_info[4]
-        self.targets.append((sockaddr[0], sockaddr[1]))
-        raise OSError("recorded")
+    async def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        self.targets.append((host, port))
+        raise httpcore.ConnectError("recorded")
 
 
 async def test_rule27_dns_rebinding_is_defeated() -> None:
@@ -207,18 +213,9 @@ async def test_rule27_dns_rebinding_is_defeated() -> None:
     async def rebinding(host: str, port: int) -> Sequence[str]:
         return answers.pop(0)
 
-    sockets = RecordingSockets()
-    policy = replace(POLICY, allow_private=False)
-    transport = PooledTransport(
-        GuardedResolver(rebinding, allow_private=False, timeout=5),
-        ssl_context=build_ssl_context(),
-        max_connections=4,
-        per_host_connections=1,
-        max_idle_hosts=4,
-        keepalive_expiry=1,
-        socket_factory=sockets,
-    )
-    async with SafeClient(policy, transport=transport) as guarded:
+    sockets = RecordingNetwork()
+    policy = replace(POLICY, private_networks=())
+    async with SafeClient(policy, resolver=rebinding, network=sockets) as guarded:
         with pytest.raises(NetworkError):
             await guarded.fetch_json("https://rebind.example/doc")
         # It connected to the very address it checked, never to the name again...
@@ -231,15 +228,14 @@ async def test_rule27_dns_rebinding_is_defeated() -> None:
 
 async def test_rule27_transport_refuses_private_literals_itself() -> None:
     # SafeClient refuses them first; the transport does not rely on that.
-    sockets = RecordingSockets()
-    transport = PooledTransport(
-        GuardedResolver(loopback, allow_private=False, timeout=5),
+    sockets = RecordingNetwork()
+    transport = GuardedTransport(
+        GuardedBackend(GuardedResolver(loopback, private_networks=(), timeout=5), inner=sockets),
         ssl_context=build_ssl_context(),
         max_connections=4,
         per_host_connections=1,
-        max_idle_hosts=4,
+        max_idle_connections=4,
         keepalive_expiry=1,
-        socket_factory=sockets,
     )
     try:
         for url in ("http://127.0.0.1/", "http://[::1]/", "http://10.0.0.1/"):
@@ -248,6 +244,38 @@ async def test_rule27_transport_refuses_private_literals_itself() -> None:
     finally:
         await transport.aclose()
     assert sockets.targets == []
+
+
+@pytest.mark.parametrize(
+    ("allowed", "address", "reached"),
+    [
+        ("on", "127.0.0.1", True),
+        ("on", "10.0.0.1", False),  # "on" opens loopback only
+        ("10.0.0.0/8", "10.0.0.1", True),
+        ("10.0.0.0/8", "192.168.0.1", False),
+        ("0.0.0.0/0,::/0", "169.254.169.254", False),  # metadata, whatever the setting says
+        ("169.254.0.0/16", "169.254.169.254", False),
+        ("0.0.0.0/0,::/0", "fe80::1", False),
+        ("fd00::/8", "fd00:ec2::254", False),
+    ],
+)
+async def test_rule27_operator_allowed_networks(
+    tmp_path: Path, allowed: str, address: str, reached: bool
+) -> None:
+    settings = load_settings(
+        {"FEDI_DATA_DIR": str(tmp_path), "FEDI_ALLOW_PRIVATE_ADDRESSES": allowed}
+    )
+    network = RecordingNetwork()
+    resolver = table_resolver({"inside.example": [address]})
+    policy = fetch_policy(settings)
+    async with SafeClient(policy, resolver=resolver, network=network) as client:  # type: ignore[arg-type]
+        expected = NetworkError if reached else BlockedAddress  # the recorder then fails
+        with pytest.raises(expected):
+            await client.fetch_json("https://inside.example/actor")
+        literal = f"[{address}]" if ":" in address else address
+        with pytest.raises(expected):
+            await client.post(f"https://{literal}/inbox", b"{}")
+    assert network.targets == ([(address, 443)] * 2 if reached else [])
 
 
 async def test_rule27_resolver_result_is_what_is_connected_to(
@@ -259,7 +287,7 @@ async def test_rule27_resolver_result_is_what_is_connected_to(
 
 
 async def test_rule27_ip_literals_refused_before_sending(peer: Peer, port: int) -> None:
-    async with SafeClient(replace(POLICY, allow_private=False), resolver=loopback) as guarded:
+    async with SafeClient(replace(POLICY, private_networks=()), resolver=loopback) as guarded:
         for host in ("127.0.0.1", "[::1]", "[::ffff:7f00:1]", "10.1.2.3", "0.0.0.0"):
             with pytest.raises(BlockedAddress):
                 await guarded.fetch_json(f"http://{host}:{port}/doc")
@@ -268,7 +296,7 @@ async def test_rule27_ip_literals_refused_before_sending(peer: Peer, port: int) 
 
 async def test_rule27_guard_lets_public_addresses_through() -> None:
     resolver = table_resolver({"ok.example": ["93.184.215.14", "2606:4700::1"]})
-    guard = GuardedResolver(resolver, allow_private=False, timeout=5)  # type: ignore[arg-type]
+    guard = GuardedResolver(resolver, private_networks=(), timeout=5)  # type: ignore[arg-type]
     assert await guard.addresses("ok.example", 443) == ["93.184.215.14", "2606:4700::1"]
 
 
@@ -320,7 +348,7 @@ async def test_rule28_redirect_to_private_address_refused(port: int, peer: Peer)
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(302, headers={"location": "https://169.254.169.254/latest/meta-data"})
 
-    policy = replace(POLICY, allow_private=False)
+    policy = replace(POLICY, private_networks=())
     async with SafeClient(policy, transport=httpx.MockTransport(handler)) as mocked:
         with pytest.raises(BlockedAddress):
             await mocked.fetch_json("https://peer.example/key")
@@ -516,7 +544,7 @@ async def test_post_caller_headers_replace_defaults(
 
 
 async def test_keepalive_reuse_and_idle_host_eviction(port: int, peer: Peer) -> None:
-    policy = replace(POLICY, max_idle_hosts=1)
+    policy = replace(POLICY, max_idle_connections=1)
     async with SafeClient(policy, resolver=loopback) as small:
         for host in ("a.test", "a.test", "b.test", "a.test"):
             await small.post(f"http://{host}:{port}/inbox", b"{}")
@@ -574,7 +602,7 @@ async def test_a_refused_connection_gives_a_reason_a_person_can_read() -> None:
     with socket.socket() as probe:  # a port that nothing listens on once closed
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    policy = FetchPolicy(user_agent="test", allow_private=True, allow_http=True)
+    policy = FetchPolicy(user_agent="test", private_networks=LOOPBACK_NETWORKS, allow_http=True)
     async with SafeClient(policy) as client:
         with pytest.raises(NetworkError) as caught:
             await client.fetch_json(f"http://127.0.0.1:{port}/actor")

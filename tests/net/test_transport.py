@@ -1,24 +1,29 @@
-"""PooledTransport and its HTTP/1.1 connections, against a raw TCP server with scripted answers.
+"""GuardedTransport (httpcore's HTTP/1.1 connections in our pool), against a raw TCP server with
+scripted answers.
 
-A real peer (uvicorn) answers well; these answers are the odd ones real servers also send:
-chunked bodies, bodies that end with the connection, interim 1xx answers, oversized heads, and a
-kept-alive connection the peer closes while it sits idle.
+A real peer (uvicorn) answers well; these answers are the odd ones real servers also send, and
+hostile ones: chunked bodies, bodies that end with the connection, interim 1xx answers, oversized
+and endless heads, bytes past an answer's end, a ``101``, and a kept-alive connection the peer
+closes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 from collections.abc import AsyncIterator, Callable, Sequence
 
+import httpcore
 import httpx
 import pytest
 
 from fedi.crypto import Verified, verify_request
+from fedi.net import LOOPBACK_NETWORKS, BadUrl, FetchError, NetworkError
 from fedi.net.auth import SignatureAuth
+from fedi.net.backend import GuardedBackend
 from fedi.net.client import FetchPolicy, SafeClient, build_ssl_context
-from fedi.net.http1 import MAX_HEAD, serialize_request
+from fedi.net.pool import MAX_HEAD, GuardedTransport
 from fedi.net.resolver import GuardedResolver
-from fedi.net.transport import PooledTransport
 from fedi.testing.keys import ALICE_KEY_ID, FIXED_NOW, RecordingResolver, alice_key
 
 Answer = Callable[[bytes], bytes | None]  # request bytes -> raw answer (None: close the socket)
@@ -33,6 +38,7 @@ class ScriptedServer:
         self.close_after = close_after
         self.requests: list[bytes] = []
         self.connections = 0
+        self.ended = asyncio.Event()  # set when a connection ends
         self.server: asyncio.Server | None = None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -57,6 +63,7 @@ class ScriptedServer:
             pass
         finally:
             writer.close()
+            self.ended.set()
 
     @property
     def port(self) -> int:
@@ -80,11 +87,17 @@ async def serve() -> AsyncIterator[Callable[..., ScriptedServer]]:
 
 
 @pytest.fixture
-async def pool() -> AsyncIterator[PooledTransport]:
+async def pool() -> AsyncIterator[GuardedTransport]:
     """A pool with the default limits, closed after the test."""
     default = transport()
     yield default
     await default.aclose()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[SafeClient]:
+    async with SafeClient(POLICY, resolver=loopback) as safe:
+        yield safe
 
 
 async def started(server: ScriptedServer) -> ScriptedServer:
@@ -96,18 +109,24 @@ async def loopback(host: str, port: int) -> Sequence[str]:
     return ["127.0.0.1"]
 
 
-def transport(*, per_host: int = 4, max_idle_hosts: int = 8, expiry: float = 30) -> PooledTransport:
-    return PooledTransport(
-        GuardedResolver(loopback, allow_private=True, timeout=5),
+POLICY = FetchPolicy(
+    user_agent="fedi-test/1.0", private_networks=LOOPBACK_NETWORKS, allow_http=True
+)
+
+
+def transport(*, per_host: int = 4, max_idle: int = 8, expiry: float = 30) -> GuardedTransport:
+    guard = GuardedResolver(loopback, private_networks=LOOPBACK_NETWORKS, timeout=5)
+    return GuardedTransport(
+        GuardedBackend(guard),
         ssl_context=build_ssl_context(),
         max_connections=16,
         per_host_connections=per_host,
-        max_idle_hosts=max_idle_hosts,
+        max_idle_connections=max_idle,
         keepalive_expiry=expiry,
     )
 
 
-async def send(pool: PooledTransport, url: str, body: bytes = b"") -> tuple[int, bytes]:
+async def send(pool: GuardedTransport, url: str, body: bytes = b"") -> tuple[int, bytes]:
     """One exchange, read to its end; a hang fails the test after five seconds."""
     method = "POST" if body else "GET"
     async with asyncio.timeout(5):
@@ -119,11 +138,15 @@ async def send(pool: PooledTransport, url: str, body: bytes = b"") -> tuple[int,
             await response.aclose()
 
 
+def bodies(server: ScriptedServer) -> list[bytes]:
+    return [request.rsplit(b"\r\n\r\n", 1)[1] for request in server.requests]
+
+
 OK = b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok"
 
 
 async def test_request_on_the_wire_and_keep_alive(
-    serve: Callable[..., ScriptedServer], pool: PooledTransport
+    serve: Callable[..., ScriptedServer], pool: GuardedTransport
 ) -> None:
     server = await started(serve([OK, OK]))
     url = f"http://peer.test:{server.port}/inbox?x=1"
@@ -136,7 +159,7 @@ async def test_request_on_the_wire_and_keep_alive(
     assert first.endswith(b'\r\n\r\n{"a":1}')
 
 
-async def test_chunked_body(serve: Callable[..., ScriptedServer], pool: PooledTransport) -> None:
+async def test_chunked_body(serve: Callable[..., ScriptedServer], pool: GuardedTransport) -> None:
     chunked = (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
         b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
@@ -148,7 +171,7 @@ async def test_chunked_body(serve: Callable[..., ScriptedServer], pool: PooledTr
 
 
 async def test_body_without_length_ends_with_the_connection(
-    serve: Callable[..., ScriptedServer], pool: PooledTransport
+    serve: Callable[..., ScriptedServer], pool: GuardedTransport
 ) -> None:
     server = await started(serve([b"HTTP/1.1 200 OK\r\n\r\nuntil close", OK], close_after=True))
     assert await send(pool, f"http://peer.test:{server.port}/") == (200, b"until close")
@@ -157,49 +180,130 @@ async def test_body_without_length_ends_with_the_connection(
 
 
 async def test_truncated_body_is_an_error(
-    serve: Callable[..., ScriptedServer], pool: PooledTransport
+    serve: Callable[..., ScriptedServer], client: SafeClient
 ) -> None:
     short = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"
     server = await started(serve([short], close_after=True))
-    with pytest.raises(httpx.RemoteProtocolError):
-        await send(pool, f"http://peer.test:{server.port}/")
+    with pytest.raises(NetworkError):
+        await client.post(f"http://peer.test:{server.port}/inbox", b"{}")
 
 
 async def test_interim_answer_is_skipped(
-    serve: Callable[..., ScriptedServer], pool: PooledTransport
+    serve: Callable[..., ScriptedServer], pool: GuardedTransport
 ) -> None:
     server = await started(serve([b"HTTP/1.1 100 Continue\r\n\r\n" + OK]))
     assert await send(pool, f"http://peer.test:{server.port}/", b"{}") == (202, b"ok")
 
 
 async def test_oversized_head_is_refused(
-    serve: Callable[..., ScriptedServer], pool: PooledTransport
+    serve: Callable[..., ScriptedServer], client: SafeClient
 ) -> None:
-    huge = b"HTTP/1.1 200 OK\r\nX-Filler: " + b"a" * (MAX_HEAD + 1) + b"\r\n\r\n"
+    huge = b"HTTP/1.1 200 OK\r\nX-Filler: " + b"a" * (2 * MAX_HEAD) + b"\r\n\r\n"
     server = await started(serve([huge]))
-    with pytest.raises(httpx.RemoteProtocolError):
-        await send(pool, f"http://peer.test:{server.port}/")
+    with pytest.raises(NetworkError, match="bad response"):
+        await client.post(f"http://peer.test:{server.port}/inbox", b"{}")
 
 
-async def test_garbage_answer_is_a_protocol_error(
-    serve: Callable[..., ScriptedServer], pool: PooledTransport
+async def test_endless_header_is_refused_in_bounded_memory(client: SafeClient) -> None:
+    # One header whose value never ends, streamed as fast as the socket takes it: the client
+    # must give up once the head passes its cap, holding no more than about that much.
+    sent = 0
+    ended = asyncio.Event()
+
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal sent
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nX-Endless: ")
+        chunk = b"a" * 16384
+        try:
+            while True:
+                writer.write(chunk)
+                await writer.drain()
+                sent += len(chunk)
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+            ended.set()
+
+    server = await asyncio.start_server(endless, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    tracemalloc.start()
+    try:
+        with pytest.raises(NetworkError, match="bad response"):
+            async with asyncio.timeout(10):
+                await client.post(f"http://peer.test:{port}/inbox", b"{}")
+        _, peak = tracemalloc.get_traced_memory()
+        async with asyncio.timeout(5):
+            await ended.wait()  # the client closed the connection
+    finally:
+        tracemalloc.stop()
+        server.close()
+    assert sent > MAX_HEAD  # the server did stream past the cap
+    # The head's cap, the socket's read buffer and the server's own buffers in this process.
+    assert peak < 2 * 1024 * 1024, peak
+
+
+async def test_garbage_answer_is_a_network_error(
+    serve: Callable[..., ScriptedServer], client: SafeClient
 ) -> None:
     server = await started(serve([b"SMTP ready\r\n\r\n"]))
-    with pytest.raises(httpx.RemoteProtocolError):
-        await send(pool, f"http://peer.test:{server.port}/")
+    with pytest.raises(NetworkError):
+        await client.post(f"http://peer.test:{server.port}/inbox", b"{}")
+
+
+FORGED = b"HTTP/1.1 299 Forged\r\nContent-Length: 6\r\n\r\nforged"
+
+
+async def test_bytes_after_an_answer_are_never_the_next_answer(
+    serve: Callable[..., ScriptedServer], pool: GuardedTransport
+) -> None:
+    # The peer sends a whole second answer right behind the first, before any second request:
+    # on a reused connection it would be taken as the answer to the next request.
+    real = b"HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\nreal"
+    server = await started(serve([OK + FORGED, real]))
+    url = f"http://peer.test:{server.port}/inbox"
+    assert await send(pool, url, b"1") == (202, b"ok")
+    assert await send(pool, url, b"2") == (201, b"real")
+    assert server.connections == 2
+    assert bodies(server) == [b"1", b"2"]
+
+
+async def test_an_upgrade_answer_is_a_fetch_error(
+    serve: Callable[..., ScriptedServer], client: SafeClient
+) -> None:
+    upgrade = (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+    )
+    server = await started(serve([upgrade, upgrade]))
+    with pytest.raises(FetchError):
+        await client.post(f"http://peer.test:{server.port}/inbox", b"{}")
+    with pytest.raises(FetchError):
+        await client.fetch_json(f"http://peer.test:{server.port}/actor")
 
 
 async def test_closed_idle_connection_is_replaced(
-    serve: Callable[..., ScriptedServer], pool: PooledTransport
+    serve: Callable[..., ScriptedServer], pool: GuardedTransport
 ) -> None:
-    # The peer closes the kept-alive connection after the first answer, as servers do when their
-    # keep-alive timeout passes: the next request goes out again on a new connection.
+    # The peer closes the kept-alive connection as the next request arrives, as servers do when
+    # their keep-alive timeout passes at that moment: it goes out again on a new connection.
     server = await started(serve([OK, None, OK]))
     url = f"http://peer.test:{server.port}/inbox"
     assert await send(pool, url, b"1") == (202, b"ok")
     assert await send(pool, url, b"2") == (202, b"ok")
     assert server.connections == 2
-    assert [request.rsplit(b"\r\n\r\n", 1)[1] for request in server.requests] == [b"1", b"2", b"2"]
+    assert bodies(server) == [b"1", b"2", b"2"]
+
+
+async def test_connection_the_peer_closed_while_idle_is_not_used(
+    serve: Callable[..., ScriptedServer], pool: GuardedTransport
+) -> None:
+    server = await started(serve([OK, OK], close_after=True))
+    url = f"http://peer.test:{server.port}/inbox"
+    assert await send(pool, url, b"1") == (202, b"ok")
+    assert await send(pool, url, b"2") == (202, b"ok")
+    assert server.connections == 2
+    assert bodies(server) == [b"1", b"2"]  # nothing sent twice
 
 
 async def test_expired_idle_connection_is_not_reused(
@@ -244,15 +348,15 @@ async def test_per_host_cap(serve: Callable[..., ScriptedServer]) -> None:
     assert most == 2
 
 
-async def test_idle_origins_beyond_the_limit_are_closed(
+async def test_idle_connections_beyond_the_limit_are_closed(
     serve: Callable[..., ScriptedServer],
 ) -> None:
     servers = [await started(serve([OK, OK])) for _ in range(3)]
-    pool = transport(max_idle_hosts=2)
+    pool = transport(max_idle=2)
     try:
         for server in servers:
             await send(pool, f"http://peer.test:{server.port}/")
-        # The first origin was the least recently used: its idle connection was closed.
+        # The first origin's was the least recently used: its idle connection was closed.
         await send(pool, f"http://peer.test:{servers[0].port}/")
         await send(pool, f"http://peer.test:{servers[2].port}/")
     finally:
@@ -260,80 +364,79 @@ async def test_idle_origins_beyond_the_limit_are_closed(
     assert [server.connections for server in servers] == [2, 1, 1]
 
 
-def test_header_injection_is_refused() -> None:
-    request = httpx.Request("GET", "http://peer.test/", headers={"X-Evil": "a\r\nInjected: 1"})
-    with pytest.raises(httpx.LocalProtocolError):
-        serialize_request(request, b"")
+async def test_header_injection_is_refused_before_sending(
+    serve: Callable[..., ScriptedServer], client: SafeClient
+) -> None:
+    server = await started(serve([OK]))
+    with pytest.raises(BadUrl):
+        await client.post(
+            f"http://peer.test:{server.port}/inbox", b"{}", headers={"X-Evil": "a\r\nInjected: 1"}
+        )
+    assert server.requests == []
 
 
-async def test_unsupported_requests(pool: PooledTransport) -> None:
-    with pytest.raises(httpx.UnsupportedProtocol):
-        await pool.handle_async_request(httpx.Request("HEAD", "http://peer.test/"))
-    with pytest.raises(httpx.UnsupportedProtocol):
+async def test_unsupported_scheme(pool: GuardedTransport) -> None:
+    with pytest.raises(httpcore.UnsupportedProtocol):
         await pool.handle_async_request(httpx.Request("GET", "ftp://peer.test/"))
-    await pool.aclose()
-    with pytest.raises(httpx.TransportError, match="closed"):
-        await pool.handle_async_request(httpx.Request("GET", "http://peer.test/"))
 
 
-async def test_refused_connection_is_a_connect_error(pool: PooledTransport) -> None:
+async def test_refused_connection_is_a_connect_error(pool: GuardedTransport) -> None:
     listener = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = listener.sockets[0].getsockname()[1]
     listener.close()
     await listener.wait_closed()
-    with pytest.raises(httpx.ConnectError):
+    with pytest.raises(httpcore.ConnectError):
         await send(pool, f"http://peer.test:{port}/")
-
-
-class Wrapped(httpx.AsyncBaseTransport):
-    """The same pool behind another transport type: SafeClient then posts through httpx."""
-
-    def __init__(self, inner: PooledTransport) -> None:
-        self.inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 ALICE = "https://alice.test/users/alice"
 
 
-async def test_a_delivery_is_the_same_request_either_way(
-    serve: Callable[..., ScriptedServer],
+def parsed(raw: bytes) -> tuple[str, dict[str, str], bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    fields = dict(line.split(": ", 1) for line in lines[1:])
+    return lines[0], fields, body
+
+
+async def test_signed_deliveries_and_fetches_verify_on_the_wire(
+    serve: Callable[..., ScriptedServer], client: SafeClient
 ) -> None:
-    # SafeClient.post sends deliveries on the pool directly; any other transport gets an
-    # httpx request through the auth flow. Both must put the very same bytes on the wire.
-    answer = b"HTTP/1.1 202 Accepted\r\nRetry-After: 120\r\nContent-Length: 4\r\n\r\nokay"
-    server = await started(serve([answer, answer]))
-    policy = FetchPolicy(user_agent="fedi-test/1.0", allow_private=True, allow_http=True)
+    # Both go through the one httpx flow: SignatureAuth signs what is then sent, byte for byte.
+    delivered = b"HTTP/1.1 202 Accepted\r\nRetry-After: 120\r\nContent-Length: 4\r\n\r\nokay"
+    server = await started(serve([delivered, OK]))
     auth = SignatureAuth(ALICE_KEY_ID, alice_key(), lambda: FIXED_NOW)
     url = f"http://peer.test:{server.port}/users/x/inbox?page=1"
-    body = b'{"type":"Create"}'
-    results = []
-    for make in (lambda: transport(), lambda: Wrapped(transport())):
-        async with SafeClient(policy, transport=make()) as client:
-            results.append(await client.post(url, body, headers={"X-Extra": "1"}, auth=auth))
-    direct, through_httpx = server.requests
-    assert sorted(direct.split(b"\r\n")) == sorted(through_httpx.split(b"\r\n"))
-    assert direct.startswith(b"POST /users/x/inbox?page=1 HTTP/1.1\r\n")
-    assert results[0] == results[1]
-    assert results[0].status == 202 and results[0].retry_after == 120
-    assert results[0].body_excerpt == "okay"
-    head, _, sent_body = direct.partition(b"\r\n\r\n")
-    fields = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:])
-    headers = {name.decode(): value.decode() for name, value in fields.items()}
-    verified = await verify_request(
-        "POST",
-        url,
-        headers,
-        sent_body,
-        resolve_key=RecordingResolver.of(
-            ALICE_KEY_ID, "https://alice.test/users/alice", alice_key()
-        ),
-        now=FIXED_NOW,
-        expected_host=f"peer.test:{server.port}",
+    result = await client.post(url, b'{"type":"Create"}', headers={"X-Extra": "1"}, auth=auth)
+    assert (result.status, result.retry_after, result.body_excerpt) == (202, 120, "okay")
+    with pytest.raises(FetchError):  # the answer is no document; the request is what counts
+        await client.fetch_json(url, auth=auth)
+    resolve = RecordingResolver.of(ALICE_KEY_ID, ALICE, alice_key())
+    for raw, method in zip(server.requests, ("POST", "GET"), strict=True):
+        line, headers, body = parsed(raw)
+        assert line == f"{method} /users/x/inbox?page=1 HTTP/1.1"
+        verified = await verify_request(
+            method,
+            url,
+            headers,
+            body,
+            resolve_key=resolve,
+            now=FIXED_NOW,
+            expected_host=f"peer.test:{server.port}",
+        )
+        assert isinstance(verified, Verified), (method, verified)
+
+
+async def test_a_connection_in_use_when_the_pool_closes_is_closed_after(
+    serve: Callable[..., ScriptedServer],
+) -> None:
+    server = await started(serve([OK]))
+    pool = transport()
+    response = await pool.handle_async_request(
+        httpx.Request("GET", f"http://peer.test:{server.port}/")
     )
-    assert isinstance(verified, Verified)
+    await pool.aclose()
+    assert b"".join([chunk async for chunk in response.aiter_raw()]) == b"ok"
+    await response.aclose()
+    async with asyncio.timeout(5):  # the client closes it: the server sees its end
+        await server.ended.wait()

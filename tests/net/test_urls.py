@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import random
 
 import pytest
 
 from fedi.net import (
+    LOOPBACK_NETWORKS,
     BadUrl,
     address_problem,
+    connect_problem,
     host_of,
     is_public_address,
     normalize_host,
@@ -16,7 +19,7 @@ from fedi.net import (
     same_document,
 )
 from fedi.net.body import json_depth_exceeds, parse_retry_after
-from fedi.net.urls import _scheme_and_authority
+from fedi.net.urls import IPNetwork, _scheme_and_authority
 
 
 @pytest.mark.parametrize(
@@ -256,3 +259,37 @@ def test_host_of_fast_path_agrees_on_generated_urls() -> None:
         except BadUrl:
             got = None
         assert got == expected, url
+
+
+# --- FEDI_ALLOW_PRIVATE_ADDRESSES: which non-public networks an operator may open -----------
+
+NETWORKS = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "fd00::/8"))
+EVERYTHING = tuple(ipaddress.ip_network(n) for n in ("0.0.0.0/0", "::/0"))
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed", "problem"),
+    [
+        ("93.184.215.14", (), None),  # public: always
+        ("127.0.0.1", (), "loopback"),  # nothing allowed: the rule-27 refusal
+        ("127.0.0.1", LOOPBACK_NETWORKS, None),
+        ("::1", LOOPBACK_NETWORKS, None),
+        ("::ffff:127.0.0.1", LOOPBACK_NETWORKS, None),
+        ("10.1.2.3", LOOPBACK_NETWORKS, "private"),  # "on" is loopback only
+        ("10.1.2.3", NETWORKS, None),
+        ("192.168.1.1", NETWORKS, "private"),
+        ("fd12::1", NETWORKS, None),
+        ("169.254.169.254", EVERYTHING, "link-local"),  # metadata: never
+        ("169.254.169.254", (ipaddress.ip_network("169.254.0.0/16"),), "link-local"),
+        ("::ffff:169.254.169.254", EVERYTHING, "ipv4-mapped"),
+        ("fe80::1", EVERYTHING, "link-local"),
+        ("fd00:ec2::254", NETWORKS, "private"),  # the EC2 metadata address over IPv6
+        ("fd00:ec2::254", EVERYTHING, "private"),
+    ],
+)
+def test_connect_problem(address: str, allowed: tuple[IPNetwork, ...], problem: str | None) -> None:
+    assert connect_problem(address, allowed) == problem
+
+
+def test_connect_problem_never_takes_a_name() -> None:
+    assert connect_problem("example.org", EVERYTHING) == "not an address"
