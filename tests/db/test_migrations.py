@@ -19,6 +19,9 @@ EXPECTED_TABLES = {
     "deliveries",
     "peers",
     "domain_blocks",
+    "invites",
+    "browser_sessions",
+    "login_failures",
 }
 
 

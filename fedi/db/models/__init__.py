@@ -1,5 +1,6 @@
 """The data model, one module per noun; importing this package registers every table."""
 
+from fedi.db.models.account import BrowserSession, Invite, LoginFailure
 from fedi.db.models.actor import Actor, ActorType
 from fedi.db.models.base import Base, UTCDateTime, utcnow
 from fedi.db.models.content import Activity, ActivityState, ContentObject
@@ -16,12 +17,15 @@ __all__ = [
     "ApiToken",
     "Base",
     "BlockSeverity",
+    "BrowserSession",
     "ContentObject",
     "Delivery",
     "DeliveryState",
     "DomainBlock",
     "Follow",
     "FollowState",
+    "Invite",
+    "LoginFailure",
     "Member",
     "Peer",
     "Role",
