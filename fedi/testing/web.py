@@ -16,14 +16,16 @@ def csrf_token(client: TestClient) -> str:
     """The browser's form token, from its cookie (a first page visit sets it)."""
     if CSRF_COOKIE not in client.cookies:
         client.get("/login")
-    return client.cookies[CSRF_COOKIE]
+    token: str = client.cookies[CSRF_COOKIE]
+    return token
 
 
 def post_form(client: TestClient, path: str, data: Mapping[str, str]) -> httpx.Response:
     """Submit a form like a browser: with the form token, without following the redirect."""
-    return client.post(
+    response: httpx.Response = client.post(
         path, data={"csrf_token": csrf_token(client), **data}, follow_redirects=False
     )
+    return response
 
 
 def sign_in(client: TestClient, login: str, password: str) -> httpx.Response:
