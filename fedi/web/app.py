@@ -51,6 +51,8 @@ async def _access_denied(request: Request, exc: Exception) -> Response:
             media_type="application/problem+json",
         )
     if exc.status == 401:
+        if request.method != "GET":  # a form posted after its session ended
+            return RedirectResponse("/login", status_code=303)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
     return pages.forbidden_page(request)

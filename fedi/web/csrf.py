@@ -92,11 +92,15 @@ class CSRFMiddleware:
         return content_type in FORM_TYPES or self.session_cookie in request.cookies
 
     def _setting_cookie(self, send: Send, token: str) -> Send:
+        """Give the browser its token with the first page it gets (only pages hold forms, so
+        answers to servers and scripts carry no cookie)."""
         header = cookie_header(CSRF_COOKIE, token, secure=self.secure)
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).append("set-cookie", header)
+                headers = MutableHeaders(scope=message)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.append("set-cookie", header)
             await send(message)
 
         return sending

@@ -271,3 +271,14 @@ def test_the_first_admin_signs_in_with_the_printed_password(
         page = client.get("/account").text
         assert "administrator" in page
         assert 'href="/admin/invites"' in page  # the admin sees where to invite people
+
+
+def test_only_pages_hand_out_the_form_token(client: TestClient) -> None:
+    assert "set-cookie" not in client.get("/.well-known/nodeinfo").headers
+    assert "fedi_csrf=" in client.get("/").headers["set-cookie"]
+
+
+def test_a_form_posted_after_the_session_ended_leads_to_sign_in(client: TestClient) -> None:
+    answer = post_form(client, "/account/tokens", {"label": "late"})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login"

@@ -25,7 +25,8 @@ from fedi.web.ui.rendering import render
 
 __all__ = ["routes"]
 
-NOTICES = {"password": "password", "revoked": "revoked", "welcome": "welcome"}
+# Query parameters the account page is redirected to after an action, each showing a notice.
+NOTICES = ("password", "revoked", "welcome")
 
 
 def _signed_in(request: Request) -> Principal:

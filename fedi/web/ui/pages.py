@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlsplit
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute
 
 from fedi.web.access import Access, rule
@@ -24,8 +22,6 @@ __all__ = [
     "server_error_page",
     "too_many_page",
 ]
-
-_log = logging.getLogger("fedi.web")
 
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
@@ -103,16 +99,14 @@ def too_many_page(request: Request, retry_after: int) -> Response:
 
 
 async def not_found_page(request: Request, exc: Exception) -> Response:
-    """Unknown paths and other HTTP errors raised by routing (404, 405) as pages."""
-    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    """An unknown path, or a thing a page names that does not exist, as a page (a problem
+    document under ``/api/``)."""
     if _is_api(request):
         return JSONResponse(
-            {"status": status, "title": "Not Found" if status == 404 else "Error"},
-            status_code=status,
+            {"status": 404, "title": "Not Found"},
+            status_code=404,
             media_type="application/problem+json",
         )
-    if status == 405:
-        return PlainTextResponse("Method Not Allowed", status_code=405)
     return error_page(
         request,
         404,
