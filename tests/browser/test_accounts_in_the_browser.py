@@ -176,11 +176,14 @@ async def test_the_admin_invites_a_member_who_joins_and_uses_the_site(
 async def test_five_wrong_passwords_give_the_rate_limit_page(
     served: Served, chromium: Chromium
 ) -> None:
-    async with chromium.new_page() as page:
+    async with chromium.new_page(javascript=True, bypass_csp=True) as page:
         for _ in range(5):
             await _sign_in(page, served.base_url, "bruno", "not bruno's password")
         assert await page.locator("h1").inner_text() == "Too many attempts"
         assert "Try again in 15 minutes" in await page.locator("main").inner_text()
+        assert await serious_violations(page) == []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=SCREENSHOTS / "too-many-en-desktop.png", full_page=True)
 
 
 async def test_the_skip_link_is_the_first_stop_of_the_keyboard(
