@@ -282,3 +282,10 @@ def test_a_form_posted_after_the_session_ended_leads_to_sign_in(client: TestClie
     answer = post_form(client, "/account/tokens", {"label": "late"})
     assert answer.status_code == 303
     assert answer.headers["location"] == "/login"
+
+
+@pytest.mark.parametrize("path", ["/account/tokens/{n}/revoke", "/admin/invites/{n}/withdraw"])
+def test_a_row_id_too_large_for_the_database_is_not_found(client: TestClient, path: str) -> None:
+    sign_in(client, "zoe", PASSWORD)
+    answer = post_form(client, path.format(n=10**30), {})
+    assert answer.status_code == 404

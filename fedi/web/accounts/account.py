@@ -20,7 +20,7 @@ from fedi.web.accounts.cookies import session_token
 from fedi.web.accounts.passwords import check_new_password
 from fedi.web.ui import i18n
 from fedi.web.ui.forms import FormState, read_form
-from fedi.web.ui.pages import not_found_page
+from fedi.web.ui.pages import MAX_ROW_ID, not_found_page
 from fedi.web.ui.rendering import render
 
 __all__ = ["routes"]
@@ -106,6 +106,8 @@ async def create_token(request: Request) -> Response:
 async def revoke(request: Request) -> Response:
     context = context_of(request)
     token_id: int = request.path_params["id"]
+    if token_id > MAX_ROW_ID:
+        return await not_found_page(request, NotFoundError("no such token"))
     async with context.sessions.begin() as session:
         member = await session.get(Member, _signed_in(request).member_id)
         assert member is not None

@@ -23,7 +23,7 @@ from fedi.services.members import list_members
 from fedi.web.access import Access, principal_of, rule
 from fedi.web.ui import i18n
 from fedi.web.ui.forms import FormState, read_form
-from fedi.web.ui.pages import not_found_page
+from fedi.web.ui.pages import MAX_ROW_ID, not_found_page
 from fedi.web.ui.rendering import render
 
 __all__ = ["routes"]
@@ -104,6 +104,8 @@ async def create(request: Request) -> Response:
 async def withdraw(request: Request) -> Response:
     context = context_of(request)
     invite_id: int = request.path_params["id"]
+    if invite_id > MAX_ROW_ID:
+        return await not_found_page(request, NotFoundError("no such invitation"))
     async with context.sessions.begin() as session:
         try:
             await withdraw_invite(session, invite_id, context.clock())

@@ -15,6 +15,7 @@ from fedi.web.ui.forms import read_form
 from fedi.web.ui.rendering import render
 
 __all__ = [
+    "MAX_ROW_ID",
     "forbidden_page",
     "local_path",
     "not_found_page",
@@ -24,6 +25,9 @@ __all__ = [
 ]
 
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+# The largest row id a path may name: larger numbers are "not found" rather than an integer the
+# database refuses to compare.
+MAX_ROW_ID = 2**31 - 1
 
 
 def local_path(target: str, default: str = "/") -> str:
