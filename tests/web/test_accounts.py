@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -21,6 +22,7 @@ from fedi.testing.instances import Clock
 from fedi.testing.web import csrf_token, post_form, sign_in
 from fedi.web import create_app
 from fedi.web.accounts.cookies import SESSION_COOKIE
+from tests.conftest import make_settings
 from tests.web.test_discovery import bootstrap
 
 PASSWORD = "a long test password"
@@ -289,3 +291,17 @@ def test_a_row_id_too_large_for_the_database_is_not_found(client: TestClient, pa
     sign_in(client, "zoe", PASSWORD)
     answer = post_form(client, path.format(n=10**30), {})
     assert answer.status_code == 404
+
+
+def test_on_plain_http_the_session_cookie_is_not_secure(tmp_path: Path, migrated_url: str) -> None:
+    settings = make_settings(tmp_path, migrated_url, FEDI_BASE_URL="http://localhost:8000")
+    bootstrap(settings, "anna")
+    with TestClient(create_app(settings), base_url=settings.base_url) as client:
+        answer = sign_in(client, "anna", PASSWORD)
+    cookie = next(
+        value
+        for name, value in answer.headers.multi_items()
+        if name == "set-cookie" and value.startswith(SESSION_COOKIE)
+    )
+    assert "HttpOnly" in cookie
+    assert "Secure" not in cookie
