@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench check clean
+.PHONY: run test lint bench check clean messages
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -46,3 +46,11 @@ check: $(VENV)/.installed-run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Translations: extract every string from the code and templates (babel.cfg), then bring each
+# catalog in fedi/web/ui/locales/ up to date; new strings arrive empty and fail the tests until
+# they are translated.
+LOCALES_DIR := fedi/web/ui/locales
+messages: $(VENV)/.installed-dev
+	$(BIN)/pybabel extract -F babel.cfg -o $(LOCALES_DIR)/messages.pot --no-wrap --no-location --sort-output --project=Transnationality --copyright-holder="Transnationality contributors" .
+	$(BIN)/pybabel update -i $(LOCALES_DIR)/messages.pot -d $(LOCALES_DIR) --no-wrap --no-fuzzy-matching --ignore-obsolete

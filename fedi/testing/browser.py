@@ -95,10 +95,15 @@ class Chromium:
     browser: Browser
 
     @asynccontextmanager
-    async def new_page(self, *, javascript: bool = False) -> AsyncIterator[Page]:
+    async def new_page(
+        self, *, javascript: bool = False, bypass_csp: bool = False
+    ) -> AsyncIterator[Page]:
         """A page in a new browser context (no cookies or storage from earlier pages), closed
-        with its context on exit. JavaScript is off unless asked for."""
-        context = await self.browser.new_context(java_script_enabled=javascript)
+        with its context on exit. JavaScript is off unless asked for; ``bypass_csp`` lets a
+        test evaluate a script of its own (axe-core) despite the pages' Content-Security-Policy."""
+        context = await self.browser.new_context(
+            java_script_enabled=javascript, bypass_csp=bypass_csp
+        )
         try:
             yield await context.new_page()
         finally:

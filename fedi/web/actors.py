@@ -18,6 +18,7 @@ from fedi.instance import context_of
 from fedi.services.actors import INSTANCE_ACTOR_USERNAME, LocalActorUrls, is_forum
 from fedi.services.forums import forum_moderators
 from fedi.web.signed_fetch import require_signature
+from fedi.web.ui.i18n import gettext
 
 __all__ = ["activity_json", "routes"]
 
@@ -37,7 +38,7 @@ def _not_found(request: Request) -> Response:
     response: Response = request.app.state.templates.TemplateResponse(
         request,
         "not_found.html",
-        {"settings": context_of(request).settings, "message": "There is no such account here."},
+        {"message": gettext("There is no such account here.")},
         status_code=404,
         headers={"Vary": "Accept"},
     )

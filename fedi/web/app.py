@@ -7,40 +7,41 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
 
-import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.templating import Jinja2Templates
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
 from fedi.federation.acceptance import Policy
 from fedi.federation.conditions import INBOX_POLICY
 from fedi.federation.worker import Worker
 from fedi.instance import InstanceContext, build_context
 from fedi.settings import Settings
-from fedi.web import actors, c2s, discovery, health, home, inbox, objects, schemas_routes
+from fedi.web import accounts, actors, c2s, discovery, health, home, inbox, objects, schemas_routes
 from fedi.web.access import AccessDenied, AuthenticationMiddleware, bearer_token, public
+from fedi.web.accounts.cookies import SESSION_COOKIE, browser_session
+from fedi.web.csrf import CSRFMiddleware
 from fedi.web.middleware import RequestLogMiddleware, SecurityHeadersMiddleware, proxy_headers
 from fedi.web.redirects import SlashRedirect
+from fedi.web.ui import i18n, pages
+from fedi.web.ui.rendering import build_templates
 
 __all__ = ["create_app"]
 
 _log = logging.getLogger("fedi.job")
 
 
-def _templates() -> Jinja2Templates:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("fedi.web", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    return Jinja2Templates(env=environment)
+STATIC_DIR = Path(__file__).parent / "ui" / "static"
 
 
 async def _access_denied(request: Request, exc: Exception) -> Response:
-    """A refused route: a problem document under ``/api/`` (RFC 9457), a short page elsewhere."""
+    """A refused route: a problem document under ``/api/`` (RFC 9457); elsewhere the sign-in
+    page (coming back here afterwards) for nobody signed in, and the 403 page for a member."""
     assert isinstance(exc, AccessDenied)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     if request.url.path.startswith("/api/"):
@@ -51,7 +52,28 @@ async def _access_denied(request: Request, exc: Exception) -> Response:
             headers=headers,
             media_type="application/problem+json",
         )
-    return PlainTextResponse(str(exc), status_code=exc.status, headers=headers)
+    if exc.status == 401:
+        if request.method != "GET":  # a form posted after its session ended
+            return RedirectResponse("/login", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    return pages.forbidden_page(request)
+
+
+async def _csrf_refused(request: Request, reason: str) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse(
+            {"status": 403, "title": "Forbidden", "detail": reason},
+            status_code=403,
+            media_type="application/problem+json",
+        )
+    return pages.forbidden_page(
+        request,
+        i18n.gettext(
+            "The form could not be sent because it was out of date. "
+            "Go back, reload the page and try again."
+        ),
+    )
 
 
 async def _stop_worker(task: asyncio.Task[None], grace: float = 10.0) -> None:
@@ -81,6 +103,7 @@ def create_app(
     ``inbox_policy`` judges every POST to every inbox (docs/development.md, "The inbox").
     """
     instance = context or build_context(settings)
+    catalogs = i18n.load_catalogs()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -106,6 +129,9 @@ def create_app(
             *public(actors.routes),
             *public(objects.routes),
             *public(schemas_routes.routes),
+            *pages.routes(),
+            *accounts.routes(),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
             Middleware(
@@ -119,9 +145,20 @@ def create_app(
                 else []
             ),
             Middleware(SecurityHeadersMiddleware),
-            Middleware(AuthenticationMiddleware, authenticators=[bearer_token]),
+            Middleware(i18n.LocaleMiddleware, catalogs=catalogs),
+            Middleware(AuthenticationMiddleware, authenticators=[bearer_token, browser_session]),
+            Middleware(
+                CSRFMiddleware,
+                session_cookie=SESSION_COOKIE,
+                secure=settings.scheme == "https",
+                refuse=_csrf_refused,
+            ),
         ],
-        exception_handlers={AccessDenied: _access_denied},
+        exception_handlers={
+            AccessDenied: _access_denied,
+            404: pages.not_found_page,
+            500: pages.server_error_page,
+        },
         lifespan=lifespan,
     )
     # Trailing-slash redirects on FEDI_BASE_URL (Starlette's own follow the Host header).
@@ -129,5 +166,6 @@ def create_app(
     app.router.default = SlashRedirect(app.router.routes, settings.base_url, app.router.default)
     app.state.instance = instance
     app.state.inbox_policy = inbox_policy
-    app.state.templates = _templates()
+    app.state.catalogs = catalogs
+    app.state.templates = build_templates()
     return app

@@ -9,6 +9,8 @@ from starlette.routing import Route
 from fedi.instance import context_of
 from fedi.services.forums import list_forums
 from fedi.vocabulary import country_label
+from fedi.web.ui.i18n import current_locale
+from fedi.web.ui.rendering import render
 
 __all__ = ["routes"]
 
@@ -18,17 +20,15 @@ async def home(request: Request) -> Response:
     settings = context.settings
     async with context.sessions() as session:
         forums = [(f.uri, f.display_name, f.username) for f in await list_forums(session, settings)]
-    response: Response = request.app.state.templates.TemplateResponse(
+    return render(
         request,
         "home.html",
         {
-            "settings": settings,
-            "country": country_label(settings.country),
+            "country": country_label(settings.country, current_locale()),
             "network_url": f"{settings.base_url}/groups/{settings.network_handle}",
             "forums": forums,
         },
     )
-    return response
 
 
 routes = [Route("/", home)]

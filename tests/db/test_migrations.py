@@ -21,6 +21,9 @@ EXPECTED_TABLES = {
     "domain_blocks",
     "workers",
     "instance_identity",
+    "invites",
+    "browser_sessions",
+    "login_failures",
 }
 
 

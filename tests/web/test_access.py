@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
-from fedi.db.models import Role
+from fedi.accounts.sessions import start_session
+from fedi.cli.common import run_in_session
+from fedi.db.models import Member, Role, utcnow
+from fedi.services.members import add_member, list_members
 from fedi.settings import Settings
+from fedi.testing.web import csrf_token
 from fedi.web import create_app
 from fedi.web.access import (
     Access,
@@ -22,6 +27,8 @@ from fedi.web.access import (
     public,
     rule,
 )
+from fedi.web.accounts.cookies import SESSION_COOKIE
+from tests.web.test_discovery import bootstrap
 
 
 def _principal(role: Role) -> Principal:
@@ -104,3 +111,123 @@ def test_an_unknown_bearer_token_names_nobody(settings: Settings) -> None:
     with TestClient(create_app(settings)) as client:
         answer = client.get("/healthz", headers={"Authorization": "Bearer fedi_nope"})
     assert answer.status_code == 200
+
+
+# Every route of the app, with the status each caller gets: (anonymous, member, moderator,
+# admin). Requests carry the browser's session and form token and no other input; a route
+# missing here fails the test below, so every new route states who may use it.
+ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
+    ("GET", "/healthz"): (200, 200, 200, 200),
+    ("GET", "/readyz"): (200, 200, 200, 200),
+    ("GET", "/"): (200, 200, 200, 200),
+    ("GET", "/.well-known/webfinger"): (400, 400, 400, 400),
+    ("GET", "/.well-known/host-meta"): (200, 200, 200, 200),
+    ("GET", "/.well-known/host-meta.json"): (200, 200, 200, 200),
+    ("GET", "/.well-known/nodeinfo"): (200, 200, 200, 200),
+    ("GET", "/nodeinfo/{version}"): (200, 200, 200, 200),
+    ("POST", "/inbox"): (415, 415, 415, 415),
+    ("POST", "/users/{name}/inbox"): (415, 415, 415, 415),
+    ("POST", "/groups/{name}/inbox"): (415, 415, 415, 415),
+    ("POST", "/actor/inbox"): (415, 415, 415, 415),
+    ("POST", "/users/{name}/outbox"): (401, 401, 401, 401),
+    ("GET", "/actor"): (200, 200, 200, 200),
+    ("GET", "/actor/followers"): (200, 200, 200, 200),
+    ("GET", "/actor/following"): (200, 200, 200, 200),
+    ("GET", "/actor/outbox"): (200, 200, 200, 200),
+    ("GET", "/activities/{id}"): (404, 404, 404, 404),
+    ("GET", "/users/{name}"): (200, 200, 200, 200),
+    ("GET", "/users/{name}/followers"): (200, 200, 200, 200),
+    ("GET", "/users/{name}/following"): (200, 200, 200, 200),
+    ("GET", "/users/{name}/outbox"): (200, 200, 200, 200),
+    ("GET", "/groups/{name}"): (404, 404, 404, 404),
+    ("GET", "/groups/{name}/followers"): (404, 404, 404, 404),
+    ("GET", "/groups/{name}/following"): (404, 404, 404, 404),
+    ("GET", "/groups/{name}/outbox"): (404, 404, 404, 404),
+    ("GET", "/groups/{name}/moderators"): (404, 404, 404, 404),
+    ("GET", "/objects/{id}"): (404, 404, 404, 404),
+    ("GET", "/schemas/activitypub/{filename}"): (200, 200, 200, 200),
+    ("POST", "/language"): (303, 303, 303, 303),
+    ("GET", "/login"): (200, 303, 303, 303),
+    ("POST", "/login"): (422, 422, 422, 422),
+    ("POST", "/logout"): (303, 303, 303, 303),
+    ("GET", "/join/{token}"): (404, 404, 404, 404),
+    ("POST", "/join/{token}"): (404, 404, 404, 404),
+    ("GET", "/account"): (303, 200, 200, 200),
+    ("POST", "/account/password"): (303, 422, 422, 422),
+    ("POST", "/account/tokens"): (303, 200, 200, 200),
+    # Token 1 is the one the member made just before (rows run in sorted order): only its
+    # owner may revoke it.
+    ("POST", "/account/tokens/{id:int}/revoke"): (303, 303, 404, 404),
+    ("GET", "/admin/invites"): (303, 403, 403, 200),
+    ("POST", "/admin/invites"): (303, 403, 403, 422),
+    ("POST", "/admin/invites/{id:int}/withdraw"): (303, 403, 403, 404),
+}
+
+SAMPLE_PARAMETERS = {
+    "name": "member",
+    "id": "1",
+    "id:int": "1",
+    "version": "2.1",
+    "filename": "note.schema.json",
+    "token": "unknown",
+}
+
+
+def _concrete(path: str) -> str:
+    for name, value in SAMPLE_PARAMETERS.items():
+        path = path.replace("{" + name + "}", value)
+    assert "{" not in path, f"add a sample value for {path}"
+    return path
+
+
+def _app_routes(app: Starlette) -> set[tuple[str, str]]:
+    return {
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, RuledRoute)
+        for method in (route.methods or set()) - {"HEAD"}
+    }
+
+
+def test_every_route_answers_every_role_as_the_table_says(settings: Settings) -> None:
+    bootstrap(settings, "member")
+
+    async def staff(session: AsyncSession) -> dict[str, int]:
+        await add_member(session, settings, "moderator", "a long test password", Role.MODERATOR)
+        await add_member(session, settings, "chief", "a long test password", Role.ADMIN)
+        return {m.login: m.id for m in await list_members(session)}
+
+    ids = run_in_session(settings, staff)
+    logins = (None, "member", "moderator", "chief")
+
+    def session_for(login: str) -> str:
+        async def work(session: AsyncSession) -> str:
+            member = await session.get(Member, ids[login])
+            assert member is not None
+            return await start_session(session, member, utcnow())
+
+        token: str = run_in_session(settings, work)
+        return token
+
+    app = create_app(settings)
+    assert _app_routes(app) == set(ROUTE_STATUS), "give each new route its row in ROUTE_STATUS"
+    wrong = []
+    with TestClient(app, base_url=settings.base_url) as client:
+        for (method, path), statuses in sorted(ROUTE_STATUS.items()):
+            for login, expected in zip(logins, statuses, strict=True):
+                client.cookies.clear()
+                if login is not None:
+                    client.cookies.set(SESSION_COOKIE, session_for(login), domain="esf.test")
+                token = csrf_token(client)
+                if method == "GET":
+                    answer = client.get(_concrete(path), follow_redirects=False)
+                else:
+                    answer = client.request(
+                        method,
+                        _concrete(path),
+                        data={"csrf_token": token},
+                        follow_redirects=False,
+                    )
+                if answer.status_code != expected:
+                    wrong.append((method, path, login, answer.status_code, expected))
+    assert wrong == [], "\n".join(map(str, wrong))

@@ -134,14 +134,17 @@ def test_webfinger_finds_the_forum(client: TestClient, resource: str) -> None:
 
 def test_the_front_page_lists_the_forums(client: TestClient) -> None:
     page = client.get("/").text
-    assert "<h2>Forums</h2>" in page
+    assert '<h2 id="forums">Forums</h2>' in page
+    assert "This network has 1 thematic forum." in page
     assert f'<a href="{FORUM}">Employment</a> · <code>@employment@esf.test</code>' in page
 
 
-def test_no_forums_no_forum_section(settings: Settings) -> None:
+def test_no_forums_an_empty_state(settings: Settings) -> None:
     bootstrap(settings)
     with TestClient(create_app(settings), base_url=settings.base_url) as client:
-        assert "Forums" not in client.get("/").text
+        page = client.get("/").text
+    assert "There are no forums yet." in page
+    assert "thematic forum" not in page
 
 
 def test_authorized_fetch_covers_the_moderators(tmp_path: Path, migrated_url: str) -> None:

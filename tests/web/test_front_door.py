@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from fedi.cli.common import run_in_session
@@ -20,6 +20,7 @@ from fedi.schemas import SCHEMA_NAMES
 from fedi.services.tokens import issue_token
 from fedi.settings import Settings, SettingsError, load_settings
 from fedi.web import create_app
+from fedi.web.app import STATIC_DIR
 from fedi.web.middleware import CONTENT_SECURITY_POLICY
 from tests.conftest import make_settings
 from tests.web.test_discovery import bootstrap
@@ -62,6 +63,9 @@ def _paths(client: TestClient) -> list[str]:
     }
     paths = []
     for route in client.app.routes:  # type: ignore[attr-defined]
+        if isinstance(route, Mount):
+            paths.extend(f"{route.path}/{file.name}" for file in STATIC_DIR.iterdir())
+            continue
         assert isinstance(route, Route)
         if route.methods is not None and "GET" not in route.methods:
             continue

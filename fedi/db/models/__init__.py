@@ -1,5 +1,6 @@
 """The data model, one module per noun; importing this package registers every table."""
 
+from fedi.db.models.account import BrowserSession, Invite, LoginFailure
 from fedi.db.models.actor import Actor, ActorType
 from fedi.db.models.base import Base, UTCDateTime, utcnow
 from fedi.db.models.content import Activity, ActivityState, ContentObject
@@ -18,6 +19,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "BlockSeverity",
+    "BrowserSession",
     "ContentObject",
     "Delivery",
     "DeliveryState",
@@ -25,6 +27,8 @@ __all__ = [
     "Follow",
     "FollowState",
     "InstanceIdentity",
+    "Invite",
+    "LoginFailure",
     "Member",
     "Peer",
     "Role",

@@ -1,0 +1,1 @@
+"""Accounts: invitations, sign-in sessions, login throttling and credentials (no rendering)."""

@@ -1,0 +1,1 @@
+"""The pages people use: layout, templates, static files, translations and error pages."""

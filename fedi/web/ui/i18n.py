@@ -1,0 +1,197 @@
+"""Translations and locale-aware formatting, read from the request's locale.
+
+The catalogs are the ``.po`` files under ``locales/``, read with Babel once when the application
+is built (no compiled ``.mo`` files to keep in step with them, and no build step). The locale of
+the request being served, with its translations, lives in a :class:`~contextvars.ContextVar` set
+by :class:`LocaleMiddleware`; the ``gettext`` callables here, which the Jinja environment and the
+page code share, read it. Outside a request they answer in English.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, cast
+
+import babel.dates
+import babel.numbers
+import http_sf
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+__all__ = [
+    "DEFAULT_LOCALE",
+    "LANGUAGE_COOKIE",
+    "LOCALES",
+    "LOCALES_DIR",
+    "Catalogs",
+    "LocaleMiddleware",
+    "choose_plural",
+    "current_locale",
+    "format_date",
+    "format_datetime",
+    "format_number",
+    "gettext",
+    "language_name",
+    "load_catalogs",
+    "negotiate",
+    "ngettext",
+    "reset_locale",
+    "use_locale",
+]
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+LOCALES = ("en", "pl")
+DEFAULT_LOCALE = "en"
+LANGUAGE_COOKIE = "fedi_lang"
+
+
+@dataclass(frozen=True)
+class Catalogs:
+    """The gettext translations of every supported locale."""
+
+    translations: Mapping[str, Translations]
+
+    def for_locale(self, locale: str) -> Translations:
+        return self.translations.get(locale) or self.translations[DEFAULT_LOCALE]
+
+
+def load_catalogs(directory: Path = LOCALES_DIR) -> Catalogs:
+    """Read ``<locale>/LC_MESSAGES/messages.po`` of every locale (fuzzy entries are left out,
+    like ``msgfmt`` does)."""
+    translations: dict[str, Translations] = {}
+    for locale in LOCALES:
+        path = directory / locale / "LC_MESSAGES" / "messages.po"
+        with path.open("rb") as po:
+            catalog = read_po(po, locale=locale)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        compiled.seek(0)
+        translations[locale] = Translations(compiled)
+    return Catalogs(translations)
+
+
+@dataclass(frozen=True)
+class _Current:
+    locale: str
+    translations: Translations | None
+
+
+_current: contextvars.ContextVar[_Current] = contextvars.ContextVar("fedi_locale")
+
+
+def _translations() -> Translations | None:
+    current = _current.get(None)
+    return None if current is None else current.translations
+
+
+def current_locale() -> str:
+    current = _current.get(None)
+    return DEFAULT_LOCALE if current is None else current.locale
+
+
+def use_locale(locale: str, catalogs: Catalogs) -> contextvars.Token[_Current]:
+    """Serve the rest of this context in ``locale`` (one of :data:`LOCALES`); undo it with
+    ``reset_locale(token)``."""
+    chosen = locale if locale in LOCALES else DEFAULT_LOCALE
+    return _current.set(_Current(chosen, catalogs.for_locale(chosen)))
+
+
+def reset_locale(token: contextvars.Token[_Current]) -> None:
+    _current.reset(token)
+
+
+def gettext(message: str, **variables: object) -> str:
+    """``message`` in the current locale, with ``%(name)s`` placeholders filled from
+    ``variables`` (the Jinja newstyle convention)."""
+    translations = _translations()
+    text: str = translations.gettext(message) if translations is not None else message
+    return text % variables if variables else text
+
+
+def choose_plural(singular: str, plural: str, n: int) -> str:
+    """The translated form of ``singular``/``plural`` for ``n``, placeholders unfilled."""
+    translations = _translations()
+    if translations is None:
+        return singular if n == 1 else plural
+    text: str = translations.ngettext(singular, plural, n)
+    return text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    """The form of ``singular``/``plural`` for ``n`` in the current locale (Polish has three),
+    with ``%(num)s`` set to ``n`` formatted for the locale."""
+    return choose_plural(singular, plural, n) % {"num": format_number(n), **variables}
+
+
+def format_date(value: date) -> str:
+    return babel.dates.format_date(value, format="long", locale=current_locale())
+
+
+def format_datetime(value: datetime) -> str:
+    return babel.dates.format_datetime(value, format="medium", tzinfo=None, locale=current_locale())
+
+
+def format_number(value: int | float | Decimal) -> str:
+    return babel.numbers.format_decimal(value, locale=current_locale())
+
+
+def language_name(locale: str) -> str:
+    """A language named in itself ("polski", "English"), as a language switch shows it."""
+    name: str = Locale.parse(locale).get_display_name(locale) or locale
+    return name[:1].upper() + name[1:] if locale == "en" else name
+
+
+def _accepted(header: str) -> list[str]:
+    """Language ranges of an ``Accept-Language`` value, most wanted first; none when malformed."""
+    try:
+        members = cast(list[Any], http_sf.parse(header.encode("ascii"), tltype="list"))
+    except (UnicodeEncodeError, ValueError):
+        return []
+    ranked: list[tuple[Decimal, int, str]] = []
+    for position, (value, parameters) in enumerate(members):
+        if not isinstance(value, http_sf.Token):
+            continue
+        weight = parameters.get("q", 1)
+        if isinstance(weight, int | float | Decimal) and weight > 0:
+            ranked.append((-Decimal(str(weight)), position, str(value)))
+    return [value for _, _, value in sorted(ranked)]
+
+
+def negotiate(connection: HTTPConnection) -> str:
+    """The locale of a request: the language cookie, else the best of ``Accept-Language``."""
+    chosen = connection.cookies.get(LANGUAGE_COOKIE, "")
+    if chosen in LOCALES:
+        return chosen
+    for wanted in _accepted(connection.headers.get("accept-language", "")):
+        primary = wanted.split("-", 1)[0].lower()
+        if primary in LOCALES:
+            return primary
+    return DEFAULT_LOCALE
+
+
+class LocaleMiddleware:
+    """Serves each HTTP request in its negotiated locale (see :func:`negotiate`)."""
+
+    def __init__(self, app: ASGIApp, *, catalogs: Catalogs) -> None:
+        self.app = app
+        self.catalogs = catalogs
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = use_locale(negotiate(HTTPConnection(scope)), self.catalogs)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            reset_locale(token)

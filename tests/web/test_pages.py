@@ -1,0 +1,130 @@
+"""Every page renders in every language, in the one layout, without inline script or style."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.testclient import TestClient
+
+from fedi.accounts.invites import create_invite
+from fedi.cli.common import run_in_session
+from fedi.db.models import Role, utcnow
+from fedi.services.members import add_member
+from fedi.settings import Settings
+from fedi.testing.web import post_form, sign_in
+from fedi.web import create_app
+from fedi.web.access import Access, rule
+from tests.web.test_discovery import bootstrap
+
+PASSWORD = "a long test password"
+
+
+def _invite(settings: Settings) -> str:
+    async def work(session: AsyncSession) -> str:
+        return (await create_invite(session, now=utcnow())).token
+
+    token: str = run_in_session(settings, work)
+    return token
+
+
+@pytest.fixture
+def site(settings: Settings) -> Iterator[tuple[TestClient, str]]:
+    bootstrap(settings, "anna")
+
+    async def admin(session: AsyncSession) -> None:
+        await add_member(session, settings, "zoe", PASSWORD, Role.ADMIN)
+
+    run_in_session(settings, admin)
+    with TestClient(create_app(settings), base_url=settings.base_url) as client:
+        yield client, _invite(settings)
+
+
+# (who is signed in, path, status, a sentence in English, the same in Polish)
+PAGES = [
+    (None, "/", 200, "Follow this network", "Obserwuj tę sieć"),
+    (None, "/login", 200, "Membership is by invitation", "Członkiem zostaje się na zaproszenie"),
+    (None, "/join/{invite}", 200, "Choose a login and a password", "Wybierz login i hasło"),
+    (None, "/join/nonsense", 404, "This invitation cannot be used", "Tego zaproszenia nie można"),
+    (None, "/no/such/page", 404, "There is no page at this address", "Pod tym adresem nie ma"),
+    (None, "/users/anna", 200, "Followers", "Obserwujący"),
+    (None, "/users/nobody", 404, "There is no such account here.", "Nie ma tu takiego konta."),
+    ("anna", "/account", 200, "Personal API tokens", "Osobiste tokeny API"),
+    ("anna", "/admin/invites", 403, "You cannot open this page", "Nie możesz otworzyć tej strony"),
+    ("zoe", "/admin/invites", 200, "Invite someone", "Zaproś kogoś"),
+]
+
+
+@pytest.mark.parametrize(("login", "path", "status", "english", "polish"), PAGES)
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_every_page_renders_in_both_languages(
+    site: tuple[TestClient, str],
+    language: str,
+    login: str | None,
+    path: str,
+    status: int,
+    english: str,
+    polish: str,
+) -> None:
+    client, invite = site
+    if login is not None:
+        assert sign_in(client, login, PASSWORD).status_code == 303
+    response = client.get(
+        path.format(invite=invite), headers={"Accept-Language": f"{language},en;q=0.5"}
+    )
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert f'<html lang="{language}">' in page
+    assert (polish if language == "pl" else english) in page
+    if language == "pl":
+        assert english not in page
+    # One layout: landmarks and a skip link to the main content.
+    for landmark in ('<a class="skip-link" href="#main">', "<header", "<nav", '<main id="main"'):
+        assert landmark in page
+    # The security policy allows no inline script or style.
+    assert "<script" not in page
+    assert not re.search(r"\sstyle=", page)
+
+
+def test_the_language_switch_is_remembered(site: tuple[TestClient, str]) -> None:
+    client, _ = site
+    assert '<html lang="en">' in client.get("/").text
+    client.get("/login")
+    switched = post_form(client, "/language", {"language": "pl", "next": "/login"})
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/login"
+    assert "fedi_lang=pl" in switched.headers["set-cookie"]
+    assert "Max-Age" in switched.headers["set-cookie"]
+    page = client.get("/login", headers={"Accept-Language": "en"}).text
+    assert '<html lang="pl">' in page
+    assert "Zaloguj się" in page
+
+
+@pytest.mark.parametrize("target", ["https://evil.test/", "//evil.test/", "/\\evil.test", "x"])
+def test_the_language_switch_stays_on_this_site(site: tuple[TestClient, str], target: str) -> None:
+    client, _ = site
+    switched = post_form(client, "/language", {"language": "pl", "next": target})
+    assert switched.headers["location"] == "/"
+
+
+def test_static_files_are_served(site: tuple[TestClient, str]) -> None:
+    client, _ = site
+    assert client.get("/static/style.css").headers["content-type"].startswith("text/css")
+    assert client.get("/static/favicon.svg").headers["content-type"] == "image/svg+xml"
+
+
+def test_a_fault_shows_the_error_page(settings: Settings) -> None:
+    app = create_app(settings)
+
+    async def broken(request: object) -> None:
+        raise RuntimeError("boom")
+
+    app.router.routes.insert(0, rule("/broken", broken, Access.PUBLIC))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/broken", headers={"Accept-Language": "pl"})
+    assert response.status_code == 500
+    assert "Coś poszło nie tak" in response.text
+    assert '<html lang="pl">' in response.text
