@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-__all__ = ["ConflictError", "FediError", "NotFoundError", "ValidationError"]
+__all__ = ["ConflictError", "FediError", "NotFoundError", "RateLimitedError", "ValidationError"]
 
 
 class FediError(Exception):
@@ -40,3 +40,11 @@ class NotFoundError(FediError):
 
 class ConflictError(FediError):
     """The thing exists already, or the change conflicts with the current state (HTTP 409)."""
+
+
+class RateLimitedError(FediError):
+    """Too many attempts; try again after ``retry_after`` seconds (HTTP 429 with Retry-After)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -64,6 +64,9 @@ _VARIABLES = (
     "FEDI_AUTHORIZED_FETCH",
     "FEDI_DELIVERY_CONCURRENCY_PER_HOST",
     "FEDI_LOG_LEVEL",
+    # E-mail for notifications.
+    "FEDI_SMTP_URL",
+    "FEDI_SMTP_FROM",
 )
 
 
@@ -95,6 +98,9 @@ class Settings:
     authorized_fetch: bool = False
     delivery_concurrency_per_host: int = 4
     log_level: str = "INFO"
+    # E-mail for notifications: off unless an SMTP server is named.
+    smtp_url: str | None = field(default=None, repr=False)
+    smtp_from: str = ""
 
     @cached_property
     def domain(self) -> str:
@@ -128,6 +134,8 @@ class Settings:
             "FEDI_AUTHORIZED_FETCH": "on" if self.authorized_fetch else "off",
             "FEDI_DELIVERY_CONCURRENCY_PER_HOST": str(self.delivery_concurrency_per_host),
             "FEDI_LOG_LEVEL": self.log_level,
+            "FEDI_SMTP_URL": mask_url_password(self.smtp_url or ""),
+            "FEDI_SMTP_FROM": self.smtp_from,
         }
 
 
@@ -203,6 +211,9 @@ def load_settings(
             "FEDI_DELIVERY_CONCURRENCY_PER_HOST", 4, low=1, high=256
         ),
         "log_level": reader.choice("FEDI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        # E-mail for notifications.
+        "smtp_url": reader.smtp_url("FEDI_SMTP_URL"),
+        "smtp_from": reader.text("FEDI_SMTP_FROM", f"noreply@{urlsplit(base_url).hostname}"),
     }
     _check_certificates(settings_kwargs, problems)
     secret = raw.get("FEDI_SECRET_KEY")
@@ -381,4 +392,20 @@ class _Reader:
         if "://" not in value or scheme not in ("sqlite", "postgresql", "postgres"):
             self._bad(name, "must be a sqlite:/// or postgresql:// URL")
             return default
+        return value
+
+    def smtp_url(self, name: str) -> str | None:
+        """``smtp://[user:pass@]host[:port]`` (STARTTLS when offered) or ``smtps://`` (TLS)."""
+        if name not in self._raw:
+            return None
+        value = self._raw[name].strip()
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            self._bad(name, "has an invalid port")
+            return None
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            self._bad(name, "must be an smtp:// or smtps:// URL such as smtp://user:pass@host:587")
+            return None
         return value

@@ -72,7 +72,7 @@ class Vocabulary:
     name: str
     description: str
     terms: tuple[Term, ...]
-    # Other spellings accepted on input (EU usage ``EL`` for Greece), by folded form.
+    # Other spellings accepted on input (EU usage ``EL`` for Greece) and the code they stand for.
     aliases: Mapping[str, str]
 
     @property
@@ -92,21 +92,25 @@ class Vocabulary:
     def normalise(self, value: str) -> str | None:
         """The code ``value`` stands for (case aside, aliases resolved), or ``None``."""
         folded = value.strip().casefold()
-        folded = self.aliases.get(folded, folded).casefold()
+        for alias, code in self.aliases.items():
+            if alias.casefold() == folded:
+                folded = code.casefold()
         for code in self.codes:
             if code.casefold() == folded:
                 return code
         return None
 
     def check(self, value: object, field: str) -> str:
-        """The code for ``value``; a :class:`ValidationError` on ``field`` naming the allowed
-        values when it is not one."""
-        code = self.normalise(value) if isinstance(value, str) else None
-        if code is None:
+        """The code ``value`` is, exactly or as an alias (``EL``); a :class:`ValidationError` on
+        ``field`` naming the allowed values when it is neither. Input through the API and forms
+        is checked here; :meth:`normalise` is the lenient reading of configuration."""
+        code = self.aliases.get(value, value) if isinstance(value, str) else None
+        if code not in self.codes:
             raise ValidationError(
                 f"{value!r} is not a known code; allowed values: {', '.join(self.codes)}",
                 field=field,
             )
+        assert isinstance(code, str)
         return code
 
     def check_all(self, values: object, field: str) -> list[str]:
@@ -135,7 +139,7 @@ def vocabulary(name: str) -> Vocabulary:
         raise UnknownVocabulary(f"no vocabulary {name!r}")
     path = schemas_dir() / "vocabularies" / f"{name}.json"
     document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    aliases = {key.casefold(): code for key, code in document.get("aliases", {}).items()}
+    aliases = dict(document.get("aliases", {}))
     return Vocabulary(name, document["$comment"], _terms(document["items"]), aliases)
 
 

@@ -156,15 +156,25 @@ def test_check_names_the_field_and_the_allowed_values() -> None:
     }
 
 
-def test_check_folds_case_and_resolves_aliases() -> None:
-    assert vocabulary("countries").check("el", "country") == "GR"
-    assert vocabulary("objectives").check(" H ", "objectives") == "h"
-    assert normalise_country("el") == "GR"
+def test_check_takes_codes_and_aliases_exactly() -> None:
+    assert vocabulary("countries").check("EL", "country") == "GR"
+    assert vocabulary("objectives").check("h", "objectives") == "h"
+    with pytest.raises(ValidationError):
+        vocabulary("objectives").check("H", "objectives")
+
+
+def test_normalise_folds_case_and_resolves_aliases() -> None:
+    assert normalise_country(" el") == "GR"
+    assert vocabulary("objectives").normalise(" H ") == "h"
+    assert vocabulary("objectives").normalise("z") is None
 
 
 def test_check_all_wants_a_list_and_drops_repeats() -> None:
     themes = vocabulary("themes")
-    assert themes.check_all(["partnership", "Partnership"], "themes") == ["partnership"]
+    assert themes.check_all(["partnership", "simplification", "partnership"], "themes") == [
+        "partnership",
+        "simplification",
+    ]
     with pytest.raises(ValidationError):
         themes.check_all("partnership", "themes")
     with pytest.raises(ValidationError):

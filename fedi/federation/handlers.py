@@ -21,6 +21,7 @@ from fedi.federation.actor_document import (
     actor_type_of,
     parse_actor_document,
 )
+from fedi.federation.flags import handle_flag
 from fedi.federation.follows import handle_accept, handle_follow, handle_reject, handle_undo
 from fedi.federation.html import sanitise_html
 from fedi.federation.job import Dropped, Job, object_host
@@ -212,5 +213,6 @@ HANDLERS: dict[str, Handler] = {
     "Create": handle_create,
     "Update": handle_update,
     "Delete": handle_delete,
+    "Flag": handle_flag,
 }
 """Activity types with effects; every other type (Announce, Like, ...) is recorded only."""

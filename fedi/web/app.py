@@ -12,14 +12,15 @@ import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.templating import Jinja2Templates
 
 from fedi.federation.worker import Worker
 from fedi.instance import InstanceContext, build_context
 from fedi.settings import Settings
-from fedi.web import actors, c2s, discovery, health, home, inbox, objects, schemas_routes
+from fedi.web import actors, api, c2s, discovery, health, home, inbox, objects, schemas_routes
 from fedi.web.access import AccessDenied, AuthenticationMiddleware, bearer_token, public
+from fedi.web.api.problems import is_api, problem_response
 from fedi.web.inbox_lane import LaneApp
 from fedi.web.middleware import RequestLogMiddleware
 
@@ -41,14 +42,8 @@ async def _access_denied(request: Request, exc: Exception) -> Response:
     """A refused route: a problem document under ``/api/`` (RFC 9457), a short page elsewhere."""
     assert isinstance(exc, AccessDenied)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    if request.url.path.startswith("/api/"):
-        title = "Unauthorized" if exc.status == 401 else "Forbidden"
-        return JSONResponse(
-            {"status": exc.status, "title": title, "detail": str(exc)},
-            status_code=exc.status,
-            headers=headers,
-            media_type="application/problem+json",
-        )
+    if is_api(request):
+        return problem_response(exc.status, str(exc), headers=headers)
     return PlainTextResponse(str(exc), status_code=exc.status, headers=headers)
 
 
@@ -100,12 +95,13 @@ def create_app(
             *public(actors.routes),
             *public(objects.routes),
             *public(schemas_routes.routes),
+            *api.routes,
         ],
         middleware=[
             Middleware(RequestLogMiddleware, instance=settings.domain),
             Middleware(AuthenticationMiddleware, authenticators=[bearer_token]),
         ],
-        exception_handlers={AccessDenied: _access_denied},
+        exception_handlers={**api.exception_handlers(), AccessDenied: _access_denied},
         lifespan=lifespan,
     )
     app.state.instance = instance

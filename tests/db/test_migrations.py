@@ -19,6 +19,10 @@ EXPECTED_TABLES = {
     "deliveries",
     "peers",
     "domain_blocks",
+    "profiles",
+    "notifications",
+    "reports",
+    "email_messages",
 }
 
 

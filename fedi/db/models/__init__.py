@@ -6,7 +6,9 @@ from fedi.db.models.content import Activity, ActivityState, ContentObject
 from fedi.db.models.delivery import Delivery, DeliveryState
 from fedi.db.models.follow import Follow, FollowState
 from fedi.db.models.member import ApiToken, Member, Role
+from fedi.db.models.notification import EmailMessage, Notification, Report
 from fedi.db.models.peer import BlockSeverity, DomainBlock, Peer
+from fedi.db.models.profile import Profile
 
 __all__ = [
     "Activity",
@@ -20,10 +22,14 @@ __all__ = [
     "Delivery",
     "DeliveryState",
     "DomainBlock",
+    "EmailMessage",
     "Follow",
     "FollowState",
     "Member",
+    "Notification",
     "Peer",
+    "Profile",
+    "Report",
     "Role",
     "UTCDateTime",
     "utcnow",
