@@ -12,7 +12,12 @@ __all__ = ["request_locale"]
 
 
 def request_locale(request: Request) -> str:
-    """The best of :data:`fedi.vocabulary.LOCALES` for the request (quality values and
-    ``pl-PL`` style tags honoured), English when it names none of them."""
+    """The first of :data:`fedi.vocabulary.LOCALES` in the request's preferences, by quality,
+    a regional tag standing for its language (``en-GB`` is English, before a later ``pl``);
+    English when it names none of them."""
     accepted = parse_accept_header(request.headers.get("accept-language"), LanguageAccept)
-    return accepted.best_match(LOCALES, default=DEFAULT_LOCALE) or DEFAULT_LOCALE
+    for tag, _quality in accepted:  # highest quality first
+        language = tag.split("-", 1)[0].split("_", 1)[0].lower()
+        if language in LOCALES:
+            return language
+    return DEFAULT_LOCALE

@@ -3,6 +3,7 @@ document (schemas/openapi.json) as it arrives."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from fedi.web import create_app
 from tests.web.test_discovery import bootstrap
 
 
+@functools.cache
 def openapi_document() -> dict[str, Any]:
     document: dict[str, Any] = json.loads(
         (schemas_dir() / "openapi.json").read_text(encoding="utf-8")
@@ -53,6 +55,10 @@ class ResponseChecker:
             assert response.status_code in (404, 405), (path, response.status_code)
             assert response.headers["content-type"] == "application/problem+json"
             return
+        documented = openapi_document()["paths"][operation.path][operation.method.lower()]
+        assert str(response.status_code) in documented["responses"], (
+            f"{response.status_code} is not documented for {operation.method} {operation.path}"
+        )
         operation.validate_response(response)
         self.checked += 1
 
