@@ -183,3 +183,25 @@ def test_an_ipv6_base_url_keeps_its_brackets(tmp_path: Path) -> None:
     settings = load_settings({"FEDI_DATA_DIR": str(tmp_path), "FEDI_BASE_URL": "http://[::1]:8000"})
     assert settings.base_url == "http://[::1]:8000"
     assert settings.domain == "[::1]:8000"
+
+
+def test_smtp_is_off_by_default_and_its_password_is_masked(tmp_path: Path) -> None:
+    plain = load_settings({"FEDI_DATA_DIR": str(tmp_path)})
+    assert plain.smtp_url is None and plain.smtp_from == "noreply@localhost"
+    settings = load_settings(
+        {
+            "FEDI_DATA_DIR": str(tmp_path),
+            "FEDI_SMTP_URL": "smtps://mailer:hunter2@mail.example.org:465",
+            "FEDI_SMTP_FROM": "esf@example.org",
+        }
+    )
+    assert settings.smtp_url == "smtps://mailer:hunter2@mail.example.org:465"
+    assert settings.smtp_from == "esf@example.org"
+    assert "hunter2" not in settings.masked()["FEDI_SMTP_URL"]
+    assert "hunter2" not in repr(settings)
+
+
+@pytest.mark.parametrize("url", ["http://mail.example.org", "smtp://", "smtp://host:99999"])
+def test_a_bad_smtp_url_is_refused(tmp_path: Path, url: str) -> None:
+    with pytest.raises(SettingsError, match="FEDI_SMTP_URL"):
+        load_settings({"FEDI_DATA_DIR": str(tmp_path), "FEDI_SMTP_URL": url})
