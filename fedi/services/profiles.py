@@ -9,7 +9,7 @@ e-mail address for notifications) is kept in :class:`fedi.db.models.Profile`.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -85,61 +85,98 @@ async def get_profile(session: AsyncSession, member: Member) -> ProfileData:
     return _data(member, await session.get(Profile, member.id))
 
 
-def _text(value: object, limit: int, *, multiline: bool = False) -> str:
+def _text(field: str, value: object, limit: int, *, multiline: bool = False) -> str:
     if not isinstance(value, str):
-        raise ValueError("must be a string")
+        raise ValidationError("must be a string", field=field)
     if len(value) > limit:
-        raise ValueError(f"at most {limit} characters")
+        raise ValidationError(f"at most {limit} characters", field=field)
     text = value.replace("\r\n", "\n").replace("\r", "\n") if multiline else value
-    text = text.strip()
     allowed = "\n\t" if multiline else ""
     if any(unicodedata.category(c) == "Cc" and c not in allowed for c in text):
-        raise ValueError(
-            "must not contain control characters" + ("" if multiline else " or line breaks")
-        )
-    return text
+        message = "must not contain control characters"
+        raise ValidationError(message if multiline else message + " or line breaks", field=field)
+    return text.strip()
 
 
-def _email(value: object) -> str | None:
+def _email(field: str, value: object) -> str | None:
     if value is None:
         return None
+    wrong = ValidationError("must be an e-mail address such as anna@example.org", field=field)
     if not isinstance(value, str) or len(value) > 320:
-        raise ValueError("must be an e-mail address")
+        raise wrong
     try:
         address = Address(addr_spec=value.strip())
     except (HeaderParseError, ValueError, IndexError):
-        raise ValueError("must be an e-mail address such as anna@example.org") from None
+        raise wrong from None
     if not address.username or "." not in address.domain:
-        raise ValueError("must be an e-mail address such as anna@example.org")
+        raise wrong
     return address.addr_spec
 
 
-class _Changes:
-    """Collects checked values and every error, so that one answer names every bad field."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def take(self, name: str, check: object) -> None:
-        self.errors.setdefault(name, []).append(str(check))
+def _boolean(field: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError("must be true or false", field=field)
+    return value
 
 
-def _code(name: str, vocab: str, value: object, changes: _Changes) -> str | None:
-    if value is None:
-        return None
-    try:
-        return vocabulary(vocab).check(value, name)
-    except ValidationError as exc:
-        changes.errors.update(exc.errors)
-        return None
+def _code(vocab: str) -> Callable[[str, object], str | None]:
+    return lambda field, value: None if value is None else vocabulary(vocab).check(value, field)
 
 
-def _codes(name: str, vocab: str, value: object, changes: _Changes) -> list[str]:
-    try:
-        return vocabulary(vocab).check_all(value, name)
-    except ValidationError as exc:
-        changes.errors.update(exc.errors)
-        return []
+def _codes(vocab: str) -> Callable[[str, object], list[str]]:
+    return lambda field, value: vocabulary(vocab).check_all(value, field)
+
+
+# Each field of the profile and how its new value is checked (raising ValidationError).
+_CHECKS: dict[str, Callable[[str, object], object]] = {
+    "display_name": lambda field, value: _text(field, value, MAX_NAME),
+    "organisation": lambda field, value: _text(field, value, MAX_NAME),
+    "organisation_type": _code("organisation-types"),
+    "country": _code("countries"),
+    "languages": _codes("languages"),
+    "bio": lambda field, value: _text(field, value, MAX_BIO, multiline=True),
+    "discoverable": _boolean,
+    "email": _email,
+    "expertise.themes": _codes("themes"),
+    "expertise.objectives": _codes("objectives"),
+}
+
+
+def _flatten(patch: Mapping[str, object], errors: dict[str, list[str]]) -> dict[str, object]:
+    """The patch with ``expertise`` spread into ``expertise.themes`` and ``.objectives``."""
+    flat = {name: value for name, value in patch.items() if name != "expertise"}
+    if "expertise" in patch:
+        expertise = patch["expertise"]
+        if not isinstance(expertise, dict):
+            errors["expertise"] = ["must be an object with themes and objectives"]
+        else:
+            flat.update({f"expertise.{key}": value for key, value in expertise.items()})
+    return flat
+
+
+def _checked(patch: Mapping[str, object]) -> dict[str, object]:
+    """Every value of ``patch`` checked; one :class:`ValidationError` naming every bad field."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, object] = {}
+    for name, value in _flatten(patch, errors).items():
+        check = _CHECKS.get(name)
+        if check is None:
+            known = (
+                "expertise has themes and objectives"
+                if name.startswith("expertise.")
+                else f"the profile has {', '.join(PROFILE_FIELDS)}"
+            )
+            errors[name] = [f"unknown field; {known}"]
+            continue
+        try:
+            values[name] = check(name, value)
+        except ValidationError as exc:
+            for field, messages in exc.errors.items():
+                errors.setdefault(field, []).extend(messages)
+    if errors:
+        first = next(iter(errors))
+        raise ValidationError(f"{first}: {errors[first][0]}", errors=errors)
+    return values
 
 
 async def update_profile(
@@ -147,53 +184,7 @@ async def update_profile(
 ) -> ProfileData:
     """Apply the fields of ``patch`` (a JSON merge of the profile); every bad field is named in
     one :class:`ValidationError`, and then nothing changes."""
-    changes = _Changes()
-    for name in patch:
-        if name not in PROFILE_FIELDS:
-            changes.take(name, f"unknown field; the profile has {', '.join(PROFILE_FIELDS)}")
-    values: dict[str, object] = {}
-    for name, limit, multiline in (
-        ("display_name", MAX_NAME, False),
-        ("organisation", MAX_NAME, False),
-        ("bio", MAX_BIO, True),
-    ):
-        if name in patch:
-            try:
-                values[name] = _text(patch[name], limit, multiline=multiline)
-            except ValueError as exc:
-                changes.take(name, exc)
-    if "organisation_type" in patch:
-        values["organisation_type"] = _code(
-            "organisation_type", "organisation-types", patch["organisation_type"], changes
-        )
-    if "country" in patch:
-        values["country"] = _code("country", "countries", patch["country"], changes)
-    if "languages" in patch:
-        values["languages"] = _codes("languages", "languages", patch["languages"], changes)
-    if "expertise" in patch:
-        expertise = patch["expertise"]
-        if not isinstance(expertise, dict):
-            changes.take("expertise", "must be an object with themes and objectives")
-        else:
-            for key in expertise:
-                if key not in ("themes", "objectives"):
-                    changes.take(f"expertise.{key}", "unknown field; use themes or objectives")
-            for key in ("themes", "objectives"):
-                if key in expertise:
-                    values[key] = _codes(f"expertise.{key}", key, expertise[key], changes)
-    if "discoverable" in patch:
-        if isinstance(patch["discoverable"], bool):
-            values["discoverable"] = patch["discoverable"]
-        else:
-            changes.take("discoverable", "must be true or false")
-    if "email" in patch:
-        try:
-            values["email"] = _email(patch["email"])
-        except ValueError as exc:
-            changes.take("email", exc)
-    if changes.errors:
-        first = next(iter(changes.errors))
-        raise ValidationError(f"{first}: {changes.errors[first][0]}", errors=changes.errors)
+    values = _checked(patch)
     actor = member.actor
     federated = False
     if "display_name" in values and values["display_name"] != actor.display_name:
@@ -206,17 +197,17 @@ async def update_profile(
         actor.indexable = bool(values["discoverable"])
         federated = True
     row = await _row(session, member)
-    for name in (
-        "organisation",
-        "organisation_type",
-        "country",
-        "languages",
-        "themes",
-        "objectives",
-        "email",
+    for name, column in (
+        ("organisation", "organisation"),
+        ("organisation_type", "organisation_type"),
+        ("country", "country"),
+        ("languages", "languages"),
+        ("expertise.themes", "themes"),
+        ("expertise.objectives", "objectives"),
+        ("email", "email"),
     ):
         if name in values:
-            setattr(row, name, values[name])
+            setattr(row, column, values[name])
     await session.flush()
     if federated:
         await publish_actor_update(session, settings, actor)

@@ -9,7 +9,6 @@ the server (the server logs the exception).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -30,7 +29,8 @@ __all__ = [
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
-_log = logging.getLogger("fedi.web")
+# RFC 9110's names, which Python's HTTPStatus phrases follow only from 3.13 on.
+_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 
 
 class Problem(Exception):
@@ -62,7 +62,10 @@ def problem_response(
     errors: Mapping[str, Sequence[str]] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {"status": status, "title": HTTPStatus(status).phrase}
+    body: dict[str, Any] = {
+        "status": status,
+        "title": _TITLES.get(status, HTTPStatus(status).phrase),
+    }
     if detail is not None:
         body["detail"] = detail
     if errors:

@@ -105,6 +105,8 @@ def test_unknown_codes_name_the_field_and_the_allowed_values_and_change_nothing(
         "'z' is not a known code; allowed values: a, b, c, d, e, f, g, h, i, j, k, l, m"
     ]
     assert "ngo-civil-society" in errors["organisation_type"][0]
+    assert errors["expertise.x"] == ["unknown field; expertise has themes and objectives"]
+    assert errors["age"][0].startswith("unknown field; the profile has display_name, ")
     assert api.client.get("/api/v1/me", headers=api.auth("anna")).json() == before
     assert updates(settings) == 0
 

@@ -121,3 +121,14 @@ def test_a_declared_length_over_the_cap_is_refused_before_reading(raising: TestC
     assert answer.status_code == 413
     small = raising.post("/api/body", content=b"{}", headers={"Content-Type": "application/json"})
     assert small.status_code == 200
+
+
+def test_titles_are_rfc_9110_names(api: Api) -> None:
+    invalid = api.client.patch("/api/v1/me", json={"country": "XX"}, headers=api.auth("anna"))
+    assert invalid.json()["title"] == "Unprocessable Content"
+    large = api.client.patch(
+        "/api/v1/me",
+        content=b"{" + b" " * MAX_BODY + b"}",
+        headers=api.auth("anna") | {"Content-Type": "application/json"},
+    )
+    assert large.json()["title"] == "Content Too Large"
