@@ -59,7 +59,7 @@ def page_request(request: Request) -> PageRequest:
     raw = request.query_params.get("limit")
     limit = DEFAULT_LIMIT
     if raw is not None:
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
             raise Problem(
                 422,
                 f"limit must be a whole number from 1 to {MAX_LIMIT}",

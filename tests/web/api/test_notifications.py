@@ -48,7 +48,7 @@ def test_limit_and_cursor_are_checked(api: Api, settings: Settings) -> None:
     add_notifications(settings, "anna", 3)
     page = api.client.get("/api/v1/notifications?limit=2", headers=api.auth("anna")).json()
     assert len(page["items"]) == 2 and "limit=2" in page["next"]
-    for limit in ("0", "101", "ten", "-1", ""):
+    for limit in ("0", "101", "ten", "-1", "", "²", "1.5"):
         answer = api.client.get(f"/api/v1/notifications?limit={limit}", headers=api.auth("anna"))
         assert answer.status_code == 422
         assert list(answer.json()["errors"]) == ["limit"]
