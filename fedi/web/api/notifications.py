@@ -15,7 +15,7 @@ from fedi.instance import context_of
 from fedi.services.notifications import mark_read, notifications_of, unread_count
 from fedi.web.access import Access, principal_of, rule
 from fedi.web.api.body import read_json_object
-from fedi.web.api.paging import paginate
+from fedi.web.api.paging import MAX_ID, paginate
 from fedi.web.api.people import actor_summary
 from fedi.web.api.problems import Problem
 
@@ -92,7 +92,7 @@ async def read_notifications(request: Request) -> Response:
     if "ids" in body and (
         not isinstance(ids, list)
         or len(ids) > 1000
-        or not all(type(i) is int and 1 <= i < 2**63 for i in ids)
+        or not all(type(i) is int and 1 <= i <= MAX_ID for i in ids)
     ):
         raise Problem(
             422,

@@ -19,10 +19,20 @@ from starlette.requests import Request
 
 from fedi.web.api.problems import Problem
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Page", "PageRequest", "page_request", "paginate"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_ID",
+    "MAX_LIMIT",
+    "Page",
+    "PageRequest",
+    "page_request",
+    "paginate",
+]
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# Row ids are INTEGER columns, 32 bits on PostgreSQL, which refuses a larger number outright.
+MAX_ID = 2**31 - 1
 
 T = TypeVar("T")
 
@@ -49,9 +59,10 @@ def _encode(before: int) -> str:
 
 
 def _decode(cursor: str) -> int:
+    """The id a cursor names; one past every id stands for them all."""
     if not _CURSOR.fullmatch(cursor):
         raise Problem(400, "the cursor is not one this server gave")
-    return int(cursor, 36)
+    return min(int(cursor, 36), MAX_ID)
 
 
 def page_request(request: Request) -> PageRequest:

@@ -52,6 +52,11 @@ def test_limit_and_cursor_are_checked(api: Api, settings: Settings) -> None:
         answer = api.client.get(f"/api/v1/notifications?limit={limit}", headers=api.auth("anna"))
         assert answer.status_code == 422
         assert list(answer.json()["errors"]) == ["limit"]
+    # A cursor past every id (past what PostgreSQL's INTEGER holds) names every notification.
+    everything = api.client.get(
+        "/api/v1/notifications?cursor=zzzzzzzzzzzz", headers=api.auth("anna")
+    )
+    assert everything.status_code == 200 and len(everything.json()["items"]) == 3
     for cursor in ("!!", "A", "x" * 13):
         answer = api.client.get(f"/api/v1/notifications?cursor={cursor}", headers=api.auth("anna"))
         assert answer.status_code == 400
@@ -93,6 +98,8 @@ def test_nobody_marks_another_members_notifications(api: Api, settings: Settings
         ({"ids": [1, "2"]}, "ids"),
         ({"ids": [True]}, "ids"),
         ({"ids": None}, "ids"),
+        ({"ids": [2**31]}, "ids"),
+        ({"ids": [0]}, "ids"),
         ({"every": True}, "every"),
     ],
 )
