@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fedi.federation.job import Dropped, Job
 from fedi.federation.vocab import ids_of
-from fedi.services.reports import MAX_COMMENT, report
+from fedi.services.reports import clean_comment, is_reportable_uri, report
 
 __all__ = ["MAX_FLAGGED", "handle_flag"]
 
@@ -18,11 +18,11 @@ MAX_FLAGGED = 20
 
 
 async def handle_flag(job: Job) -> str:
-    named = [uri for uri in ids_of(job.activity.document.get("object")) if len(uri) <= 2048]
+    named = [uri for uri in ids_of(job.activity.document.get("object")) if is_reportable_uri(uri)]
     if not named:
         raise Dropped("flag without an object")
     content = job.activity.document.get("content")
-    comment = content[:MAX_COMMENT] if isinstance(content, str) else ""
+    comment = clean_comment(content) if isinstance(content, str) else ""
     await report(
         job.session, job.ctx.settings, job.actor, named[:MAX_FLAGGED], comment, uri=job.shape.id
     )

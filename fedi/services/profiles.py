@@ -104,8 +104,10 @@ def _email(field: str, value: object) -> str | None:
     wrong = ValidationError("must be an e-mail address such as anna@example.org", field=field)
     if not isinstance(value, str) or len(value) > 320:
         raise wrong
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") or c.isspace() for c in value):
+        raise wrong
     try:
-        address = Address(addr_spec=value.strip())
+        address = Address(addr_spec=value)
     except (HeaderParseError, ValueError, IndexError):
         raise wrong from None
     if not address.username or "." not in address.domain:

@@ -7,6 +7,8 @@ handler calls it as the web layer does.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from sqlalchemy import select
@@ -17,9 +19,30 @@ from fedi.errors import ValidationError
 from fedi.services.notifications import notify, staff
 from fedi.settings import Settings
 
-__all__ = ["MAX_COMMENT", "report"]
+__all__ = ["MAX_COMMENT", "clean_comment", "is_reportable_uri", "report"]
 
 MAX_COMMENT = 5000
+MAX_URI = 2048
+# An http(s) id without whitespace, control characters or backslashes (docs/api.md; the OpenAPI
+# document's pattern for ``object`` is the same expression).
+_URI = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f\\]+")
+_COMMENT_CONTROLS = frozenset("\t\n\r")
+
+
+def is_reportable_uri(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_URI and bool(_URI.fullmatch(value))
+
+
+def _has_controls(text: str) -> bool:
+    return any(unicodedata.category(c) == "Cc" and c not in _COMMENT_CONTROLS for c in text)
+
+
+def clean_comment(text: str) -> str:
+    """A received comment made fit to store: control characters dropped, cut to the limit."""
+    kept = "".join(
+        c for c in text if not (unicodedata.category(c) == "Cc" and c not in _COMMENT_CONTROLS)
+    )
+    return kept[:MAX_COMMENT]
 
 
 async def _snapshot(session: AsyncSession, uris: list[str]) -> list[dict[str, Any]]:
@@ -53,8 +76,16 @@ async def report(
     notify the moderators. ``uri`` is the id of a received ``Flag``."""
     if not object_uris:
         raise ValidationError("name what is reported", field="object")
+    if not all(is_reportable_uri(uri) for uri in object_uris):
+        raise ValidationError(
+            f"must be the id (an http(s) URL, at most {MAX_URI} characters) of the object or"
+            " actor reported",
+            field="object",
+        )
     if len(comment) > MAX_COMMENT:
         raise ValidationError(f"at most {MAX_COMMENT} characters", field="comment")
+    if _has_controls(comment):
+        raise ValidationError("must not contain control characters", field="comment")
     row = Report(
         uri=uri,
         reporter_id=reporter.id,

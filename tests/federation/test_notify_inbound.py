@@ -66,7 +66,11 @@ async def test_a_flag_is_stored_with_what_it_names_and_notifies_the_moderators(
     ids = await members(h)
     nina = "https://esf.test/users/nina"
     flag = activity(
-        alice(), "Flag", [nina, "https://esf.test/objects/gone"], "flag1", content="Spam account"
+        alice(),
+        "Flag",
+        [nina, "https://esf.test/objects/gone", "https://bad host.test/"],
+        "flag1",
+        content="Spam\u0007 account",
     )
     row = await receive(h, alice(), flag)
     assert row.error is None

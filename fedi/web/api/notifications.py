@@ -77,6 +77,23 @@ async def list_notifications(request: Request) -> Response:
     return JSONResponse(answer)
 
 
+def _ids(value: object) -> list[int]:
+    """Notification ids; ``3.0`` is the integer 3, as JSON Schema counts numbers."""
+    if isinstance(value, list) and len(value) <= 1000:
+        ids = [
+            int(item)
+            for item in value
+            if type(item) is int or (type(item) is float and item.is_integer())
+        ]
+        if len(ids) == len(value) and all(1 <= i <= MAX_ID for i in ids):
+            return ids
+    raise Problem(
+        422,
+        "ids must be a list of notification ids",
+        errors={"ids": ["must be a list of at most 1000 notification ids"]},
+    )
+
+
 async def read_notifications(request: Request) -> Response:
     """Mark notifications read: those named in ``ids``, or every unread one without ``ids``."""
     context = context_of(request)
@@ -88,17 +105,7 @@ async def read_notifications(request: Request) -> Response:
         raise Problem(
             422, f"unknown field {unknown[0]}", errors={name: ["unknown field"] for name in unknown}
         )
-    ids = body.get("ids")
-    if "ids" in body and (
-        not isinstance(ids, list)
-        or len(ids) > 1000
-        or not all(type(i) is int and 1 <= i <= MAX_ID for i in ids)
-    ):
-        raise Problem(
-            422,
-            "ids must be a list of notification ids",
-            errors={"ids": ["must be a list of at most 1000 notification ids"]},
-        )
+    ids = _ids(body["ids"]) if "ids" in body else None
     async with context.sessions.begin() as session:
         marked = await mark_read(session, principal.member_id, context.clock(), ids)
         unread = await unread_count(session, principal.member_id)

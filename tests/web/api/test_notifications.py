@@ -66,8 +66,8 @@ def test_marking_read_and_the_unread_filter(api: Api, settings: Settings) -> Non
     add_notifications(settings, "anna", 4)
     listed = api.client.get("/api/v1/notifications", headers=api.auth("anna")).json()
     newest = listed["items"][0]["id"]
-    marked = api.client.post(
-        "/api/v1/notifications/read", json={"ids": [newest]}, headers=api.auth("anna")
+    marked = api.client.post(  # 7.0 is an integer to JSON Schema, so an id too
+        "/api/v1/notifications/read", json={"ids": [float(newest)]}, headers=api.auth("anna")
     )
     assert marked.json() == {"marked": 1, "unread": 3}
     unread = api.client.get("/api/v1/notifications?unread=true", headers=api.auth("anna")).json()
@@ -100,6 +100,7 @@ def test_nobody_marks_another_members_notifications(api: Api, settings: Settings
         ({"ids": None}, "ids"),
         ({"ids": [2**31]}, "ids"),
         ({"ids": [0]}, "ids"),
+        ({"ids": [1.5]}, "ids"),
         ({"every": True}, "every"),
     ],
 )
@@ -141,6 +142,11 @@ def test_a_report_notifies_every_moderator_and_admin(api: Api) -> None:
         {"object": "ftp://x"},
         {"object": "https://x", "comment": 5},
         {"object": "https://x", "y": 1},
+        {"object": "https://n\u0000p"},
+        {"object": "https://it.test/a b"},
+        {"object": "https://it.test/" + "a" * 2048},
+        {"object": "https://x", "comment": "nul\u0000"},
+        {"object": "https://x", "comment": "c" * 5001},
     ],
 )
 def test_bad_reports_are_422(api: Api, body: dict[str, Any]) -> None:
