@@ -25,7 +25,7 @@ def test_an_unknown_route_and_a_wrong_method_are_problems(api: Api) -> None:
     assert missing.json() == {"status": 404, "title": "Not Found", "detail": "no such API route"}
     wrong = api.client.delete("/api/v1/vocabularies")
     assert (wrong.status_code, wrong.headers["content-type"]) == (405, PROBLEM)
-    assert wrong.headers["allow"] == "GET, HEAD"
+    assert set(wrong.headers["allow"].split(", ")) == {"GET", "HEAD"}
     # Pages keep their plain answers.
     assert api.client.get("/no-such-page").headers["content-type"].startswith("text/plain")
 
