@@ -72,6 +72,9 @@ _VARIABLES = (
     "FEDI_TRUSTED_PROXIES",
     "FEDI_RECEIVE_TIMEOUT",
     "FEDI_MAX_CONNECTIONS",
+    # E-mail for notifications.
+    "FEDI_SMTP_URL",
+    "FEDI_SMTP_FROM",
 )
 
 
@@ -109,6 +112,9 @@ class Settings:
     trusted_proxies: tuple[IPNetwork, ...] = ()
     receive_timeout: int = 30
     max_connections: int = 1000
+    # E-mail for notifications: off unless an SMTP server is named.
+    smtp_url: str | None = field(default=None, repr=False)
+    smtp_from: str = ""
 
     @cached_property
     def domain(self) -> str:
@@ -151,6 +157,8 @@ class Settings:
             "FEDI_TRUSTED_PROXIES": ",".join(str(network) for network in self.trusted_proxies),
             "FEDI_RECEIVE_TIMEOUT": str(self.receive_timeout),
             "FEDI_MAX_CONNECTIONS": str(self.max_connections),
+            "FEDI_SMTP_URL": mask_url_password(self.smtp_url or ""),
+            "FEDI_SMTP_FROM": self.smtp_from,
         }
 
 
@@ -230,6 +238,9 @@ def load_settings(
         "trusted_proxies": reader.networks("FEDI_TRUSTED_PROXIES"),
         "receive_timeout": reader.integer("FEDI_RECEIVE_TIMEOUT", 30, low=1, high=3600),
         "max_connections": reader.integer("FEDI_MAX_CONNECTIONS", 1000, low=1, high=100_000),
+        # E-mail for notifications.
+        "smtp_url": reader.smtp_url("FEDI_SMTP_URL"),
+        "smtp_from": reader.text("FEDI_SMTP_FROM", f"noreply@{urlsplit(base_url).hostname}"),
     }
     _check_certificates(settings_kwargs, problems)
     secret = raw.get("FEDI_SECRET_KEY")
@@ -458,4 +469,20 @@ class _Reader:
         if "://" not in value or scheme not in ("sqlite", "postgresql", "postgres"):
             self._bad(name, "must be a sqlite:/// or postgresql:// URL")
             return default
+        return value
+
+    def smtp_url(self, name: str) -> str | None:
+        """``smtp://[user:pass@]host[:port]`` (STARTTLS when offered) or ``smtps://`` (TLS)."""
+        if name not in self._raw:
+            return None
+        value = self._raw[name].strip()
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            self._bad(name, "has an invalid port")
+            return None
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            self._bad(name, "must be an smtp:// or smtps:// URL such as smtp://user:pass@host:587")
+            return None
         return value

@@ -249,3 +249,25 @@ def test_ca_bundle_reaches_the_fetch_policy(tmp_path: Path) -> None:
         {"FEDI_DATA_DIR": str(tmp_path), "FEDI_CA_BUNDLE": str(ca.ca_cert_path)}
     )
     assert fetch_policy(settings).ca_bundle == ca.ca_cert_path
+
+
+def test_smtp_is_off_by_default_and_its_password_is_masked(tmp_path: Path) -> None:
+    plain = load_settings({"FEDI_DATA_DIR": str(tmp_path)})
+    assert plain.smtp_url is None and plain.smtp_from == "noreply@localhost"
+    settings = load_settings(
+        {
+            "FEDI_DATA_DIR": str(tmp_path),
+            "FEDI_SMTP_URL": "smtps://mailer:hunter2@mail.example.org:465",
+            "FEDI_SMTP_FROM": "esf@example.org",
+        }
+    )
+    assert settings.smtp_url == "smtps://mailer:hunter2@mail.example.org:465"
+    assert settings.smtp_from == "esf@example.org"
+    assert "hunter2" not in settings.masked()["FEDI_SMTP_URL"]
+    assert "hunter2" not in repr(settings)
+
+
+@pytest.mark.parametrize("url", ["http://mail.example.org", "smtp://", "smtp://host:99999"])
+def test_a_bad_smtp_url_is_refused(tmp_path: Path, url: str) -> None:
+    with pytest.raises(SettingsError, match="FEDI_SMTP_URL"):
+        load_settings({"FEDI_DATA_DIR": str(tmp_path), "FEDI_SMTP_URL": url})

@@ -16,6 +16,7 @@ from fedi.federation.job import Dropped, Job
 from fedi.federation.outbox import new_activity_id, publish
 from fedi.federation.shapes import type_of
 from fedi.federation.vocab import AS2_CONTEXT, first_id
+from fedi.services.notifications import notify_follow
 from fedi.settings import Settings
 
 __all__ = ["handle_accept", "handle_follow", "handle_reject", "handle_undo", "send_answer"]
@@ -38,6 +39,7 @@ async def handle_follow(job: Job) -> str:
         select(Follow).where(Follow.follower_id == job.actor.id, Follow.followed_id == followed.id)
     )
     clash = await job.session.scalar(select(Follow.id).where(Follow.uri == job.shape.id))
+    new = follow is None
     if follow is None:
         if clash is not None:
             raise Dropped("follow id already used for another follow")
@@ -54,6 +56,9 @@ async def handle_follow(job: Job) -> str:
     if follow.state is not FollowState.ACCEPTED and automatic:
         follow.state = FollowState.ACCEPTED
         follow.accepted_at = job.ctx.clock()
+    if new:
+        pending = follow.state is not FollowState.ACCEPTED
+        await notify_follow(job.session, job.ctx.settings, followed, job.actor, pending=pending)
     if follow.state is not FollowState.ACCEPTED:
         return "follow pending"
     await job.session.flush()

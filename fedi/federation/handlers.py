@@ -25,6 +25,7 @@ from fedi.federation.actor_document import (
     actor_type_of,
     parse_actor_document,
 )
+from fedi.federation.flags import handle_flag
 from fedi.federation.follows import handle_accept, handle_follow, handle_reject, handle_undo
 from fedi.federation.job import Dropped, Job, object_host
 from fedi.federation.remote import fetch_actor, fetch_document, store_actor
@@ -195,6 +196,7 @@ HANDLERS: dict[HandlerKey, Handler] = {
     ("Update", None): handle_update,
     **{("Update", kind): update_actor for kind in sorted(ACTOR_TYPES)},
     ("Delete", None): handle_delete,
+    ("Flag", None): handle_flag,
 }
 """Handlers by ``(activity type, object type)``; ``None`` stands for any object type (and for an
 object given only by its IRI). Every other activity type (Announce, Like, ...) is recorded only.

@@ -1,4 +1,4 @@
-"""The background worker of one instance: inbox processing and outgoing deliveries.
+"""The background worker of one instance: inbox processing, outgoing deliveries and e-mail.
 
 ``fedi worker`` runs it as its own process (several can share a PostgreSQL database); ``fedi
 serve`` also runs one inside the web process unless told not to. Tests call :meth:`Worker.run_once`.
@@ -17,6 +17,7 @@ from fedi.federation.delivery import DeliveryWorker
 from fedi.federation.inbound import InboxProcessor
 from fedi.federation.liveness import Liveness
 from fedi.instance import InstanceContext
+from fedi.services.mail import MailQueue
 
 __all__ = ["Worker"]
 
@@ -35,10 +36,16 @@ class Worker:
             signing_executor=context.signing,
             liveness=self.liveness,
         )
+        # E-mail for notifications: only when FEDI_SMTP_URL names a server.
+        self.mail = MailQueue(context)
 
     async def run_once(self) -> int:
         """Process what is due now, once; returns how many jobs were worked."""
-        return await self.inbox.run_once() + await self.delivery.run_once()
+        return (
+            await self.inbox.run_once()
+            + await self.delivery.run_once()
+            + await self.mail.run_once()
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set: registered as a live worker with a heartbeat, inbox and
@@ -49,6 +56,8 @@ class Worker:
                 group.create_task(_supervise("heartbeat", self.liveness.run, stop))
                 group.create_task(_supervise("inbox", self.inbox.run, stop))
                 group.create_task(_supervise("delivery", self.delivery.run, stop))
+                if self.mail.server is not None:
+                    group.create_task(_supervise("mail", self.mail.run, stop))
         finally:
             with contextlib.suppress(SQLAlchemyError):
                 await self.liveness.unregister()

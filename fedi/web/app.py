@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -13,18 +13,32 @@ from urllib.parse import quote
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from fedi.errors import FediError, NotFoundError
 from fedi.federation.acceptance import Policy
 from fedi.federation.conditions import INBOX_POLICY
 from fedi.federation.worker import Worker
 from fedi.instance import InstanceContext, build_context
 from fedi.settings import Settings
-from fedi.web import accounts, actors, c2s, discovery, health, home, inbox, objects, schemas_routes
+from fedi.web import (
+    accounts,
+    actors,
+    api,
+    c2s,
+    discovery,
+    health,
+    home,
+    inbox,
+    objects,
+    schemas_routes,
+)
 from fedi.web.access import AccessDenied, AuthenticationMiddleware, bearer_token, public
 from fedi.web.accounts.cookies import SESSION_COOKIE, browser_session
+from fedi.web.api import problems
+from fedi.web.api.problems import is_api, problem_response
 from fedi.web.csrf import CSRFMiddleware
 from fedi.web.middleware import RequestLogMiddleware, SecurityHeadersMiddleware, proxy_headers
 from fedi.web.redirects import SlashRedirect
@@ -38,20 +52,16 @@ _log = logging.getLogger("fedi.job")
 
 STATIC_DIR = Path(__file__).parent / "ui" / "static"
 
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+
 
 async def _access_denied(request: Request, exc: Exception) -> Response:
     """A refused route: a problem document under ``/api/`` (RFC 9457); elsewhere the sign-in
     page (coming back here afterwards) for nobody signed in, and the 403 page for a member."""
     assert isinstance(exc, AccessDenied)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    if request.url.path.startswith("/api/"):
-        title = "Unauthorized" if exc.status == 401 else "Forbidden"
-        return JSONResponse(
-            {"status": exc.status, "title": title, "detail": str(exc)},
-            status_code=exc.status,
-            headers=headers,
-            media_type="application/problem+json",
-        )
+    if is_api(request):
+        return problem_response(exc.status, str(exc), headers=headers)
     if exc.status == 401:
         if request.method != "GET":  # a form posted after its session ended
             return RedirectResponse("/login", status_code=303)
@@ -61,12 +71,8 @@ async def _access_denied(request: Request, exc: Exception) -> Response:
 
 
 async def _csrf_refused(request: Request, reason: str) -> Response:
-    if request.url.path.startswith("/api/"):
-        return JSONResponse(
-            {"status": 403, "title": "Forbidden", "detail": reason},
-            status_code=403,
-            media_type="application/problem+json",
-        )
+    if is_api(request):
+        return problem_response(403, reason)
     return pages.forbidden_page(
         request,
         i18n.gettext(
@@ -74,6 +80,22 @@ async def _csrf_refused(request: Request, reason: str) -> Response:
             "Go back, reload the page and try again."
         ),
     )
+
+
+def _api_or_page(api_handler: ExceptionHandler, page_handler: ExceptionHandler) -> ExceptionHandler:
+    """One handler for an exception: a problem document under ``/api/``, a page elsewhere."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        return await (api_handler if is_api(request) else page_handler)(request, exc)
+
+    return handle
+
+
+async def _refusal_page(request: Request, exc: Exception) -> Response:
+    """A service's refusal reaching a page: the 404 page for a thing that does not exist."""
+    if isinstance(exc, NotFoundError):
+        return await pages.not_found_page(request, exc)
+    return await problems.fedi_error(request, exc)
 
 
 async def _stop_worker(task: asyncio.Task[None], grace: float = 10.0) -> None:
@@ -132,6 +154,7 @@ def create_app(
             *pages.routes(),
             *accounts.routes(),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+            *api.routes,
         ],
         middleware=[
             Middleware(
@@ -155,9 +178,11 @@ def create_app(
             ),
         ],
         exception_handlers={
+            **api.exception_handlers(),
             AccessDenied: _access_denied,
-            404: pages.not_found_page,
-            500: pages.server_error_page,
+            FediError: _api_or_page(problems.fedi_error, _refusal_page),
+            404: _api_or_page(problems.http_exception, pages.not_found_page),
+            Exception: _api_or_page(problems.server_error, pages.server_error_page),
         },
         lifespan=lifespan,
     )

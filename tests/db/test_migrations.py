@@ -24,6 +24,10 @@ EXPECTED_TABLES = {
     "invites",
     "browser_sessions",
     "login_failures",
+    "profiles",
+    "notifications",
+    "reports",
+    "email_messages",
 }
 
 

@@ -1,0 +1,158 @@
+"""Notifications: what a member should know of (a new follower, a report to look at, ...).
+
+:func:`notify` is the one way to tell a member something; features call it inside their own
+transaction, so a notification exists exactly when what it tells of does. When SMTP is
+configured (``FEDI_SMTP_URL``) and the member gave an address, the same call queues an e-mail,
+which the worker sends (:mod:`fedi.services.mail`); nothing is sent from a request.
+
+This module uses the data model only, so the federation handlers may call it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.models import Actor, ActorType, EmailMessage, Member, Notification, Profile, Role
+from fedi.settings import Settings
+
+__all__ = [
+    "NOTIFICATION_KINDS",
+    "mark_read",
+    "notifications_of",
+    "notify",
+    "notify_follow",
+    "staff",
+    "unread_count",
+]
+
+# What a notification can be about; later features add their kinds here.
+NOTIFICATION_KINDS = ("follow", "follow_request", "report")
+
+_SUBJECTS = {
+    "follow": "New follower: {actor}",
+    "follow_request": "{actor} asks to follow you",
+    "report": "New report from {actor}",
+}
+
+
+async def notify(
+    session: AsyncSession,
+    settings: Settings,
+    member_id: int,
+    kind: str,
+    *,
+    actor: Actor | None = None,
+    object_uri: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> Notification:
+    """Record a notification for ``member_id`` (and queue its e-mail when configured)."""
+    if kind not in NOTIFICATION_KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    row = Notification(
+        member_id=member_id,
+        kind=kind,
+        actor_id=actor.id if actor is not None else None,
+        object_uri=object_uri,
+        data=dict(data or {}),
+    )
+    session.add(row)
+    if settings.smtp_url:
+        address = await session.scalar(select(Profile.email).where(Profile.member_id == member_id))
+        if address:
+            session.add(_email(settings, address, kind, actor, object_uri, row.data))
+    await session.flush()
+    return row
+
+
+def _email(
+    settings: Settings,
+    address: str,
+    kind: str,
+    actor: Actor | None,
+    object_uri: str | None,
+    data: dict[str, Any],
+) -> EmailMessage:
+    who = _handle(actor) if actor is not None else settings.instance_name
+    subject = _SUBJECTS[kind].format(actor=who)
+    lines = [subject, ""]
+    if object_uri:
+        lines.append(object_uri)
+    if data.get("comment"):
+        lines.append(str(data["comment"]))
+    lines += ["", f"{settings.instance_name}: {settings.base_url}/notifications"]
+    return EmailMessage(recipient=address, subject=subject, body="\n".join(lines) + "\n")
+
+
+def _handle(actor: Actor) -> str:
+    return f"@{actor.username}@{actor.domain}"
+
+
+async def staff(session: AsyncSession) -> list[int]:
+    """The member ids of the active admins and moderators (who moderate every forum)."""
+    rows = await session.scalars(
+        select(Member.id)
+        .where(Member.role.in_((Role.ADMIN, Role.MODERATOR)), Member.disabled.is_(False))
+        .order_by(Member.id)
+    )
+    return list(rows.all())
+
+
+async def notify_follow(
+    session: AsyncSession, settings: Settings, followed: Actor, follower: Actor, *, pending: bool
+) -> None:
+    """A remote actor followed a local one: tell the member, or every moderator of a forum."""
+    kind = "follow_request" if pending else "follow"
+    if followed.type is ActorType.GROUP:
+        recipients = await staff(session)
+    else:
+        member_id = await session.scalar(select(Member.id).where(Member.actor_id == followed.id))
+        recipients = [] if member_id is None else [member_id]
+    for member_id in recipients:
+        await notify(
+            session,
+            settings,
+            member_id,
+            kind,
+            actor=follower,
+            object_uri=followed.uri,
+            data={"followed": followed.uri},
+        )
+
+
+def notifications_of(member_id: int, *, unread: bool | None = None) -> Select[Notification]:
+    """A member's notifications, newest first (to be paged by id); ``unread`` filters."""
+    query = select(Notification).where(Notification.member_id == member_id)
+    if unread is True:
+        query = query.where(Notification.read_at.is_(None))
+    elif unread is False:
+        query = query.where(Notification.read_at.is_not(None))
+    return query
+
+
+async def unread_count(session: AsyncSession, member_id: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.member_id == member_id, Notification.read_at.is_(None))
+    )
+    return int(count or 0)
+
+
+async def mark_read(
+    session: AsyncSession, member_id: int, now: datetime, ids: Sequence[int] | None = None
+) -> int:
+    """Mark the member's unread notifications read (only ``ids`` when given); how many were."""
+    statement = (
+        update(Notification)
+        .where(Notification.member_id == member_id, Notification.read_at.is_(None))
+        .values(read_at=now)
+    )
+    if ids is not None:
+        statement = statement.where(Notification.id.in_(list(ids)))
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,23 @@
+"""The JSON API under ``/api/`` (API.md): one module per noun, every route declared with
+:func:`fedi.web.access.rule`, every error a problem document (:mod:`fedi.web.api.problems`).
+
+Handlers read input with :mod:`fedi.web.api.body`, page lists with :mod:`fedi.web.api.paging`
+and call the same services as the pages; they never query for what a service owns.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from fedi.web.api import notifications, openapi, people, reports, vocabularies
+from fedi.web.api.problems import exception_handlers
+
+__all__ = ["exception_handlers", "routes"]
+
+routes: list[BaseRoute] = [
+    *openapi.routes,
+    *vocabularies.routes,
+    *people.routes,
+    *notifications.routes,
+    *reports.routes,
+]
