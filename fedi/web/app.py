@@ -175,6 +175,7 @@ def create_app(
                 session_cookie=SESSION_COOKIE,
                 secure=settings.scheme == "https",
                 refuse=_csrf_refused,
+                exempt=inbox.routes,
             ),
         ],
         exception_handlers={

@@ -12,19 +12,21 @@ have been made to send it from another site:
 unless it carries a bearer token.
 
 Requests with a bearer token need none (a browser never sends one on its own), nor do
-server-to-server posts in JSON (inboxes check HTTP signatures instead).
+server-to-server posts in JSON, nor anything posted to the ``exempt`` routes (the inboxes, which
+hold no forms, check HTTP signatures and answer a form's content type with 415).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["CSRF_COOKIE", "CSRF_FIELD", "CSRF_HEADER", "CSRFMiddleware", "cookie_header"]
@@ -59,14 +61,25 @@ Refusal = Callable[[Request, str], Awaitable[Response]]
 class CSRFMiddleware:
     """Refuses forgeable requests that do not repeat the browser's token (see the module)."""
 
-    def __init__(self, app: ASGIApp, *, session_cookie: str, secure: bool, refuse: Refusal) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        session_cookie: str,
+        secure: bool,
+        refuse: Refusal,
+        exempt: Sequence[BaseRoute] = (),
+    ) -> None:
         self.app = app
         self.session_cookie = session_cookie
         self.secure = secure
         self.refuse = refuse
+        self.exempt = tuple(exempt)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or any(
+            route.matches(scope)[0] is Match.FULL for route in self.exempt
+        ):
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
