@@ -22,7 +22,7 @@ from fedi.net import LOOPBACK_NETWORKS, BadUrl, FetchError, NetworkError
 from fedi.net.auth import SignatureAuth
 from fedi.net.client import FetchPolicy, SafeClient, build_ssl_context
 from fedi.net.resolver import GuardedResolver
-from fedi.net.transport import MAX_HEAD, AiohttpTransport
+from fedi.net.transport import MAX_HEAD, MAX_HEADERS, AiohttpTransport
 from fedi.testing.keys import ALICE_KEY_ID, FIXED_NOW, RecordingResolver, alice_key
 
 Answer = Callable[[bytes], bytes | None]  # request bytes -> raw answer (None: close the socket)
@@ -200,6 +200,16 @@ async def test_oversized_head_is_refused(
 ) -> None:
     huge = b"HTTP/1.1 200 OK\r\nX-Filler: " + b"a" * (2 * MAX_HEAD) + b"\r\n\r\n"
     server = await started(serve([huge]))
+    with pytest.raises(NetworkError, match="bad response"):
+        await client.post(f"http://peer.test:{server.port}/inbox", b"{}")
+
+
+async def test_too_many_headers_are_refused(
+    serve: Callable[..., ScriptedServer], client: SafeClient
+) -> None:
+    # Each line is short; their number is what bounds the whole head (MAX_HEAD).
+    lines = b"".join(b"X-Filler-%d: %s\r\n" % (n, b"a" * 8000) for n in range(MAX_HEADERS + 1))
+    server = await started(serve([b"HTTP/1.1 200 OK\r\n" + lines + b"Content-Length: 0\r\n\r\n"]))
     with pytest.raises(NetworkError, match="bad response"):
         await client.post(f"http://peer.test:{server.port}/inbox", b"{}")
 
