@@ -1,9 +1,8 @@
 """The one HTTP client for every outgoing request: fetches and deliveries (SECURITY.md 26-32).
 
 :class:`SafeClient` sends :class:`httpx.Request` objects, through :class:`httpx.Auth` flows
-(signatures: :class:`fedi.net.auth.SignatureAuth`), to httpcore's HTTP/1.1 connections over a
-network that resolves names itself and refuses non-allowed addresses at connect time (see
-:mod:`fedi.net.pool` and :mod:`fedi.net.backend`). On top of it:
+(signatures: :class:`fedi.net.auth.SignatureAuth`), to aiohttp's client, which connects only to
+the addresses our resolver checked (see :mod:`fedi.net.transport`). On top of it:
 
 * every URL is normalised strictly first, refusing bad schemes, userinfo and CR/LF (26, 31);
 * redirects are followed by hand, at most ``max_redirects``, each re-validated, loops refused (28);
@@ -27,11 +26,10 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
+import aiohttp
 import certifi
-import httpcore
 import httpx
 
-from fedi.net.backend import GuardedBackend
 from fedi.net.body import (
     media_type,
     parse_json_object,
@@ -53,8 +51,8 @@ from fedi.net.errors import (
     RedirectLoop,
     TooManyRedirects,
 )
-from fedi.net.pool import GuardedTransport
 from fedi.net.resolver import GuardedResolver, Resolver, system_resolver
+from fedi.net.transport import AiohttpTransport, SocketFactory
 from fedi.net.urls import (
     IPNetwork,
     connect_problem,
@@ -81,6 +79,7 @@ JSON_ACCEPT = "application/jrd+json, application/json"
 _AS2_TYPES = frozenset({"application/activity+json", "application/ld+json"})
 _PLAIN_JSON_TYPES = frozenset({"application/json", "application/jrd+json"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_FORBIDDEN_IN_HEADERS = frozenset("\r\n\0")
 _POST_HEADERS = {"Content-Type": "application/activity+json", "Accept-Encoding": "identity"}
 
 
@@ -107,7 +106,6 @@ class FetchPolicy:
     max_json_depth: int = 64
     max_connections: int = 256
     per_host_connections: int = 4
-    max_idle_connections: int = 512
     keepalive_expiry: float = 30.0
     post_excerpt: int = 2048
 
@@ -171,19 +169,24 @@ def _as_fetch_errors() -> Iterator[None]:
         yield
     except FetchError:
         raise
-    except (httpx.ConnectTimeout, httpcore.ConnectTimeout) as exc:
+    except (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout) as exc:
         raise FetchTimeout("connect timed out") from exc
-    except (httpx.TimeoutException, httpcore.TimeoutException) as exc:
+    except httpx.TimeoutException as exc:
         raise FetchTimeout(f"timed out ({_detail(exc)})") from exc
     except TimeoutError as exc:  # asyncio.timeout: the total deadline (rule 29)
         raise FetchTimeout("total deadline passed") from exc
-    except (httpx.LocalProtocolError, httpcore.LocalProtocolError) as exc:
+    except (aiohttp.InvalidURL, httpx.LocalProtocolError) as exc:
         raise BadUrl(f"bad request: {_detail(exc)}") from exc
-    except (httpcore.RemoteProtocolError, httpx.RemoteProtocolError) as exc:
+    except aiohttp.ClientHttpProxyError as exc:
+        raise NetworkError(f"proxy refused: {exc.status} {exc.message}"[:200]) from exc
+    except (
+        aiohttp.ClientResponseError,
+        aiohttp.ClientPayloadError,
+        aiohttp.ServerDisconnectedError,
+        httpx.RemoteProtocolError,
+    ) as exc:
         raise NetworkError(f"bad response: {_detail(exc)}") from exc
-    except (httpx.TransportError, httpcore.NetworkError, httpcore.ProxyError) as exc:
-        raise NetworkError(f"cannot connect: {_detail(exc)}") from exc
-    except (ssl.SSLError, OSError, httpcore.UnsupportedProtocol) as exc:
+    except (aiohttp.ClientError, httpx.TransportError, ssl.SSLError, OSError) as exc:
         raise NetworkError(f"cannot connect: {_detail(exc)}") from exc
     except (httpx.InvalidURL, httpx.DecodingError) as exc:
         raise FetchError(f"bad response: {_detail(exc)}") from exc
@@ -200,8 +203,8 @@ def _detail(exc: BaseException) -> str:
 class SafeClient:
     """Outgoing HTTP for federation. Create one per application, use it as an async context
     manager (or call :meth:`aclose`). ``resolver`` replaces the system resolver (tests map
-    ``*.test`` names with it); ``network`` the httpcore backend that connects to the checked
-    addresses (tests record them); ``transport`` replaces the network entirely (an
+    ``*.test`` names with it); ``network`` makes the socket for each checked address aiohttp
+    connects to (tests record them); ``transport`` replaces the network entirely (an
     :class:`httpx.MockTransport` serving fixtures) and with it the connect-time address check,
     while URL checks, redirects, caps and document checks still apply.
     """
@@ -211,25 +214,25 @@ class SafeClient:
         policy: FetchPolicy,
         *,
         resolver: Resolver | None = None,
-        network: httpcore.AsyncNetworkBackend | None = None,
+        network: SocketFactory | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.policy = policy
         if transport is None:
+            names = resolver or system_resolver
             guard = GuardedResolver(
-                resolver or system_resolver,
-                private_networks=policy.private_networks,
-                timeout=policy.connect_timeout,
+                names, private_networks=policy.private_networks, timeout=policy.connect_timeout
             )
-            proxy = _proxy_origin(policy.proxy)
-            transport = GuardedTransport(
-                GuardedBackend(guard, inner=network, proxy=proxy),
+            transport = AiohttpTransport(
+                guard,
+                names,
                 ssl_context=build_ssl_context(policy.ca_bundle),
                 max_connections=policy.max_connections,
                 per_host_connections=policy.per_host_connections,
-                max_idle_connections=policy.max_idle_connections,
                 keepalive_expiry=policy.keepalive_expiry,
-                proxy=proxy,
+                connect_timeout=policy.connect_timeout,
+                proxy=policy.proxy,
+                socket_factory=network,
             )
         self._transport = transport
         # Reads and writes are bounded by the total deadline around every call (rule 29).
@@ -271,10 +274,16 @@ class SafeClient:
         headers: Mapping[str, str] | None,
         body: bytes | None,
     ) -> httpx.Request:
+        """The one request builder, for fetches and deliveries; CR, LF or NUL in a header is
+        refused here, before anything is sent (header injection)."""
+        merged = list(self._merged_headers(defaults, headers).values())
+        for name, value in merged:
+            if _FORBIDDEN_IN_HEADERS.intersection(name + value):
+                raise BadUrl(f"bad request: control character in header {name[:40]!r}")
         return httpx.Request(
             method,
             url,
-            headers=list(self._merged_headers(defaults, headers).values()),
+            headers=merged,
             content=body,
             extensions={"timeout": self._timeouts},
         )
@@ -456,11 +465,3 @@ class SafeClient:
             retry_after=parse_retry_after(response.headers.get("retry-after"), now=time.time()),
             body_excerpt=excerpt.decode("utf-8", "replace"),
         )
-
-
-def _proxy_origin(proxy: str | None) -> tuple[str, int] | None:
-    """The ``(host, port)`` of an ``http://host:port`` proxy URL."""
-    if proxy is None:
-        return None
-    url = httpx.URL(proxy)
-    return url.host, url.port or 80

@@ -2,7 +2,7 @@
 
 :class:`GuardedResolver` resolves a host name with the injected :data:`Resolver` and refuses the
 connection if **any** address is not public. The transport connects only to the addresses it
-returns (:class:`fedi.net.backend.GuardedBackend`), so a DNS answer cannot change between check
+returns (:mod:`fedi.net.transport`), so a DNS answer cannot change between check
 and use (rebinding), and it resolves afresh for every new connection (no DNS cache).
 """
 

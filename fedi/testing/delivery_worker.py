@@ -41,7 +41,6 @@ def loopback_client(per_host: int, *, timeout: float = 30.0) -> SafeClient:
         allow_http=True,
         per_host_connections=per_host,
         max_connections=1024,
-        max_idle_connections=2048,
         total_timeout=timeout,
     )
     return SafeClient(policy, resolver=loopback_resolver)

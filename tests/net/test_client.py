@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpcore
 import httpx
 import pytest
 
@@ -38,11 +37,10 @@ from fedi.net import (
     TooLarge,
     TooManyRedirects,
 )
-from fedi.net.backend import GuardedBackend
 from fedi.net.body import parse_retry_after
 from fedi.net.client import build_ssl_context
-from fedi.net.pool import GuardedTransport
 from fedi.net.resolver import GuardedResolver
+from fedi.net.transport import AiohttpTransport
 from fedi.settings import load_settings
 from fedi.testing.server import run_server
 from fedi.testing.tls import make_test_ca
@@ -195,15 +193,15 @@ async def test_rule27_public_name_resolving_to_private_address(
     assert peer.seen == []
 
 
-class RecordingNetwork(httpcore.AsyncNetworkBackend):
+class RecordingNetwork:
     """Stands in for the network: records where it was asked to connect, then fails."""
 
     def __init__(self) -> None:
         self.targets: list[tuple[str, int]] = []
 
-    async def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
-        self.targets.append((host, port))
-        raise httpcore.ConnectError("recorded")
+    def __call__(self, addr_info: tuple[Any, ...]) -> socket.socket:
+        self.targets.append((addr_info[4][0], addr_info[4][1]))
+        raise OSError("recorded")
 
 
 async def test_rule27_dns_rebinding_is_defeated() -> None:
@@ -229,13 +227,15 @@ async def test_rule27_dns_rebinding_is_defeated() -> None:
 async def test_rule27_transport_refuses_private_literals_itself() -> None:
     # SafeClient refuses them first; the transport does not rely on that.
     sockets = RecordingNetwork()
-    transport = GuardedTransport(
-        GuardedBackend(GuardedResolver(loopback, private_networks=(), timeout=5), inner=sockets),
+    transport = AiohttpTransport(
+        GuardedResolver(loopback, private_networks=(), timeout=5),
+        loopback,
         ssl_context=build_ssl_context(),
         max_connections=4,
         per_host_connections=1,
-        max_idle_connections=4,
         keepalive_expiry=1,
+        connect_timeout=5,
+        socket_factory=sockets,
     )
     try:
         for url in ("http://127.0.0.1/", "http://[::1]/", "http://10.0.0.1/"):
@@ -543,14 +543,13 @@ async def test_post_caller_headers_replace_defaults(
     assert headers["user-agent"] == "other/2"
 
 
-async def test_keepalive_reuse_and_idle_host_eviction(port: int, peer: Peer) -> None:
-    policy = replace(POLICY, max_idle_connections=1)
-    async with SafeClient(policy, resolver=loopback) as small:
+async def test_keepalive_reuse_per_host(port: int, peer: Peer) -> None:
+    async with SafeClient(POLICY, resolver=loopback) as client:
         for host in ("a.test", "a.test", "b.test", "a.test"):
-            await small.post(f"http://{host}:{port}/inbox", b"{}")
-    first, again, other, evicted = peer.client_ports
-    assert first == again  # kept alive and reused
-    assert len({first, other, evicted}) == 3  # a.test's idle connection made way for b.test's
+            await client.post(f"http://{host}:{port}/inbox", b"{}")
+    first, again, other, last = peer.client_ports
+    assert first == again == last  # kept alive and reused
+    assert other != first  # each host has its own connections
 
 
 async def test_post_retry_after_seconds_and_date(client: SafeClient, port: int) -> None:

@@ -1,5 +1,6 @@
-"""``FEDI_HTTP_PROXY``: every request tunnelled through an HTTP proxy, against a real CONNECT proxy
-and a real peer on loopback. The targets are still checked by name before the proxy is asked."""
+"""``FEDI_HTTP_PROXY``: every request goes through an HTTP proxy (``https`` in a CONNECT tunnel,
+plain ``http`` in absolute form), against a real proxy and a real peer on loopback. The targets
+are still checked by name before the proxy is asked."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -29,7 +31,8 @@ POLICY = FetchPolicy(
 
 class ConnectProxy:
     """Opens a tunnel for each ``CONNECT host:port`` to that port on 127.0.0.1 (its own idea of
-    where every name is), or refuses every tunnel with ``refuse``."""
+    where every name is), or refuses every tunnel with ``refuse``; forwards each absolute-form
+    ``http`` request there too."""
 
     def __init__(self, refuse: int | None = None) -> None:
         self.tunnels: list[str] = []
@@ -43,24 +46,47 @@ class ConnectProxy:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            method, target, _version = head.split(b"\r\n", 1)[0].decode().split(" ")
-            self.tunnels.append(f"{method} {target}")
-            if method != "CONNECT" or self.refuse is not None:
-                status = self.refuse or 405
-                writer.write(b"HTTP/1.1 %d No\r\nContent-Length: 0\r\n\r\n" % status)
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                method, target, _version = head.split(b"\r\n", 1)[0].decode().split(" ")
+                self.tunnels.append(f"{method} {target}")
+                if method != "CONNECT":
+                    await self._forward(head, target, reader, writer)
+                    continue
+                if self.refuse is not None:
+                    status = self.refuse
+                    writer.write(b"HTTP/1.1 %d No\r\nContent-Length: 0\r\n\r\n" % status)
+                    return
+                upstream_reader, upstream_writer = await asyncio.open_connection(
+                    "127.0.0.1", int(target.rsplit(":", 1)[1])
+                )
+                writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                await asyncio.gather(
+                    self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer)
+                )
                 return
-            upstream_reader, upstream_writer = await asyncio.open_connection(
-                "127.0.0.1", int(target.rsplit(":", 1)[1])
-            )
-            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            await asyncio.gather(
-                self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer)
-            )
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
+
+    @staticmethod
+    async def _forward(
+        head: bytes, target: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """One absolute-form request, sent on in origin form; its answer relayed back."""
+        url = urlsplit(target)
+        first, rest = head.split(b"\r\n", 1)
+        method = first.split(b" ", 1)[0]
+        path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        body = await reader.readexactly(_length(rest))
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", url.port)
+        upstream_writer.write(method + b" " + path.encode() + b" HTTP/1.1\r\n" + rest + body)
+        answer = await upstream_reader.readuntil(b"\r\n\r\n")
+        answer += await upstream_reader.readexactly(_length(answer))
+        upstream_writer.close()
+        writer.write(answer)
+        await writer.drain()
 
     @staticmethod
     async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
@@ -72,6 +98,13 @@ class ConnectProxy:
             pass
         finally:
             sink.close()
+
+
+def _length(head: bytes) -> int:
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":", 1)[1])
+    return 0
 
 
 @pytest.fixture
@@ -97,7 +130,7 @@ def resolver(table: dict[str, str]) -> Resolver:
     return resolve
 
 
-async def test_fetches_and_deliveries_go_through_the_tunnel(
+async def test_fetches_and_deliveries_go_through_the_proxy(
     proxy: ConnectProxy, peer_port: int
 ) -> None:
     names = resolver({"peer.test": "127.0.0.1"})
@@ -106,7 +139,10 @@ async def test_fetches_and_deliveries_go_through_the_tunnel(
         result = await client.post(f"http://peer.test:{peer_port}/inbox", b"{}")
     assert document.data["id"] == f"http://peer.test:{peer_port}/doc/1"
     assert result.status == 202
-    assert proxy.tunnels == [f"CONNECT peer.test:{peer_port}"]  # one tunnel, kept alive
+    assert proxy.tunnels == [
+        f"GET http://peer.test:{peer_port}/doc/1",
+        f"POST http://peer.test:{peer_port}/inbox",
+    ]
 
 
 async def test_the_proxy_is_reached_though_loopback_is_not_allowed(
@@ -140,7 +176,7 @@ async def test_a_refused_tunnel_is_a_network_error(peer_port: int) -> None:
     try:
         async with SafeClient(replace(POLICY, proxy=refusing.url), resolver=names) as client:
             with pytest.raises(NetworkError, match="403"):
-                await client.post(f"http://peer.test:{peer_port}/inbox", b"{}")
+                await client.post(f"https://peer.test:{peer_port}/inbox", b"{}")
     finally:
         refusing.server.close()
 
