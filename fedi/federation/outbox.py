@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.blocks.service import without_blocked
 from fedi.db.models import Activity, ActivityState, Actor, Follow, FollowState
 from fedi.federation import delivery
-from fedi.federation.blocks import without_blocked
 from fedi.federation.vocab import first_id, ids_of, is_public
 from fedi.log import request_id_var
 from fedi.settings import Settings

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.actors.local import create_local_actor, local_actor, validate_username
 from fedi.db.models import ActorType, Member, Role
 from fedi.errors import ConflictError, NotFoundError, ValidationError
-from fedi.services.actors import create_local_actor, local_actor, validate_username
 from fedi.services.passwords import generate_password, hash_password
 from fedi.settings import RESERVED_USERNAMES, Settings
 

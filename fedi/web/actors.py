@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from fedi.actors.local import INSTANCE_ACTOR_USERNAME, LocalActorUrls, is_forum
 from fedi.db.models import Activity, Actor, ActorType, Follow, FollowState
 from fedi.federation.render import render_actor, render_collection, render_collection_page
 from fedi.federation.vocab import ACTIVITY_JSON, wants_activity_json
 from fedi.instance import context_of
-from fedi.services.actors import INSTANCE_ACTOR_USERNAME, LocalActorUrls, is_forum
 from fedi.services.forums import forum_moderators
 from fedi.web.signed_fetch import require_signature
 from fedi.web.ui.i18n import gettext

@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from fedi.actors.document import ActorDocumentError
+from fedi.actors.remote import fetch_actor
 from fedi.db.models import Activity, Actor
 from fedi.errors import FediError, ForbiddenError, NotFoundError, ValidationError
-from fedi.federation.actor_document import ActorDocumentError
-from fedi.federation.remote import fetch_actor
 from fedi.federation.vocab import first_id
 from fedi.instance import InstanceContext, context_of
 from fedi.net.body import parse_json_object

@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from fedi.actors.remote import ActorDocumentError
 from fedi.federation.acceptance import Incoming
 from fedi.federation.conditions import SIGNED_GET_POLICY
 from fedi.federation.inbox_store import keep_signer
-from fedi.federation.remote import ActorDocumentError
 from fedi.instance import context_of
 from fedi.web.addressed import addressed_url
 
