@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.actors.remote import ActorDocumentError, KnownActor, store_actor
 from fedi.db.models import ActivityState, Actor
 from fedi.federation.acceptance import Incoming, Verdict
-from fedi.federation.peers import mark_peer_alive
+from fedi.federation.hosts import mark_peer_alive
 from fedi.log import request_id_var
 
 __all__ = ["keep_signer", "record"]
