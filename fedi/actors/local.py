@@ -82,7 +82,9 @@ __all__ = [
     "create_local_actor",
     "ensure_instance_actors",
     "is_forum",
+    "served_actor",
     "validate_username",
+    "webfinger_actor",
 ]
 
 _USERNAME = re.compile(r"^[a-z0-9_]{1,30}$")
@@ -140,6 +142,32 @@ async def local_actor(session: AsyncSession, settings: Settings, username: str) 
             Actor.local.is_(True), Actor.domain == settings.domain, Actor.username == username
         )
     )
+
+
+async def served_actor(
+    session: AsyncSession, settings: Settings, username: str, *, group: bool
+) -> Actor | None:
+    """The local actor served at ``username``, not deleted, a group or not as ``group`` says."""
+    actor = await session.scalar(
+        select(Actor).where(
+            Actor.local.is_(True),
+            Actor.domain == settings.domain,
+            Actor.username == username,
+            Actor.deleted_at.is_(None),
+        )
+    )
+    if actor is None or (actor.type is ActorType.GROUP) != group:
+        return None
+    return actor
+
+
+async def webfinger_actor(
+    session: AsyncSession, *, username: str | None, uri: str | None
+) -> Actor | None:
+    """The local actor, not deleted, by username when one is given, else by URI."""
+    query = select(Actor).where(Actor.local.is_(True), Actor.deleted_at.is_(None))
+    query = query.where(Actor.username == username if username else Actor.uri == uri)
+    return await session.scalar(query)
 
 
 async def ensure_instance_actors(session: AsyncSession, settings: Settings) -> None:

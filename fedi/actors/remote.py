@@ -59,6 +59,7 @@ __all__ = [
     "fetch_document",
     "instance_actor_auth",
     "is_inactive",
+    "known_uris",
     "public_key_of",
     "store_actor",
     "webfinger_actor_uri",
@@ -171,6 +172,11 @@ async def fetch_actor(
     # The id must be ``uri`` itself: a redirect to another actor is not the actor asked for.
     parsed = parse_actor_document(fetched.data, uri)
     return await store_actor(session, parsed, now=ctx.clock(), local_domain=ctx.settings.domain)
+
+
+async def known_uris(session: AsyncSession, uris: list[str]) -> set[str]:
+    """Those of ``uris`` that are actors we know."""
+    return set((await session.scalars(select(Actor.uri).where(Actor.uri.in_(uris)))).all())
 
 
 def split_handle(handle: str) -> tuple[str, str]:
