@@ -45,12 +45,12 @@ import uvloop
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.actors.document import parse_actor_document
+from fedi.actors.local import ensure_instance_actors
+from fedi.actors.remote import store_actor
 from fedi.db import migrate
 from fedi.db.engine import make_async_engine, make_sessionmaker, make_sync_engine
 from fedi.db.models import Activity, ActivityState
-from fedi.federation.actor_document import parse_actor_document
-from fedi.federation.remote import store_actor
-from fedi.services.actors import ensure_instance_actors
 from fedi.settings import Settings, load_settings
 from fedi.testing.peers import alice
 from fedi.web.listener import GuardedHttpProtocol

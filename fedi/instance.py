@@ -16,8 +16,8 @@ from fedi.db.engine import make_async_engine, make_sessionmaker
 from fedi.db.group_insert import GroupInsert
 from fedi.db.hot_reads import HotReads
 from fedi.db.models import Activity
-from fedi.federation.ratelimit import FetchSlots, HostRateLimiter
 from fedi.net.client import FetchPolicy, SafeClient
+from fedi.net.ratelimit import FetchSlots, HostRateLimiter
 from fedi.settings import Settings
 
 __all__ = [

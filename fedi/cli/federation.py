@@ -6,16 +6,16 @@ import argparse
 import asyncio
 import signal
 
+from fedi.actors.remote import actor_by_handle
 from fedi.cli.common import CommandError, settings_from_args
 from fedi.db.models import Actor
-from fedi.federation.remote import actor_by_handle
 from fedi.federation.worker import Worker
+from fedi.follows import service as follows
 from fedi.instance import build_context
 from fedi.log import configure_logging
 from fedi.loop import event_loop_factory
 from fedi.net.client import FetchBudget
 from fedi.net.errors import FetchError
-from fedi.services import follows
 from fedi.services.members import find_member
 
 __all__ = ["add_commands"]

@@ -7,9 +7,9 @@ import argparse
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.blocks import service as blocks
 from fedi.cli.common import run_in_session, settings_from_args
 from fedi.db.models import BlockSeverity, Delivery, DeliveryState, Peer
-from fedi.services import blocks
 
 __all__ = ["add_commands"]
 

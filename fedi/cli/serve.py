@@ -7,9 +7,9 @@ import argparse
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.actors.local import ensure_instance_actors
 from fedi.cli.common import run_in_session, settings_from_args
 from fedi.log import configure_logging
-from fedi.services.actors import ensure_instance_actors
 from fedi.services.members import FirstAdmin, ensure_first_admin
 from fedi.web import create_app
 from fedi.web.listener import server_options

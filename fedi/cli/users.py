@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.cli.common import CommandError, run_in_session, settings_from_args
 from fedi.db.models import Role
-from fedi.services import follows, members, publishing, tokens
+from fedi.follows import service as follows
+from fedi.services import members, publishing, tokens
 from fedi.services.passwords import generate_password
 
 __all__ = ["add_commands"]

@@ -19,16 +19,31 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import ContentObject
+from fedi.db.models import Actor, ContentObject
 from fedi.federation.html import sanitise_html
 from fedi.federation.shapes import ObjectFields
 
-__all__ = ["create", "find", "revise", "tombstone"]
+__all__ = ["create", "find", "public_local", "revise", "tombstone"]
 
 
 async def find(session: AsyncSession, uri: str) -> ContentObject | None:
     """The stored object ``uri`` (deleted ones included), or ``None``."""
     return await session.scalar(select(ContentObject).where(ContentObject.uri == uri))
+
+
+async def public_local(session: AsyncSession, uri: str) -> tuple[ContentObject, Actor] | None:
+    """A public local object (deleted ones too) and its author, by id."""
+    row = await session.scalar(
+        select(ContentObject).where(
+            ContentObject.uri == uri,
+            ContentObject.local.is_(True),
+            ContentObject.public.is_(True),
+        )
+    )
+    if row is None:
+        return None
+    author = await session.get(Actor, row.attributed_to_id)
+    return None if author is None else (row, author)
 
 
 def create(

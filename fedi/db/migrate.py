@@ -9,12 +9,23 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fedi.db.engine import make_sync_engine
 from fedi.resources import migrations_dir
 
-__all__ = ["MigrationStatus", "alembic_config", "downgrade", "head_revision", "status", "upgrade"]
+__all__ = [
+    "MigrationStatus",
+    "Readiness",
+    "alembic_config",
+    "downgrade",
+    "head_revision",
+    "readiness",
+    "status",
+    "upgrade",
+]
 
 
 @dataclass(frozen=True)
@@ -62,3 +73,37 @@ def status(database_url: str) -> MigrationStatus:
             return MigrationStatus(current_revision(connection), head_revision())
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether the database answers with its schema at the newest migration; ``reason`` says
+    why not; ``read`` tells whether the schema's revision (``current``) could be read."""
+
+    ready: bool
+    head: str
+    read: bool
+    current: str | None = None
+    reason: str | None = None
+
+
+async def readiness(engine: AsyncEngine) -> Readiness:
+    """The database's readiness, read through ``engine``."""
+    head = head_revision()
+    try:
+        async with engine.connect() as connection:
+            current = (
+                await connection.execute(text("SELECT version_num FROM alembic_version"))
+            ).scalar_one_or_none()
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if hasattr(exc, "orig") else exc).splitlines()[0]
+        if "alembic_version" in reason:
+            reason = "the database has not been migrated; run `fedi migrate`"
+        else:
+            reason = f"database unreachable: {reason}"
+        return Readiness(False, head, read=False, reason=reason)
+    if current != head:
+        return Readiness(
+            False, head, True, current, reason="migrations are not at head; run `fedi migrate`"
+        )
+    return Readiness(True, head, True, current)

@@ -22,11 +22,11 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Boolean, Connection, Select, and_, bindparam, exists, literal, or_, select
 from sqlalchemy.engine import Dialect
 
+from fedi.actors.remote import ActorKeyResolver, CachedKeys, KnownActor
+from fedi.blocks.service import block_candidates
 from fedi.crypto import Verified
 from fedi.db.models import Activity, Actor, BlockSeverity, ContentObject, DomainBlock, Peer
 from fedi.db.prepared import Prepared
-from fedi.federation.blocks import block_candidates
-from fedi.federation.remote import ActorKeyResolver, CachedKeys, KnownActor
 from fedi.federation.shapes import ActivityShape
 from fedi.instance import InstanceContext
 from fedi.net.urls import host_of

@@ -16,10 +16,10 @@ import re
 import unicodedata
 from typing import Any
 
+from fedi.actors.remote import ActorKeyResolver, KeyFetchBusy, is_inactive
+from fedi.blocks.service import block_candidates
 from fedi.crypto import Rejected, verify_request
 from fedi.federation.acceptance import BLOCK_SLOTS, Condition, Incoming, Policy, Verdict
-from fedi.federation.blocks import block_candidates
-from fedi.federation.remote import ActorKeyResolver, KeyFetchBusy, is_inactive
 from fedi.federation.shapes import MAX_URL, ShapeError, read_activity
 from fedi.federation.vocab import as_list, first_id, id_of, ids_of
 from fedi.net.body import parse_json_object

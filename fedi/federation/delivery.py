@@ -7,7 +7,7 @@ what :func:`fedi.federation.backoff.next_state` decides. Delivery is at-least-on
 mid-batch leaves leases that others take over once its heartbeat stops (or the lease ends, for a
 worker that did not register), and the rows are sent again; receivers de-duplicate on the activity
 ``id``. Claiming is in :mod:`fedi.federation.leases`; host health in
-:mod:`fedi.federation.peers`.
+:mod:`fedi.federation.hosts`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fedi.crypto import KeyFormatError, PrivateKey, load_private_key_pem
 from fedi.db.models import Activity, Actor, Delivery, utcnow
 from fedi.federation.backoff import Attempt, RetryPolicy
+from fedi.federation.hosts import CircuitPolicy
 from fedi.federation.leases import (
     Claim,
     Claimed,
@@ -41,7 +42,6 @@ from fedi.federation.leases import (
     record_outcomes,
 )
 from fedi.federation.liveness import STALE_AFTER, Liveness
-from fedi.federation.peers import CircuitPolicy
 from fedi.log import log_event
 from fedi.net.auth import SignatureAuth
 from fedi.net.client import PostResult

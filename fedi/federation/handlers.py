@@ -5,7 +5,7 @@ budget of 20, SECURITY.md rule 32), writes its effects in the session and return
 for the log; it raises :class:`Dropped` (or a fetch/validation error) to refuse the activity, in
 which case nothing it wrote is kept. Handlers fetch before they write (see the processor).
 Handlers are found by activity type and object type (:func:`handler_for`). Follows live in
-:mod:`fedi.federation.follows`; this module holds content and actor updates. Content objects are
+:mod:`fedi.follows.inbound`; this module holds content and actor updates. Content objects are
 written through :mod:`fedi.content.service`, as local publishing writes them.
 """
 
@@ -16,21 +16,21 @@ from typing import Any
 
 from sqlalchemy import delete, or_
 
-from fedi.content import service as content
-from fedi.db.models import Follow
-from fedi.federation.actor_document import (
+from fedi.actors.document import (
     ACTOR_TYPES,
     ActorDocumentError,
     ParsedActor,
     actor_type_of,
     parse_actor_document,
 )
+from fedi.actors.remote import fetch_actor, fetch_document, store_actor
+from fedi.content import service as content
+from fedi.db.models import Follow
 from fedi.federation.flags import handle_flag
-from fedi.federation.follows import handle_accept, handle_follow, handle_reject, handle_undo
 from fedi.federation.job import Dropped, Job, object_host
-from fedi.federation.remote import fetch_actor, fetch_document, store_actor
 from fedi.federation.shapes import CONTENT_TYPES, ObjectFields, read_object, type_of
 from fedi.federation.vocab import ids_of
+from fedi.follows.inbound import handle_accept, handle_follow, handle_reject, handle_undo
 from fedi.net.urls import same_document
 
 __all__ = ["HANDLERS", "Dropped", "Handler", "HandlerKey", "Job", "handler_for"]

@@ -16,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.actors.remote import ActorDocumentError, KnownActor, store_actor
 from fedi.db.models import ActivityState, Actor
 from fedi.federation.acceptance import Incoming, Verdict
-from fedi.federation.peers import mark_peer_alive
-from fedi.federation.remote import ActorDocumentError, KnownActor, store_actor
+from fedi.federation.hosts import mark_peer_alive
 from fedi.log import request_id_var
 
-__all__ = ["keep_signer", "record"]
+__all__ = ["keep_fetched_signer", "keep_signer", "record"]
 
 
 async def keep_signer(session: AsyncSession, incoming: Incoming) -> KnownActor:
@@ -43,6 +43,20 @@ async def keep_signer(session: AsyncSession, incoming: Incoming) -> KnownActor:
     if row is None:  # pragma: no cover - a verified signer is cached or fetched
         raise ActorDocumentError("unknown signer")
     return row
+
+
+async def keep_fetched_signer(incoming: Incoming) -> None:
+    """Store (and commit) a signer fetched to verify ``incoming``, in a short session of its own;
+    nothing for a cached signer. A concurrent request storing the same signer first is no error.
+    Raises :class:`ActorDocumentError` when the signer cannot be stored."""
+    if incoming.resolver is None or incoming.resolver.fetched is None:
+        return
+    try:
+        async with incoming.ctx.sessions() as session:
+            await keep_signer(session, incoming)
+            await session.commit()
+    except IntegrityError:
+        pass  # a concurrent request stored the same signer first
 
 
 async def _stored_signer(incoming: Incoming) -> KnownActor:

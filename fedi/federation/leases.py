@@ -31,8 +31,7 @@ from sqlalchemy.orm import aliased
 from fedi.db.models import Delivery, DeliveryState, Peer, WorkerProcess
 from fedi.db.prepared import Bound, Prepared
 from fedi.federation.backoff import Attempt, Delivered, Failed, RetryPolicy, next_state
-from fedi.federation.liveness import STALE_AFTER
-from fedi.federation.peers import (
+from fedi.federation.hosts import (
     CircuitPolicy,
     ensure_peers,
     healthy,
@@ -41,6 +40,7 @@ from fedi.federation.peers import (
     record_success,
     wake_deliveries,
 )
+from fedi.federation.liveness import STALE_AFTER
 
 __all__ = [
     "Claim",

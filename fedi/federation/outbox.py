@@ -15,14 +15,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.blocks.service import without_blocked
 from fedi.db.models import Activity, ActivityState, Actor, Follow, FollowState
 from fedi.federation import delivery
-from fedi.federation.blocks import without_blocked
 from fedi.federation.vocab import first_id, ids_of, is_public
 from fedi.log import request_id_var
 from fedi.settings import Settings
 
-__all__ = ["inboxes_for", "new_activity_id", "new_object_id", "publish"]
+__all__ = [
+    "inboxes_for",
+    "new_activity_id",
+    "new_object_id",
+    "public_activity",
+    "publish",
+]
 
 _ADDRESS_FIELDS = ("to", "cc", "bto", "bcc", "audience")
 
@@ -98,3 +104,12 @@ async def publish(
     await session.flush()
     await delivery.enqueue(session, activity, targets)
     return activity
+
+
+async def public_activity(session: AsyncSession, uri: str) -> dict[str, Any] | None:
+    """The document of a public activity we sent, by its id."""
+    return await session.scalar(
+        select(Activity.document).where(
+            Activity.uri == uri, Activity.local.is_(True), Activity.public.is_(True)
+        )
+    )

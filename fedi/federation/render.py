@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from fedi.actors.local import LocalActorUrls, is_forum
 from fedi.db.models import Actor, ActorType
 from fedi.federation.html import text_to_html
-from fedi.federation.local_actors import LocalActorUrls, is_forum
 from fedi.federation.vocab import actor_context
 from fedi.settings import Settings
 

@@ -13,15 +13,15 @@ import unicodedata
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Actor, ActorType, Member, Role
-from fedi.errors import ConflictError, NotFoundError, ValidationError
-from fedi.services.actors import (
+from fedi.actors.local import (
     INSTANCE_ACTOR_USERNAME,
     create_local_actor,
     is_forum,
     local_actor,
     validate_username,
 )
+from fedi.db.models import Actor, ActorType, Member, Role
+from fedi.errors import ConflictError, NotFoundError, ValidationError
 from fedi.services.publishing import publish_actor_update
 from fedi.settings import RESERVED_USERNAMES, Settings
 

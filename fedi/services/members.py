@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.actors.local import create_local_actor, local_actor, validate_username
 from fedi.db.models import ActorType, Member, Role
 from fedi.errors import ConflictError, NotFoundError, ValidationError
-from fedi.services.actors import create_local_actor, local_actor, validate_username
 from fedi.services.passwords import generate_password, hash_password
 from fedi.settings import RESERVED_USERNAMES, Settings
 
@@ -19,6 +19,7 @@ __all__ = [
     "ensure_first_admin",
     "find_member",
     "list_members",
+    "member_by_id",
     "parse_role",
     "reset_password",
     "set_role",
@@ -114,3 +115,10 @@ async def ensure_first_admin(session: AsyncSession, settings: Settings) -> First
         session, settings, FIRST_ADMIN_LOGIN, password, Role.ADMIN, allow_reserved=True
     )
     return FirstAdmin(FIRST_ADMIN_LOGIN, password)
+
+
+async def member_by_id(session: AsyncSession, member_id: int) -> Member:
+    """The member with this id, who must exist (a signed-in principal's, say)."""
+    member = await session.get(Member, member_id)
+    assert member is not None
+    return member

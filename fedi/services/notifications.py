@@ -18,12 +18,15 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Actor, ActorType, EmailMessage, Member, Notification, Profile, Role
+from fedi.db.paging import Keyset, keyset_page
 from fedi.settings import Settings
 
 __all__ = [
     "NOTIFICATION_KINDS",
+    "actors_of",
     "mark_read",
     "notifications_of",
+    "notifications_page",
     "notify",
     "notify_follow",
     "staff",
@@ -132,6 +135,28 @@ def notifications_of(member_id: int, *, unread: bool | None = None) -> Select[No
     elif unread is False:
         query = query.where(Notification.read_at.is_not(None))
     return query
+
+
+async def notifications_page(
+    session: AsyncSession,
+    member_id: int,
+    *,
+    unread: bool | None,
+    limit: int,
+    before: int | None,
+) -> Keyset[Notification]:
+    """One page of a member's notifications, newest first."""
+    query = notifications_of(member_id, unread=unread)
+    return await keyset_page(session, query, Notification.id, limit=limit, before=before)
+
+
+async def actors_of(session: AsyncSession, rows: Sequence[Notification]) -> dict[int, Actor]:
+    """The actors the notifications name, by id."""
+    ids = {row.actor_id for row in rows if row.actor_id is not None}
+    if not ids:
+        return {}
+    found = await session.scalars(select(Actor).where(Actor.id.in_(ids)))
+    return {actor.id: actor for actor in found}
 
 
 async def unread_count(session: AsyncSession, member_id: int) -> int:

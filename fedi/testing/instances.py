@@ -18,15 +18,15 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.actors.local import ensure_instance_actors
+from fedi.actors.remote import fetch_actor
 from fedi.db import migrate
 from fedi.db.engine import make_async_engine, make_sessionmaker
 from fedi.db.models import Actor, ContentObject
-from fedi.federation.remote import fetch_actor
 from fedi.federation.vocab import ACTIVITY_JSON as AS2
+from fedi.follows import service as follows
 from fedi.instance import build_context
 from fedi.net.client import FetchBudget
-from fedi.services import follows
-from fedi.services.actors import ensure_instance_actors
 from fedi.services.members import add_member, find_member
 from fedi.services.tokens import issue_token
 from fedi.settings import Settings, load_settings

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
+from fedi.actors.local import INSTANCE_ACTOR_USERNAME, create_local_actor
 from fedi.crypto import (
     PrivateKey,
     dump_public_key_pem,
@@ -41,7 +42,6 @@ from fedi.db.models import (
 from fedi.instance import InstanceContext, build_context
 from fedi.instance import fetch_policy as instance_fetch_policy
 from fedi.net.client import SafeClient
-from fedi.services.actors import INSTANCE_ACTOR_USERNAME, create_local_actor
 from fedi.settings import Settings
 from fedi.testing.keys import (
     FIXED_NOW,

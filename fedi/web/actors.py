@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fedi.db.models import Activity, Actor, ActorType, Follow, FollowState
+from fedi.actors import collections
+from fedi.actors.collections import Collection
+from fedi.actors.local import INSTANCE_ACTOR_USERNAME, LocalActorUrls, is_forum, served_actor
+from fedi.db.models import Actor, ActorType
+from fedi.federation.outbox import public_activity
 from fedi.federation.render import render_actor, render_collection, render_collection_page
 from fedi.federation.vocab import ACTIVITY_JSON, wants_activity_json
 from fedi.instance import context_of
-from fedi.services.actors import INSTANCE_ACTOR_USERNAME, LocalActorUrls, is_forum
 from fedi.services.forums import forum_moderators
 from fedi.web.signed_fetch import require_signature
 from fedi.web.ui.i18n import gettext
@@ -45,24 +46,14 @@ def _not_found(request: Request) -> Response:
     return response
 
 
-async def _local_actor(session: AsyncSession, request: Request) -> Actor | None:
+async def _local_actor(session: Any, request: Request) -> Actor | None:
     settings = context_of(request).settings
     if "name" in request.path_params:
         username = str(request.path_params["name"]).lower()
-        kind = ActorType.GROUP if request.url.path.startswith("/groups/") else ActorType.PERSON
+        group = request.url.path.startswith("/groups/")
     else:
-        username, kind = INSTANCE_ACTOR_USERNAME, ActorType.APPLICATION
-    actor = await session.scalar(
-        select(Actor).where(
-            Actor.local.is_(True),
-            Actor.domain == settings.domain,
-            Actor.username == username,
-            Actor.deleted_at.is_(None),
-        )
-    )
-    if actor is None or (actor.type is ActorType.GROUP) != (kind is ActorType.GROUP):
-        return None
-    return actor
+        username, group = INSTANCE_ACTOR_USERNAME, False
+    return await served_actor(session, settings, username, group=group)
 
 
 async def actor_document(request: Request) -> Response:
@@ -78,8 +69,8 @@ async def actor_document(request: Request) -> Response:
                 if refusal is not None:
                     return refusal
             return activity_json(render_actor(actor, context.settings))
-        followers = await _count(session, _followers_query(actor))
-        following = await _count(session, _following_query(actor))
+        followers = await collections.count(session, collections.followers, actor)
+        following = await collections.count(session, collections.following, actor)
     templates = request.app.state.templates
     response: Response = templates.TemplateResponse(
         request,
@@ -96,38 +87,7 @@ async def actor_document(request: Request) -> Response:
     return response
 
 
-def _followers_query(actor: Actor) -> Select[str]:
-    return (
-        select(Actor.uri)
-        .join(Follow, Follow.follower_id == Actor.id)
-        .where(Follow.followed_id == actor.id, Follow.state == FollowState.ACCEPTED)
-        .order_by(Follow.id.desc())
-    )
-
-
-def _following_query(actor: Actor) -> Select[str]:
-    return (
-        select(Actor.uri)
-        .join(Follow, Follow.followed_id == Actor.id)
-        .where(Follow.follower_id == actor.id, Follow.state == FollowState.ACCEPTED)
-        .order_by(Follow.id.desc())
-    )
-
-
-def _outbox_query(actor: Actor) -> Select[dict[str, Any]]:
-    return (
-        select(Activity.document)
-        .where(Activity.actor_id == actor.id, Activity.local.is_(True), Activity.public.is_(True))
-        .order_by(Activity.id.desc())
-    )
-
-
-async def _count(session: AsyncSession, query: Select[Any]) -> int:
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    return int(total or 0)
-
-
-async def _collection(request: Request, build: Any, suffix: str) -> Response:
+async def _collection(request: Request, collection: Collection, suffix: str) -> Response:
     refusal = await require_signature(request)
     if refusal is not None:
         return refusal
@@ -137,18 +97,16 @@ async def _collection(request: Request, build: Any, suffix: str) -> Response:
         actor = await _local_actor(session, request)
         if actor is None:
             return _not_found(request)
-        query = build(actor)
-        total = await _count(session, query)
+        total = await collections.count(session, collection, actor)
         collection_id = f"{actor.uri}/{suffix}"
         if page_param is None:
             return activity_json(render_collection(collection_id, total))
         if not page_param.isdigit() or int(page_param) < 1:
             return JSONResponse({"error": "page must be a positive whole number"}, status_code=400)
         page = int(page_param)
-        rows = (
-            await session.execute(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))
-        ).scalars()
-        items = list(rows)
+        items = await collections.page(
+            session, collection, actor, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1
+        )
     return activity_json(
         render_collection_page(
             collection_id, page, items[:PAGE_SIZE], has_next=len(items) > PAGE_SIZE, total=total
@@ -157,15 +115,15 @@ async def _collection(request: Request, build: Any, suffix: str) -> Response:
 
 
 async def followers(request: Request) -> Response:
-    return await _collection(request, _followers_query, "followers")
+    return await _collection(request, collections.followers, "followers")
 
 
 async def following(request: Request) -> Response:
-    return await _collection(request, _following_query, "following")
+    return await _collection(request, collections.following, "following")
 
 
 async def outbox(request: Request) -> Response:
-    return await _collection(request, _outbox_query, "outbox")
+    return await _collection(request, collections.outbox, "outbox")
 
 
 async def moderators(request: Request) -> Response:
@@ -192,11 +150,7 @@ async def stored_activity(request: Request) -> Response:
     if refusal is not None:
         return refusal
     async with context.sessions() as session:
-        document = await session.scalar(
-            select(Activity.document).where(
-                Activity.uri == uri, Activity.local.is_(True), Activity.public.is_(True)
-            )
-        )
+        document = await public_activity(session, uri)
     if document is None:
         return JSONResponse({"error": "no such activity"}, status_code=404)
     return activity_json(document)

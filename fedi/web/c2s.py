@@ -11,15 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from fedi.actors.document import ActorDocumentError
+from fedi.actors.remote import fetch_actor, known_uris
 from fedi.db.models import Activity, Actor
 from fedi.errors import FediError, ForbiddenError, NotFoundError, ValidationError
-from fedi.federation.actor_document import ActorDocumentError
-from fedi.federation.remote import fetch_actor
 from fedi.federation.vocab import first_id
 from fedi.instance import InstanceContext, context_of
 from fedi.net.body import parse_json_object
@@ -76,7 +75,7 @@ async def _ensure_recipients_known(
     budget = FetchBudget()
     async with context.sessions() as session:
         wanted = publishing.object_recipients(payload, author)
-        known = set((await session.scalars(select(Actor.uri).where(Actor.uri.in_(wanted)))).all())
+        known = await known_uris(session, wanted)
     local = f"{context.settings.base_url}/"
     for iri in wanted:
         if iri in known or iri.startswith(local):

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import distinct, func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fedi import __version__
-from fedi.db.models import Activity, Actor, ContentObject, Member
+from fedi.actors.local import webfinger_actor
 from fedi.federation.vocab import ACTIVITY_JSON
 from fedi.instance import context_of
+from fedi.services.usage import usage
 
 __all__ = ["routes"]
 
@@ -45,9 +44,7 @@ async def webfinger(request: Request) -> Response:
     else:
         return _error(400, "resource must be acct:user@host or an actor URI")
     async with context.sessions() as session:
-        query = select(Actor).where(Actor.local.is_(True), Actor.deleted_at.is_(None))
-        query = query.where(Actor.username == username if username else Actor.uri == uri)
-        actor = await session.scalar(query)
+        actor = await webfinger_actor(session, username=username, uri=uri)
     if actor is None:
         return _error(404, "no such actor")
     profile = actor.url or actor.uri
@@ -94,33 +91,16 @@ async def nodeinfo_links(request: Request) -> Response:
 
 async def _usage(request: Request) -> dict[str, Any]:
     context = context_of(request)
-    now = context.clock()
     async with context.sessions() as session:
-        total = await session.scalar(
-            select(func.count()).select_from(Member).where(Member.disabled.is_(False))
-        )
-
-        async def active_since(days: int) -> int:
-            query = (
-                select(func.count(distinct(Activity.actor_id)))
-                .join(Member, Member.actor_id == Activity.actor_id)
-                .where(Activity.local.is_(True), Activity.created_at >= now - timedelta(days=days))
-            )
-            return int(await session.scalar(query) or 0)
-
-        posts = await session.scalar(
-            select(func.count())
-            .select_from(ContentObject)
-            .where(ContentObject.local.is_(True), ContentObject.deleted_at.is_(None))
-        )
-        return {
-            "users": {
-                "total": int(total or 0),
-                "activeMonth": await active_since(30),
-                "activeHalfyear": await active_since(182),
-            },
-            "localPosts": int(posts or 0),
-        }
+        counts = await usage(session, context.clock())
+    return {
+        "users": {
+            "total": counts.members,
+            "activeMonth": counts.active_month,
+            "activeHalfyear": counts.active_halfyear,
+        },
+        "localPosts": counts.local_posts,
+    }
 
 
 async def nodeinfo(request: Request) -> Response:

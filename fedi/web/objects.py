@@ -7,12 +7,11 @@ Only public objects are served.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fedi.db.models import Actor, ContentObject
+from fedi.content.service import public_local
 from fedi.federation.vocab import wants_activity_json
 from fedi.instance import context_of
 from fedi.web.actors import activity_json
@@ -30,18 +29,12 @@ async def content_object(request: Request) -> Response:
         if refusal is not None:
             return refusal
     async with context.sessions() as session:
-        row = await session.scalar(
-            select(ContentObject).where(
-                ContentObject.uri == uri,
-                ContentObject.local.is_(True),
-                ContentObject.public.is_(True),
-            )
-        )
-        author = await session.get(Actor, row.attributed_to_id) if row is not None else None
-    if row is None or author is None:
+        found = await public_local(session, uri)
+    if found is None:
         return JSONResponse(
             {"error": "no such object"}, status_code=404, headers={"Vary": "Accept"}
         )
+    row, author = found
     if row.deleted_at is not None:
         return activity_json(row.document, status_code=410)
     if as_json:

@@ -7,14 +7,13 @@ signer's suspension), on the URL rebuilt as the inbox rebuilds it.
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from fedi.actors.remote import ActorDocumentError
 from fedi.federation.acceptance import Incoming
 from fedi.federation.conditions import SIGNED_GET_POLICY
-from fedi.federation.inbox_store import keep_signer
-from fedi.federation.remote import ActorDocumentError
+from fedi.federation.inbox_store import keep_fetched_signer
 from fedi.instance import context_of
 from fedi.web.addressed import addressed_url
 
@@ -45,13 +44,8 @@ async def require_signature(request: Request) -> Response | None:
         if verdict.status == 401:
             reason = f"this server requires signed requests: {reason}"
         return JSONResponse({"error": reason}, verdict.status, headers=dict(verdict.headers))
-    if incoming.resolver is not None and incoming.resolver.fetched is not None:
-        try:
-            async with context.sessions() as session:
-                await keep_signer(session, incoming)
-                await session.commit()
-        except ActorDocumentError as exc:
-            return JSONResponse({"error": f"the signer cannot be kept: {exc}"}, 401)
-        except IntegrityError:
-            pass  # a concurrent request stored the same signer first
+    try:
+        await keep_fetched_signer(incoming)
+    except ActorDocumentError as exc:
+        return JSONResponse({"error": f"the signer cannot be kept: {exc}"}, 401)
     return None

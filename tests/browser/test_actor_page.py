@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.actors.local import local_actor
 from fedi.db.models import Actor, Follow, FollowState
-from fedi.services.actors import local_actor
 from fedi.testing.instances import RunningInstance, running_instance
 
 if TYPE_CHECKING:

@@ -49,7 +49,7 @@ from fedi.federation.backoff import (
     next_state,
 )
 from fedi.federation.delivery import DeliveryWorker, enqueue
-from fedi.federation.peers import (
+from fedi.federation.hosts import (
     CircuitPolicy,
     circuit_open,
     half_open,

@@ -2,7 +2,7 @@
 
 The corpus lives outside the repository: ``FEDI_FEDIVERSE_FIXTURES``, or ``../shared/fixtures/
 fediverse`` next to it. Every actor document goes through the actor validation of
-:mod:`fedi.federation.remote`, every activity and object through the shape readers the inbox
+:mod:`fedi.actors.remote`, every activity and object through the shape readers the inbox
 and the processor use. Refusals must be our own typed errors; nothing else may escape.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from fedi.actors.document import ActorDocumentError, actor_type_of, parse_actor_document
 from fedi.errors import FediError
-from fedi.federation.actor_document import ActorDocumentError, actor_type_of, parse_actor_document
 from fedi.federation.shapes import ShapeError, read_activity, read_object
 from fedi.federation.vocab import as_list, first_id
 from fedi.testing.requirements import skip_or_fail

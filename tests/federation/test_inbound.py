@@ -13,6 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from fedi.actors.document import ActorDocumentError, parse_actor_document
+from fedi.actors.remote import actor_by_handle, fetch_actor
 from fedi.db.models import (
     Activity,
     ActivityState,
@@ -23,9 +25,7 @@ from fedi.db.models import (
     FollowState,
 )
 from fedi.federation import handlers
-from fedi.federation.actor_document import ActorDocumentError, parse_actor_document
 from fedi.federation.inbound import InboxProcessor
-from fedi.federation.remote import actor_by_handle, fetch_actor
 from fedi.log import JsonFormatter
 from fedi.net.client import FetchBudget
 from fedi.services.forums import create_forum

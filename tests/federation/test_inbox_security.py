@@ -23,6 +23,8 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from fedi.actors.document import parse_actor_document
+from fedi.actors.remote import store_actor
 from fedi.crypto import make_content_digest, make_digest, sign_rfc9421
 from fedi.crypto._common import http_date
 from fedi.db.models import (
@@ -33,9 +35,7 @@ from fedi.db.models import (
     ContentObject,
     DomainBlock,
 )
-from fedi.federation.actor_document import parse_actor_document
 from fedi.federation.inbound import InboxProcessor
-from fedi.federation.remote import store_actor
 from fedi.settings import Settings
 from fedi.testing.keys import FIXED_NOW, craft_cavage_signature, craft_rfc9421, rotated_key
 from fedi.testing.peers import (

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fedi.db.engine import make_async_engine, make_sessionmaker
 from fedi.db.models import Delivery, WorkerProcess
 from fedi.federation import leases
+from fedi.federation.hosts import CircuitPolicy
 from fedi.federation.liveness import Liveness
-from fedi.federation.peers import CircuitPolicy
 from fedi.net.client import FetchPolicy, SafeClient
 from fedi.settings import Settings
 from tests.federation.test_delivery import Clock, FakePeers, make_worker, publish, states

@@ -3,10 +3,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.blocks.service import add_block
 from fedi.db.models import BlockSeverity, Delivery
 from fedi.federation.outbox import new_activity_id, publish
 from fedi.federation.vocab import PUBLIC
-from fedi.services.blocks import add_block
 from fedi.services.members import add_member
 from fedi.settings import Settings
 from fedi.testing.peers import add_remote_follower

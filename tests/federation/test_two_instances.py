@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Delivery, DeliveryState
-from fedi.services import follows, publishing
+from fedi.follows import service as follows
+from fedi.services import publishing
 from fedi.services.members import find_member
 from fedi.testing.databases import temporary_database
 from fedi.testing.instances import RunningInstance, collection_items, running_instance, wait_until

@@ -25,6 +25,7 @@ from fedi.db.models import Activity, Actor, ContentObject, Role
 from fedi.errors import ValidationError as ContentError
 from fedi.federation.inbound import InboxProcessor
 from fedi.federation.vocab import PUBLIC
+from fedi.follows.service import answer_follow_request, follow, unfollow
 from fedi.schemas import (
     SCHEMA_MEDIA_TYPE,
     SCHEMA_NAMES,
@@ -34,7 +35,6 @@ from fedi.schemas import (
     schema_id,
     schema_path,
 )
-from fedi.services.follows import answer_follow_request, follow, unfollow
 from fedi.services.forums import create_forum, update_forum
 from fedi.services.members import add_member
 from fedi.services.publishing import delete_object, publish_object, rotate_keys

@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.actors.local import ensure_instance_actors
 from fedi.crypto.keys import ed25519_public_key_from_multibase, load_public_key_pem
 from fedi.db.models import Activity, Actor, ActorType, Delivery, Member, Role
 from fedi.errors import ConflictError, NotFoundError, ValidationError
 from fedi.federation.render import render_actor
 from fedi.services import forums, members
-from fedi.services.actors import ensure_instance_actors
 from fedi.settings import Settings
 from fedi.testing.peers import add_remote_follower, remote_actor_row
 

@@ -4,11 +4,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.actors.local import ensure_instance_actors
 from fedi.crypto.keys import ed25519_public_key_from_multibase, load_public_key_pem
 from fedi.db.models import Actor, ActorType, Member, Role
 from fedi.errors import ConflictError, NotFoundError, ValidationError
 from fedi.services import members
-from fedi.services.actors import ensure_instance_actors
 from fedi.services.passwords import verify_password
 from fedi.settings import Settings
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from fedi.actors.local import ensure_instance_actors
 from fedi.db.engine import make_async_engine, make_sessionmaker
-from fedi.services.actors import ensure_instance_actors
 from fedi.services.members import add_member
 from fedi.settings import Settings
 from fedi.web import create_app

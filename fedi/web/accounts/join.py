@@ -8,10 +8,10 @@ from starlette.routing import BaseRoute
 
 from fedi.accounts.invites import InviteUnusable, redeem_invite, usable_invite
 from fedi.accounts.sessions import start_session
+from fedi.actors.local import validate_username
 from fedi.db.models import Invite
 from fedi.errors import ConflictError, ValidationError
 from fedi.instance import context_of
-from fedi.services.actors import validate_username
 from fedi.services.members import MIN_PASSWORD_LENGTH
 from fedi.settings import RESERVED_USERNAMES
 from fedi.web.access import Access, rule

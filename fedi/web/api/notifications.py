@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from fedi.db.models import Actor, Notification
 from fedi.instance import context_of
-from fedi.services.notifications import mark_read, notifications_of, unread_count
+from fedi.services.notifications import (
+    actors_of,
+    mark_read,
+    notifications_page,
+    unread_count,
+)
 from fedi.web.access import Access, principal_of, rule
 from fedi.web.api.body import read_json_object
-from fedi.web.api.paging import MAX_ID, paginate
+from fedi.web.api.paging import MAX_ID, page_of, page_request
 from fedi.web.api.people import actor_summary
 from fedi.web.api.problems import Problem
 
@@ -33,14 +35,6 @@ def _unread_filter(request: Request) -> bool | None:
     if raw in ("true", "false"):
         return raw == "true"
     raise Problem(422, "unread must be true or false", errors={"unread": ["must be true or false"]})
-
-
-async def _actors(session: AsyncSession, rows: Sequence[Notification]) -> dict[int, Actor]:
-    ids = {row.actor_id for row in rows if row.actor_id is not None}
-    if not ids:
-        return {}
-    found = await session.scalars(select(Actor).where(Actor.id.in_(ids)))
-    return {actor.id: actor for actor in found}
 
 
 def _render(row: Notification, actors: dict[int, Actor]) -> dict[str, Any]:
@@ -61,15 +55,13 @@ async def list_notifications(request: Request) -> Response:
     principal = principal_of(request)
     assert principal is not None
     unread = _unread_filter(request)
+    wanted = page_request(request)
     async with context.sessions.begin() as session:
-        page = await paginate(
-            session,
-            request,
-            context.settings.base_url,
-            notifications_of(principal.member_id, unread=unread),
-            Notification.id,
+        keyset = await notifications_page(
+            session, principal.member_id, unread=unread, limit=wanted.limit, before=wanted.before
         )
-        actors = await _actors(session, page.rows)
+        page = page_of(request, context.settings.base_url, wanted, keyset)
+        actors = await actors_of(session, page.rows)
         answer = page.answer(
             [_render(row, actors) for row in page.rows],
             unread=await unread_count(session, principal.member_id),

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 from starlette.requests import Request
 
+from fedi.db.paging import Keyset
 from fedi.web.api.problems import Problem
 
 __all__ = [
@@ -25,8 +23,8 @@ __all__ = [
     "MAX_LIMIT",
     "Page",
     "PageRequest",
+    "page_of",
     "page_request",
-    "paginate",
 ]
 
 DEFAULT_LIMIT = 20
@@ -93,25 +91,12 @@ class Page(Generic[T]):
         return {"items": items, "next": self.next, "total": self.total, **extra}
 
 
-async def paginate(
-    session: AsyncSession,
-    request: Request,
-    base_url: str,
-    query: Select[T],
-    order: InstrumentedAttribute[int],
-) -> Page[T]:
-    """One page of ``query``'s rows, newest first by ``order``, with the total and the URL of
-    the next page (``base_url``, the path and the query with the new cursor)."""
-    page = page_request(request)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    paged = query.order_by(order.desc()).limit(page.limit + 1)
-    if page.before is not None:
-        paged = paged.where(order < page.before)
-    rows = list((await session.scalars(paged)).all())
+def page_of(request: Request, base_url: str, page: PageRequest, keyset: Keyset[T]) -> Page[T]:
+    """The page of ``keyset``'s rows asked for by ``page``, with the URL of the next page
+    (``base_url``, the path and the query with the new cursor)."""
     next_url = None
-    if len(rows) > page.limit:
-        rows = rows[: page.limit]
-        last = getattr(rows[-1], order.key)
-        params = dict(request.query_params) | {"limit": str(page.limit), "cursor": _encode(last)}
+    if keyset.next_before is not None:
+        cursor = _encode(keyset.next_before)
+        params = dict(request.query_params) | {"limit": str(page.limit), "cursor": cursor}
         next_url = f"{base_url}{request.url.path}?{urlencode(params)}"
-    return Page(rows, next_url, int(total or 0))
+    return Page(keyset.rows, next_url, keyset.total)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from fedi.db.models import Actor, Member
 from fedi.instance import context_of
+from fedi.services.members import member_by_id
 from fedi.services.profiles import ProfileData, get_profile, update_profile
 from fedi.web.access import Access, principal_of, rule
 from fedi.web.api.body import read_json_object
@@ -48,24 +48,18 @@ def _profile(member: Member, profile: ProfileData) -> dict[str, Any]:
     }
 
 
-async def _member(request: Request, session: AsyncSession) -> Member:
-    principal = principal_of(request)
-    assert principal is not None  # the route's rule asks for a member
-    member = await session.get(Member, principal.member_id)
-    assert member is not None
-    return member
-
-
 async def me(request: Request) -> Response:
     context = context_of(request)
+    principal = principal_of(request)
+    assert principal is not None  # the route's rule asks for a member
     if request.method == "PATCH":
         patch = await read_json_object(request)
         async with context.sessions.begin() as session:
-            member = await _member(request, session)
+            member = await member_by_id(session, principal.member_id)
             profile = await update_profile(session, context.settings, member, patch)
             return JSONResponse(_profile(member, profile))
     async with context.sessions.begin() as session:
-        member = await _member(request, session)
+        member = await member_by_id(session, principal.member_id)
         return JSONResponse(_profile(member, await get_profile(session, member)))
 
 

@@ -1,4 +1,4 @@
-"""Peer health for delivery: a circuit breaker per host, and the unavailable mark.
+"""Delivery health per remote host: a circuit breaker per host, and the unavailable mark.
 
 After ``threshold`` consecutive failed deliveries to a host its circuit opens for a period that
 doubles with each further failure (``base_open`` up to ``cap_open``); while it is open, deliveries

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Activity, Actor, ActorType, Follow, FollowState, utcnow
 from fedi.errors import ConflictError, NotFoundError, ValidationError
-from fedi.federation.follows import send_answer
 from fedi.federation.outbox import new_activity_id, publish
 from fedi.federation.vocab import AS2_CONTEXT
+from fedi.follows.inbound import send_answer
 from fedi.settings import Settings
 
 __all__ = [

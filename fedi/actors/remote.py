@@ -3,7 +3,7 @@
 Every fetch goes through the instance's :class:`~fedi.net.client.SafeClient` (SECURITY.md rules
 26-32) and is signed by the local instance actor (FEP-2677), so that peers running in
 authorized-fetch mode ("secure mode" in Mastodon) answer. Fetched documents are validated by
-:func:`fedi.federation.actor_document.parse_actor_document` before anything is stored.
+:func:`fedi.actors.document.parse_actor_document` before anything is stored.
 
 Functions that take a ``session`` write into it without committing: the caller decides whether
 the result is kept. The key resolver of incoming signatures takes none and writes nothing: the
@@ -22,6 +22,14 @@ import httpx
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.actors.document import (
+    ActorDocumentError,
+    ParsedActor,
+    actor_type_of,
+    parse_actor_document,
+)
+from fedi.actors.local import INSTANCE_ACTOR_USERNAME
+from fedi.blocks.service import domain_blocked
 from fedi.crypto import (
     KeyFormatError,
     PrivateKey,
@@ -32,14 +40,6 @@ from fedi.crypto import (
     load_public_key_pem,
 )
 from fedi.db.models import Actor
-from fedi.federation.actor_document import (
-    ActorDocumentError,
-    ParsedActor,
-    actor_type_of,
-    parse_actor_document,
-)
-from fedi.federation.blocks import domain_blocked
-from fedi.federation.local_actors import INSTANCE_ACTOR_USERNAME
 from fedi.federation.vocab import first_id
 from fedi.instance import InstanceContext
 from fedi.log import log_event
@@ -59,6 +59,7 @@ __all__ = [
     "fetch_document",
     "instance_actor_auth",
     "is_inactive",
+    "known_uris",
     "public_key_of",
     "store_actor",
     "webfinger_actor_uri",
@@ -171,6 +172,11 @@ async def fetch_actor(
     # The id must be ``uri`` itself: a redirect to another actor is not the actor asked for.
     parsed = parse_actor_document(fetched.data, uri)
     return await store_actor(session, parsed, now=ctx.clock(), local_domain=ctx.settings.domain)
+
+
+async def known_uris(session: AsyncSession, uris: list[str]) -> set[str]:
+    """Those of ``uris`` that are actors we know."""
+    return set((await session.scalars(select(Actor.uri).where(Actor.uri.in_(uris)))).all())
 
 
 def split_handle(handle: str) -> tuple[str, str]:

@@ -1,9 +1,11 @@
-"""Local actors: their keys, and the two every instance has (instance and network). Their URIs
-and which groups are forums are in :mod:`fedi.federation.local_actors`."""
+"""Local actors: their URIs, derived from the base URL, which local groups are forums, their keys,
+and the two every instance has (instance and network).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -13,8 +15,66 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.crypto import keys
 from fedi.db.models import Actor, ActorType
 from fedi.errors import ValidationError
-from fedi.federation.local_actors import INSTANCE_ACTOR_USERNAME, LocalActorUrls, is_forum
 from fedi.settings import Settings
+
+__all__ = ["INSTANCE_ACTOR_USERNAME", "LocalActorUrls", "is_forum"]
+
+INSTANCE_ACTOR_USERNAME = "instance.actor"
+
+
+@dataclass(frozen=True)
+class LocalActorUrls:
+    """The URIs of a local actor, all derived from the instance's base URL."""
+
+    id: str
+
+    @classmethod
+    def for_actor(cls, settings: Settings, actor_type: ActorType, username: str) -> LocalActorUrls:
+        if username == INSTANCE_ACTOR_USERNAME:
+            return cls(f"{settings.base_url}/actor")
+        segment = "groups" if actor_type is ActorType.GROUP else "users"
+        return cls(f"{settings.base_url}/{segment}/{username}")
+
+    @property
+    def inbox(self) -> str:
+        return f"{self.id}/inbox"
+
+    @property
+    def outbox(self) -> str:
+        return f"{self.id}/outbox"
+
+    @property
+    def followers(self) -> str:
+        return f"{self.id}/followers"
+
+    @property
+    def following(self) -> str:
+        return f"{self.id}/following"
+
+    @property
+    def moderators(self) -> str:
+        """A forum's moderators collection, named by its ``attributedTo`` (FEP-1b12)."""
+        return f"{self.id}/moderators"
+
+    @property
+    def rsa_key_id(self) -> str:
+        return f"{self.id}#main-key"
+
+    @property
+    def ed25519_key_id(self) -> str:
+        return f"{self.id}#ed25519-key"
+
+
+def is_forum(actor: Actor, settings: Settings) -> bool:
+    """Whether ``actor`` is one of this instance's thematic forums: a local ``Group`` other than
+    the network group."""
+    return (
+        actor.local
+        and actor.type is ActorType.GROUP
+        and actor.domain == settings.domain
+        and actor.username != settings.network_handle
+    )
+
 
 __all__ = [
     "INSTANCE_ACTOR_USERNAME",
@@ -22,7 +82,9 @@ __all__ = [
     "create_local_actor",
     "ensure_instance_actors",
     "is_forum",
+    "served_actor",
     "validate_username",
+    "webfinger_actor",
 ]
 
 _USERNAME = re.compile(r"^[a-z0-9_]{1,30}$")
@@ -80,6 +142,32 @@ async def local_actor(session: AsyncSession, settings: Settings, username: str) 
             Actor.local.is_(True), Actor.domain == settings.domain, Actor.username == username
         )
     )
+
+
+async def served_actor(
+    session: AsyncSession, settings: Settings, username: str, *, group: bool
+) -> Actor | None:
+    """The local actor served at ``username``, not deleted, a group or not as ``group`` says."""
+    actor = await session.scalar(
+        select(Actor).where(
+            Actor.local.is_(True),
+            Actor.domain == settings.domain,
+            Actor.username == username,
+            Actor.deleted_at.is_(None),
+        )
+    )
+    if actor is None or (actor.type is ActorType.GROUP) != group:
+        return None
+    return actor
+
+
+async def webfinger_actor(
+    session: AsyncSession, *, username: str | None, uri: str | None
+) -> Actor | None:
+    """The local actor, not deleted, by username when one is given, else by URI."""
+    query = select(Actor).where(Actor.local.is_(True), Actor.deleted_at.is_(None))
+    query = query.where(Actor.username == username if username else Actor.uri == uri)
+    return await session.scalar(query)
 
 
 async def ensure_instance_actors(session: AsyncSession, settings: Settings) -> None:

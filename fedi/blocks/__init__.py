@@ -1,0 +1,1 @@
+"""Domain blocks: managed by admins, applied by the inbox, the fetchers and the outbox."""
