@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
@@ -58,11 +59,24 @@ async def test_concurrent_rows_are_written_and_duplicates_skipped(
         await writes.aclose()
 
 
+@pytest.fixture
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, str]]:
+    """An engine on a SQLite file of its own: the write lock below is SQLite's alone."""
+    database_url = f"sqlite:///{(tmp_path / 'lock.sqlite3').as_posix()}"
+    sync = make_sync_engine(database_url)
+    _metadata.create_all(sync)
+    sync.dispose()
+    engine = make_async_engine(database_url)
+    try:
+        yield engine, database_url
+    finally:
+        await engine.dispose()
+
+
 async def test_a_sqlite_write_lock_held_elsewhere_is_waited_for_off_the_loop(
-    engine: AsyncEngine, database_url: str
+    sqlite_engine: tuple[AsyncEngine, str],
 ) -> None:
-    if make_url(database_url).get_backend_name() != "sqlite":
-        pytest.skip("SQLite's write lock")
+    engine, database_url = sqlite_engine
     other = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
     writes = GroupInsert(engine, database_url, _items, "uri")
