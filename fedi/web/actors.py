@@ -12,7 +12,7 @@ from starlette.routing import Route
 from fedi.actors import collections
 from fedi.actors.collections import Collection
 from fedi.actors.local import INSTANCE_ACTOR_USERNAME, LocalActorUrls, is_forum, served_actor
-from fedi.db.models import Actor, ActorType
+from fedi.db.models import ActorType
 from fedi.federation.outbox import public_activity
 from fedi.federation.render import render_actor, render_collection, render_collection_page
 from fedi.federation.vocab import ACTIVITY_JSON, wants_activity_json
@@ -46,20 +46,18 @@ def _not_found(request: Request) -> Response:
     return response
 
 
-async def _local_actor(session: Any, request: Request) -> Actor | None:
-    settings = context_of(request).settings
+def _served(request: Request) -> tuple[str, bool]:
+    """The username the route serves, and whether it is a group's."""
     if "name" in request.path_params:
-        username = str(request.path_params["name"]).lower()
-        group = request.url.path.startswith("/groups/")
-    else:
-        username, group = INSTANCE_ACTOR_USERNAME, False
-    return await served_actor(session, settings, username, group=group)
+        return str(request.path_params["name"]).lower(), request.url.path.startswith("/groups/")
+    return INSTANCE_ACTOR_USERNAME, False
 
 
 async def actor_document(request: Request) -> Response:
     context = context_of(request)
     async with context.sessions() as session:
-        actor = await _local_actor(session, request)
+        username, group = _served(request)
+        actor = await served_actor(session, context.settings, username, group=group)
         if actor is None:
             return _not_found(request)
         if wants_activity_json(request.headers.get("accept", "")):
@@ -94,7 +92,8 @@ async def _collection(request: Request, collection: Collection, suffix: str) -> 
     context = context_of(request)
     page_param = request.query_params.get("page")
     async with context.sessions() as session:
-        actor = await _local_actor(session, request)
+        username, group = _served(request)
+        actor = await served_actor(session, context.settings, username, group=group)
         if actor is None:
             return _not_found(request)
         total = await collections.count(session, collection, actor)
@@ -134,7 +133,8 @@ async def moderators(request: Request) -> Response:
         return refusal
     context = context_of(request)
     async with context.sessions() as session:
-        actor = await _local_actor(session, request)
+        username, group = _served(request)
+        actor = await served_actor(session, context.settings, username, group=group)
         if actor is None or not is_forum(actor, context.settings):
             return _not_found(request)
         items = [moderator.uri for moderator in await forum_moderators(session)]
