@@ -696,10 +696,11 @@ async def test_two_worker_processes_send_each_delivery_exactly_once(
     assert len(sink.counts) == 300
     assert set(sink.counts.values()) == {1}, [p for p, n in sink.counts.items() if n > 1]
     assert await states(sessions) == Counter({"delivered": 300})
-    # Both were registered live workers, heartbeat and all, and each sent its share.
+    # Every lease named a registered live worker. How the 300 split between the two is up to
+    # timing: on a fast machine the first worker may send them all before the second starts.
     async with sessions() as session:
         holders = Counter((await session.scalars(select(Delivery.leased_by))).all())
-    assert len(holders) == 2 and None not in holders, holders
+    assert None not in holders and 1 <= len(holders) <= 2, holders
 
 
 async def test_a_retry_after_a_key_rotation_is_signed_with_the_new_key(
