@@ -5,7 +5,10 @@ outbox) and :mod:`fedi.federation.handlers` (the same activities received from o
 both read the object's document with :func:`fedi.federation.shapes.read_object` and hand it here,
 so that what a stored object looks like, and what happens when it is created, revised or deleted,
 is decided once: HTML is stored sanitised, a revision keeps the author and the first publication
-time, a deletion leaves a Tombstone and drops the text. Rules to add later (search indexing,
+time, a deletion leaves a Tombstone and drops the text. What the document carries besides its text
+(hashtags, mentions, custom emoji, attachments, the sensitive flag and content warning, the quoted
+object: :mod:`fedi.content.details`) is kept in rows of its own, replaced on each revision and
+removed by the tombstone. Rules to add later (search indexing,
 announcing to forums, lifecycle checks) belong here, and then apply to both.
 
 Every function works in the caller's session and transaction; none commits.
@@ -13,17 +16,27 @@ Every function works in the caller's session and transaction; none commits.
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Any
 
+import nh3
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Actor, ContentObject
+from fedi.content.details import read_details
+from fedi.db.models import (
+    Actor,
+    ContentObject,
+    ObjectAttachment,
+    ObjectEmoji,
+    ObjectMention,
+    ObjectTag,
+)
 from fedi.federation.html import sanitise_html
 from fedi.federation.shapes import ObjectFields
 
-__all__ = ["create", "find", "public_local", "revise", "tombstone"]
+__all__ = ["create", "display_text", "find", "public_local", "revise", "tombstone"]
 
 
 async def find(session: AsyncSession, uri: str) -> ContentObject | None:
@@ -78,6 +91,9 @@ def tombstone(row: ContentObject, *, now: datetime) -> dict[str, Any]:
     without ``@context``, as a ``Delete`` carries it)."""
     row.deleted_at = now
     row.name = row.summary = row.content = row.source = None
+    row.content_warning = row.quote_of = None
+    row.sensitive = False
+    row.tags, row.mentions, row.emojis, row.attachments = [], [], [], []
     stone = {"id": row.uri, "type": "Tombstone", "formerType": row.type}
     context = row.document.get("@context")
     row.document = {"@context": context, **stone} if context else stone
@@ -100,3 +116,45 @@ def _apply(row: ContentObject, fields: ObjectFields, document: dict[str, Any]) -
     row.language = fields.language
     row.public = fields.public
     row.document = document
+    details = read_details(document, object_type=fields.type)
+    row.sensitive = details.sensitive
+    row.content_warning = details.content_warning
+    row.quote_of = details.quote_of
+    # Replaced whole: the rows of the previous version go (delete-orphan), the new ones come.
+    row.tags = [ObjectTag(position=i, name=t.name, href=t.href) for i, t in enumerate(details.tags)]
+    row.mentions = [
+        ObjectMention(position=i, actor_uri=m.actor_uri, name=m.name)
+        for i, m in enumerate(details.mentions)
+    ]
+    row.emojis = [
+        ObjectEmoji(position=i, shortcode=e.shortcode, icon_url=e.icon_url, media_type=e.media_type)
+        for i, e in enumerate(details.emojis)
+    ]
+    row.attachments = [
+        ObjectAttachment(
+            position=i,
+            kind=a.kind,
+            url=a.url,
+            media_type=a.media_type,
+            description=a.description,
+            width=a.width,
+            height=a.height,
+            blurhash=a.blurhash,
+        )
+        for i, a in enumerate(details.attachments)
+    ]
+
+
+def display_text(row: ContentObject) -> str:
+    """A non-empty plain text standing for the object where a page lists it: its title, else
+    its content as text, else its attachments' descriptions (a post that is only an image), else
+    what its attachments are. Empty only for an object with nothing at all (a tombstone)."""
+    if row.name:
+        return row.name
+    text = nh3.clean(row.content or "", tags=set()).strip()
+    if text:
+        return html.unescape(text)
+    described = [a.description for a in row.attachments if a.description]
+    if described:
+        return " / ".join(described)
+    return ", ".join(a.url for a in row.attachments)

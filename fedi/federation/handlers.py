@@ -32,6 +32,7 @@ from fedi.federation.shapes import CONTENT_TYPES, ObjectFields, read_object, typ
 from fedi.federation.vocab import ids_of
 from fedi.follows.inbound import handle_accept, handle_follow, handle_reject, handle_undo
 from fedi.net.urls import same_document
+from fedi.services.notifications import notify_mentions
 
 __all__ = ["HANDLERS", "Dropped", "Handler", "HandlerKey", "Job", "handler_for"]
 
@@ -46,7 +47,7 @@ async def _trusted_object(job: Job, object_id: str) -> dict[str, Any]:
     (rule 19), it is fetched from its own id.
     """
     embedded = job.shape.object
-    if embedded is not None and job.actor.uri in ids_of(embedded.get("attributedTo")):
+    if embedded is not None and _authored_by_actor(job, embedded):
         return embedded
     fetched = await fetch_document(job.ctx, job.session, object_id, budget=job.budget)
     if not same_document(fetched.url, object_id):
@@ -54,10 +55,24 @@ async def _trusted_object(job: Job, object_id: str) -> dict[str, Any]:
     return fetched.data
 
 
+def _authored_by_actor(job: Job, document: dict[str, Any]) -> bool:
+    """The actor is the object's author: listed in ``attributedTo``, or, when the object names
+    no author at all, on the object's own host (some servers leave ``attributedTo`` out of an
+    object they embed in their actor's activity)."""
+    authors = ids_of(document.get("attributedTo"))
+    if authors:
+        return job.actor.uri in authors
+    ident = document.get("id")
+    return isinstance(ident, str) and object_host(ident) == job.actor.domain
+
+
 async def _author(job: Job, fields: ObjectFields) -> int:
-    """The row id of the object's author: the actor when listed, else the first listed author
-    on the object's host (cached or fetched)."""
+    """The row id of the object's author: the actor when listed (or when none is listed and the
+    object is on the actor's host), else the first listed author on the object's host (cached or
+    fetched)."""
     if job.actor.uri in fields.attributed_to:
+        return job.actor.id
+    if not fields.attributed_to and object_host(fields.uri) == job.actor.domain:
         return job.actor.id
     host = object_host(fields.uri)
     for uri in fields.attributed_to:
@@ -83,7 +98,8 @@ async def handle_create(job: Job) -> str:
     if await content.find(job.session, fields.uri) is not None:
         return "already known"
     author_id = await _author(job, fields)
-    content.create(job.session, fields, document, author_id=author_id, local=False)
+    row = content.create(job.session, fields, document, author_id=author_id, local=False)
+    await notify_mentions(job.session, job.ctx.settings, row, job.actor)
     return "stored"
 
 
@@ -110,7 +126,7 @@ async def handle_update(job: Job) -> str:
     if type_of(document) not in CONTENT_TYPES:
         return "not a content type"
     fields = read_object(document, public_default=job.shape.public)
-    if job.actor.uri not in fields.attributed_to:
+    if not _authored_by_actor(job, document):
         raise Dropped("object belongs to another actor")  # rule 20
     if existing is None:
         row = content.create(job.session, fields, document, author_id=job.actor.id, local=False)

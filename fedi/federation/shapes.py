@@ -140,16 +140,34 @@ def first_href(value: Any) -> str | None:
 
 
 def _text(document: dict[str, Any], name: str) -> tuple[str | None, str | None]:
-    """``name`` as a string, else the first value of ``nameMap``; with that value's language."""
+    """``name`` as a string, else the first value of ``nameMap``; with its language: the map's
+    key whose value is ``name``'s text, else the map's first key (Mastodon sends both ``content``
+    and ``contentMap``, not always with the same markup)."""
     value = document.get(name)
     mapped = document.get(f"{name}Map")
-    if isinstance(mapped, dict):
-        for language, text in mapped.items():
-            if isinstance(text, str):
-                if isinstance(value, str) and value != text:
-                    continue
-                return text, language if isinstance(language, str) else None
-    return (value, None) if isinstance(value, str) else (None, None)
+    entries = (
+        [(k, v) for k, v in mapped.items() if isinstance(k, str) and isinstance(v, str)]
+        if isinstance(mapped, dict)
+        else []
+    )
+    if isinstance(value, str):
+        language = next((k for k, v in entries if v == value), None)
+        if language is None and entries:
+            language = entries[0][0]
+        return value, language
+    if entries:
+        return entries[0][1], entries[0][0]
+    return None, None
+
+
+def _context_language(document: dict[str, Any]) -> str | None:
+    """``@language`` of the document's ``@context`` (a string in an object of the list)."""
+    for item in as_list(document.get("@context")):
+        if isinstance(item, dict):
+            language = item.get("@language")
+            if isinstance(language, str) and language:
+                return language
+    return None
 
 
 def _time(value: Any) -> datetime | None:
@@ -177,9 +195,10 @@ def read_object(document: dict[str, Any], *, public_default: bool = False) -> Ob
     if object_type is None:
         raise ShapeError("object has no type")
     uri = _url(document.get("id"), "object id")
-    name, _ = _text(document, "name")
+    name, name_language = _text(document, "name")
     summary, _ = _text(document, "summary")
     content, language = _text(document, "content")
+    language = language or name_language or _context_language(document)
     source = document.get("source")
     source_text = source.get("content") if isinstance(source, dict) else None
     source_type = source.get("mediaType") if isinstance(source, dict) else None

@@ -17,7 +17,16 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Actor, ActorType, EmailMessage, Member, Notification, Profile, Role
+from fedi.db.models import (
+    Actor,
+    ActorType,
+    ContentObject,
+    EmailMessage,
+    Member,
+    Notification,
+    Profile,
+    Role,
+)
 from fedi.db.paging import Keyset, keyset_page
 from fedi.settings import Settings
 
@@ -29,17 +38,19 @@ __all__ = [
     "notifications_page",
     "notify",
     "notify_follow",
+    "notify_mentions",
     "staff",
     "unread_count",
 ]
 
 # What a notification can be about; later features add their kinds here.
-NOTIFICATION_KINDS = ("follow", "follow_request", "report")
+NOTIFICATION_KINDS = ("follow", "follow_request", "report", "mention")
 
 _SUBJECTS = {
     "follow": "New follower: {actor}",
     "follow_request": "{actor} asks to follow you",
     "report": "New report from {actor}",
+    "mention": "{actor} mentioned you",
 }
 
 
@@ -181,3 +192,24 @@ async def mark_read(
         statement = statement.where(Notification.id.in_(list(ids)))
     result = await session.execute(statement)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def notify_mentions(
+    session: AsyncSession, settings: Settings, row: ContentObject, author: Actor
+) -> int:
+    """A received object mentions local members: tell each of them once (the author never);
+    returns how many were told."""
+    uris = {m.actor_uri for m in row.mentions}
+    if not uris:
+        return 0
+    members = await session.scalars(
+        select(Member.id)
+        .join(Actor, Actor.id == Member.actor_id)
+        .where(Actor.uri.in_(sorted(uris)), Actor.local.is_(True), Actor.id != author.id)
+        .order_by(Member.id)
+    )
+    told = 0
+    for member_id in members.all():
+        await notify(session, settings, member_id, "mention", actor=author, object_uri=row.uri)
+        told += 1
+    return told

@@ -28,6 +28,11 @@ EXPECTED_TABLES = {
     "notifications",
     "reports",
     "email_messages",
+    "object_tags",
+    "object_mentions",
+    "object_emojis",
+    "object_attachments",
+    "object_likes",
 }
 
 

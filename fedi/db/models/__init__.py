@@ -9,6 +9,11 @@ from fedi.db.models.follow import Follow, FollowState
 from fedi.db.models.instance import InstanceIdentity
 from fedi.db.models.member import ApiToken, Member, Role
 from fedi.db.models.notification import EmailMessage, Notification, Report
+from fedi.db.models.object_attachment import ObjectAttachment
+from fedi.db.models.object_emoji import ObjectEmoji
+from fedi.db.models.object_like import ObjectLike
+from fedi.db.models.object_mention import ObjectMention
+from fedi.db.models.object_tag import ObjectTag
 from fedi.db.models.peer import BlockSeverity, DomainBlock, Peer
 from fedi.db.models.profile import Profile
 from fedi.db.models.worker import WorkerProcess
@@ -34,6 +39,11 @@ __all__ = [
     "LoginFailure",
     "Member",
     "Notification",
+    "ObjectAttachment",
+    "ObjectEmoji",
+    "ObjectLike",
+    "ObjectMention",
+    "ObjectTag",
     "Peer",
     "Profile",
     "Report",

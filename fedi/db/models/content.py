@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fedi.db.models.base import Base, utcnow
+
+if TYPE_CHECKING:
+    from fedi.db.models.object_attachment import ObjectAttachment
+    from fedi.db.models.object_emoji import ObjectEmoji
+    from fedi.db.models.object_mention import ObjectMention
+    from fedi.db.models.object_tag import ObjectTag
 
 __all__ = ["Activity", "ActivityState", "ContentObject"]
 
@@ -36,10 +42,31 @@ class ContentObject(Base):
     source_media_type: Mapped[str | None] = mapped_column(String(128))
     language: Mapped[str | None] = mapped_column(String(16))
     public: Mapped[bool] = mapped_column(Boolean, default=True)
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The content warning: ``summary`` of a Note from Mastodon, Misskey or Pleroma.
+    content_warning: Mapped[str | None] = mapped_column(Text)
+    # The object this one quotes (``quoteUrl``, ``_misskey_quote``, ``quoteUri``, FEP-e232).
+    quote_of: Mapped[str | None] = mapped_column(String(2048))
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     published: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+
+    # What the content service read from ``tag`` and ``attachment``. Loaded with every object
+    # (one query per collection for all the objects of a query, never one per object), so that
+    # pages show them and the service can replace them on a revision.
+    tags: Mapped[list[ObjectTag]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ObjectTag.position"
+    )
+    mentions: Mapped[list[ObjectMention]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ObjectMention.position"
+    )
+    emojis: Mapped[list[ObjectEmoji]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ObjectEmoji.position"
+    )
+    attachments: Mapped[list[ObjectAttachment]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ObjectAttachment.position"
+    )
 
 
 class ActivityState(enum.StrEnum):
