@@ -59,7 +59,7 @@ def _authored_by_actor(job: Job, document: dict[str, Any]) -> bool:
     """The actor is the object's author: listed in ``attributedTo``, or, when the object names
     no author at all, on the object's own host (some servers leave ``attributedTo`` out of an
     object they embed in their actor's activity)."""
-    authors = ids_of(document.get("attributedTo"))
+    authors = list(ids_of(document.get("attributedTo")))
     if authors:
         return job.actor.uri in authors
     ident = document.get("id")

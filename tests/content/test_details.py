@@ -29,7 +29,9 @@ def test_tag_as_one_object_or_a_list_with_href_or_id() -> None:
 
 def test_decomposed_unicode_is_stored_composed() -> None:
     decomposed = "#E\u0301coles"
-    [tag] = read_details({"tag": [{"type": "Hashtag", "name": decomposed}]}, object_type="Note").tags
+    [tag] = read_details(
+        {"tag": [{"type": "Hashtag", "name": decomposed}]}, object_type="Note"
+    ).tags
     assert tag.name == "\u00e9coles"
 
 
@@ -43,7 +45,11 @@ def test_mentions_and_emoji_of_mastodon_misskey_and_pleroma() -> None:
                 {
                     "type": "Emoji",
                     "name": ":blobcat:",
-                    "icon": {"type": "Image", "mediaType": "image/png", "url": "https://a.test/e.png"},
+                    "icon": {
+                        "type": "Image",
+                        "mediaType": "image/png",
+                        "url": "https://a.test/e.png",
+                    },
                 },
                 {"type": "Emoji", "name": ":misskey:", "icon": {"url": "https://m.test/e.webp"}},
                 {"type": "Emoji", "name": ":bare:", "icon": "https://p.test/e.gif"},
@@ -126,7 +132,7 @@ def test_quote_references_of_every_server() -> None:
         "tag": [
             {
                 "type": "Link",
-                "mediaType": "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+                "mediaType": 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
                 "rel": "https://misskey-hub.net/ns#_misskey_quote",
                 "href": target,
             }

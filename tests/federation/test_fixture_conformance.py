@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 
 from fedi.actors.document import ActorDocumentError, actor_type_of, parse_actor_document
+from fedi.content import service as content
 from fedi.errors import FediError
-from fedi.federation.shapes import ShapeError, read_activity, read_object
+from fedi.federation.shapes import CONTENT_TYPES, ShapeError, read_activity, read_object, type_of
 from fedi.federation.vocab import as_list, first_id
+from fedi.testing.peers import InboxHarness
 from fedi.testing.requirements import skip_or_fail
 
 MAJOR = ("mastodon", "lemmy", "misskey", "pleroma", "gotosocial", "mbin")
@@ -151,3 +153,84 @@ def test_activities_of_major_servers_are_read() -> None:
         assert shape.type and shape.actor, name
         read += 1
     assert read > 100
+
+
+def _content_objects() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every content object of the corpus (top level or embedded) that the readers accept."""
+    for name, document in documents():
+        if not isinstance(document, dict):
+            continue
+        for item in [document, *nested_objects(document)]:
+            if type_of(item) not in CONTENT_TYPES or is_template(item):
+                continue
+            try:
+                read_object(item)
+            except ShapeError:
+                continue
+            yield name, item
+
+
+def _entries(document: dict[str, Any], key: str, kind: str) -> list[dict[str, Any]]:
+    return [
+        item
+        for item in as_list(document.get(key))
+        if isinstance(item, dict) and kind in as_list(item.get("type"))
+    ]
+
+
+async def test_what_the_corpus_carries_is_stored_in_rows(h: InboxHarness) -> None:
+    """Each content object goes through the content service into the database: a Hashtag with a
+    name ends as a row in object_tags, a Mention with an href in object_mentions, an Emoji with
+    an icon in object_emojis, a media attachment with a url in object_attachments (its alt text
+    kept), a ``contentMap`` as the language, a quote reference as ``quote_of``."""
+    author = await h.actor_row("https://esf.test/users/anna")
+    assert author is not None
+    counts = dict.fromkeys(("tags", "mentions", "emojis", "attachments", "language", "quote"), 0)
+    seen: set[str] = set()
+    async with h.ctx.sessions() as session:
+        for name, item in _content_objects():
+            fields = read_object(item)
+            if fields.uri in seen:
+                continue
+            seen.add(fields.uri)
+            content.create(session, fields, item, author_id=author.id, local=False)
+            await session.flush()
+            row = await content.find(session, fields.uri)
+            assert row is not None, name
+            hashtags = [
+                t for t in _entries(item, "tag", "Hashtag") if t.get("name") not in ("#", "")
+            ]
+            if hashtags:
+                assert row.tags, name
+                counts["tags"] += 1
+            if any(isinstance(m.get("href"), str) for m in _entries(item, "tag", "Mention")):
+                assert row.mentions, name
+                counts["mentions"] += 1
+            if _entries(item, "tag", "Emoji"):
+                assert row.emojis, name
+                counts["emojis"] += 1
+            media = [
+                a
+                for kind in ("Document", "Image", "Video", "Audio")
+                for a in _entries(item, "attachment", kind)
+                if a.get("url")
+            ]
+            if media:
+                assert len(row.attachments) >= len(media), name
+                described = [a for a in media if isinstance(a.get("name"), str) and a["name"]]
+                assert len([a for a in row.attachments if a.description]) >= len(described), name
+                counts["attachments"] += 1
+            mapped = item.get("contentMap")
+            if isinstance(mapped, dict) and mapped:
+                assert row.language in mapped, name
+                counts["language"] += 1
+            if any(
+                isinstance(item.get(k), str) for k in ("quoteUrl", "_misskey_quote", "quoteUri")
+            ):
+                assert row.quote_of is not None, name
+                counts["quote"] += 1
+        await session.rollback()
+    # The corpus has each of these shapes many times over; a reader that stops finding them fails.
+    assert counts["tags"] >= 15 and counts["mentions"] >= 25, counts
+    assert counts["emojis"] >= 2 and counts["attachments"] >= 15, counts
+    assert counts["language"] >= 20 and counts["quote"] >= 4, counts
