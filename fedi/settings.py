@@ -106,6 +106,9 @@ class Settings:
     network_handle: str = "network"
     authorized_fetch: bool = False
     delivery_concurrency_per_host: int = 4
+    # Missing ancestors of a received reply: at most this many fetches, within this many seconds.
+    reply_fetch_limit: int = 10
+    reply_fetch_deadline: int = 30
     log_level: str = "INFO"
     # The front door: proxies whose X-Forwarded-For and X-Request-Id are believed; seconds a
     # client has to send a request's headers and body; connections served at once.
@@ -153,6 +156,8 @@ class Settings:
             "FEDI_NETWORK_HANDLE": self.network_handle,
             "FEDI_AUTHORIZED_FETCH": "on" if self.authorized_fetch else "off",
             "FEDI_DELIVERY_CONCURRENCY_PER_HOST": str(self.delivery_concurrency_per_host),
+            "FEDI_REPLY_FETCH_LIMIT": str(self.reply_fetch_limit),
+            "FEDI_REPLY_FETCH_DEADLINE": str(self.reply_fetch_deadline),
             "FEDI_LOG_LEVEL": self.log_level,
             "FEDI_TRUSTED_PROXIES": ",".join(str(network) for network in self.trusted_proxies),
             "FEDI_RECEIVE_TIMEOUT": str(self.receive_timeout),
@@ -234,6 +239,8 @@ def load_settings(
         "delivery_concurrency_per_host": reader.integer(
             "FEDI_DELIVERY_CONCURRENCY_PER_HOST", 4, low=1, high=256
         ),
+        "reply_fetch_limit": reader.integer("FEDI_REPLY_FETCH_LIMIT", 10, low=0, high=100),
+        "reply_fetch_deadline": reader.integer("FEDI_REPLY_FETCH_DEADLINE", 30, low=1, high=600),
         "log_level": reader.choice("FEDI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         "trusted_proxies": reader.networks("FEDI_TRUSTED_PROXIES"),
         "receive_timeout": reader.integer("FEDI_RECEIVE_TIMEOUT", 30, low=1, high=3600),

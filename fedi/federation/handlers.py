@@ -100,6 +100,9 @@ async def handle_create(job: Job) -> str:
     author_id = await _author(job, fields)
     row = content.create(job.session, fields, document, author_id=author_id, local=False)
     await notify_mentions(job.session, job.ctx.settings, row, job.actor)
+    parent = fields.in_reply_to
+    if parent is not None and await content.find(job.session, parent) is None:
+        job.missing_parents.append(parent)
     return "stored"
 
 

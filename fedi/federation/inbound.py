@@ -23,6 +23,7 @@ import anyio
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from fedi.content.ancestors import fetch_ancestors
 from fedi.db.models import Activity, ActivityState, Actor
 from fedi.errors import FediError
 from fedi.federation.handlers import Dropped, Job, handler_for
@@ -169,6 +170,7 @@ class InboxProcessor:
         started = time.perf_counter()
         fields: dict[str, Any] = {"job": "inbox", "activity_id": activity_id}
         failure: str | None = None
+        missing_parents: list[str] = []
         try:
             async with self.ctx.sessions() as session:
                 activity = await session.scalar(
@@ -210,6 +212,7 @@ class InboxProcessor:
                     activity.processed_at = self.ctx.clock()
                     await session.commit()
                     fields.update(state="processed", outcome=outcome)
+                    missing_parents = job.missing_parents
             if failure is not None:
                 await self._finish(activity_id, ActivityState.FAILED, failure)
                 fields.update(state="failed", error=failure)
@@ -231,6 +234,13 @@ class InboxProcessor:
             _log.error("inbox activity", exc_info=True, extra={"fields": fields})
             return True
         log_event(_log, "inbox activity", duration_ms=_ms(started), **fields)
+        # After the commit, with no session open: the fetches wait on other servers.
+        for parent in missing_parents:
+            try:
+                await fetch_ancestors(self.ctx, parent)
+            except (OperationalError, InterfaceError):
+                # The reply itself is stored; its context can come with the next reply.
+                _log.warning("reply ancestors", exc_info=True, extra={"fields": fields})
         return True
 
     async def _finish(self, activity_id: int, state: ActivityState, error: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +41,8 @@ class Job:
     actor: Actor
     shape: ActivityShape
     budget: FetchBudget
+    # Parents of stored replies that we do not hold: fetched once the activity is committed.
+    missing_parents: list[str] = field(default_factory=list)
 
     def require_object_id(self) -> str:
         if self.shape.object_id is None:
