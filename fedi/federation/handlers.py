@@ -25,12 +25,13 @@ from fedi.actors.document import (
 )
 from fedi.actors.remote import fetch_actor, fetch_document, store_actor
 from fedi.content import service as content
+from fedi.content.likes import handle_like, handle_undo, handle_undo_like
 from fedi.db.models import Follow
 from fedi.federation.flags import handle_flag
 from fedi.federation.job import Dropped, Job, object_host
 from fedi.federation.shapes import CONTENT_TYPES, ObjectFields, read_object, type_of
 from fedi.federation.vocab import ids_of
-from fedi.follows.inbound import handle_accept, handle_follow, handle_reject, handle_undo
+from fedi.follows.inbound import handle_accept, handle_follow, handle_reject
 from fedi.net.urls import same_document
 from fedi.services.notifications import notify_mentions
 
@@ -211,6 +212,8 @@ HANDLERS: dict[HandlerKey, Handler] = {
     ("Accept", None): handle_accept,
     ("Reject", None): handle_reject,
     ("Undo", None): handle_undo,
+    ("Undo", "Like"): handle_undo_like,
+    ("Like", None): handle_like,
     ("Create", None): handle_create,
     ("Update", None): handle_update,
     **{("Update", kind): update_actor for kind in sorted(ACTOR_TYPES)},
