@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from fedi.content.likes import helpful_count
 from fedi.content.service import public_local
 from fedi.federation.vocab import wants_activity_json
 from fedi.instance import context_of
@@ -30,6 +31,7 @@ async def content_object(request: Request) -> Response:
             return refusal
     async with context.sessions() as session:
         found = await public_local(session, uri)
+        helpful = await helpful_count(session, found[0].id) if found is not None else 0
     if found is None:
         return JSONResponse(
             {"error": "no such object"}, status_code=404, headers={"Vary": "Accept"}
@@ -42,7 +44,7 @@ async def content_object(request: Request) -> Response:
     response: Response = request.app.state.templates.TemplateResponse(
         request,
         "object.html",
-        {"obj": row, "author": author, "settings": context.settings},
+        {"obj": row, "author": author, "settings": context.settings, "helpful": helpful},
         headers={"Vary": "Accept"},
     )
     return response
