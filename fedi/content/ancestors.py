@@ -34,7 +34,7 @@ from fedi.net.client import FetchBudget
 from fedi.net.errors import BadUrl, FetchError
 from fedi.net.urls import host_of, same_document, without_fragment
 
-__all__ = ["Walk", "fetch_ancestors"]
+__all__ = ["Walk", "fetch_ancestors", "fetch_object"]
 
 _log = logging.getLogger("fedi.job")
 
@@ -94,21 +94,48 @@ async def _walk(ctx: InstanceContext, uri: str | None, budget: FetchBudget, walk
         if budget.remaining <= 0:
             walk.stopped = "budget"
             return
-        fetched = await ctx.client.fetch_json(uri, auth=auth, budget=budget)
-        if not same_document(fetched.url, uri) or type_of(fetched.data) not in CONTENT_TYPES:
-            walk.stopped = "not a content object served under its id"
+        fields = await _fetch_and_store(ctx, uri, host, auth, budget)
+        if isinstance(fields, str):
+            walk.stopped = fields
             return
-        fields = read_object(fetched.data)
-        author = await _author(ctx, fields, host, auth, budget)
-        if author is None:
-            walk.stopped = "no author on the object's host"
-            return
-        async with ctx.sessions() as session, session.begin():
-            if await content.find(session, fields.uri) is None:
-                content.create(session, fields, fetched.data, author_id=author, local=False)
         walk.stored.append(fields.uri)
         uri = fields.in_reply_to
     walk.stopped = "thread start"
+
+
+async def fetch_object(ctx: InstanceContext, uri: str) -> str | None:
+    """Fetch the remote content object ``uri`` and store it (as the walk stores an ancestor);
+    ``None`` when stored or already held, else why not. Raises fetch errors."""
+    host = _host(uri)
+    if host is None or host == ctx.settings.domain:
+        return "not a remote object"
+    async with ctx.sessions() as session:
+        if await content.find(session, uri) is not None:
+            return None
+        if await domain_blocked(session, host):
+            return "blocked"
+        auth = await instance_actor_auth(ctx, session)
+    budget = FetchBudget(max(ctx.settings.reply_fetch_limit, 2))
+    with anyio.fail_after(ctx.settings.reply_fetch_deadline):
+        fields = await _fetch_and_store(ctx, uri, host, auth, budget)
+    return fields if isinstance(fields, str) else None
+
+
+async def _fetch_and_store(
+    ctx: InstanceContext, uri: str, host: str, auth: httpx.Auth | None, budget: FetchBudget
+) -> ObjectFields | str:
+    """One object, fetched then stored in a short session: its fields, or why it was not."""
+    fetched = await ctx.client.fetch_json(uri, auth=auth, budget=budget)
+    if not same_document(fetched.url, uri) or type_of(fetched.data) not in CONTENT_TYPES:
+        return "not a content object served under its id"
+    fields = read_object(fetched.data)
+    author = await _author(ctx, fields, host, auth, budget)
+    if author is None:
+        return "no author on the object's host"
+    async with ctx.sessions() as session, session.begin():
+        if await content.find(session, fields.uri) is None:
+            content.create(session, fields, fetched.data, author_id=author, local=False)
+    return fields
 
 
 async def _author(

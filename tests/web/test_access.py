@@ -170,6 +170,7 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/v1/notifications"): (401, 200, 200, 200),
     ("POST", "/api/v1/notifications/read"): (401, 415, 415, 415),
     ("POST", "/api/v1/reports"): (401, 415, 415, 415),
+    ("GET", "/api/v1/lookup"): (422, 422, 422, 422),
 }
 
 SAMPLE_PARAMETERS = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi.web.api import notifications, openapi, people, reports, vocabularies
+from fedi.web.api import lookup, notifications, openapi, people, reports, vocabularies
 from fedi.web.api.problems import exception_handlers
 
 __all__ = ["exception_handlers", "routes"]
@@ -20,4 +20,5 @@ routes: list[BaseRoute] = [
     *people.routes,
     *notifications.routes,
     *reports.routes,
+    *lookup.routes,
 ]
