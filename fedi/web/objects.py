@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fedi.content.likes import helpful_count
-from fedi.content.service import public_local
+from fedi.content.service import display_text, public_local
 from fedi.federation.vocab import wants_activity_json
 from fedi.instance import context_of
 from fedi.web.actors import activity_json
@@ -44,7 +44,13 @@ async def content_object(request: Request) -> Response:
     response: Response = request.app.state.templates.TemplateResponse(
         request,
         "object.html",
-        {"obj": row, "author": author, "settings": context.settings, "helpful": helpful},
+        {
+            "obj": row,
+            "author": author,
+            "settings": context.settings,
+            "helpful": helpful,
+            "title": display_text(row)[:80],
+        },
         headers={"Vary": "Accept"},
     )
     return response

@@ -75,3 +75,24 @@ async def test_the_page_links_out_to_remote_images_and_folds_behind_the_warning(
     assert f'<img src="{base}/media/own.png" alt="Our logo"' in text
     assert "#youth" in text and 'lang="pl"' in text
     assert "Found helpful by 1 person" in text
+
+
+async def test_an_image_only_post_is_titled_by_its_alt_text(h: InboxHarness) -> None:
+    base = h.settings.base_url
+    document = {
+        "id": f"{base}/objects/only-image",
+        "type": "Note",
+        "attributedTo": f"{base}/users/anna",
+        "content": "",
+        "to": [PUBLIC],
+        "attachment": [{"type": "Image", "url": "https://alice.test/i.png", "name": "A river"}],
+    }
+    anna = await h.actor_row(f"{base}/users/anna")
+    assert anna is not None
+    async with h.ctx.sessions() as session, session.begin():
+        content.create(session, read_object(document), document, author_id=anna.id, local=True)
+    transport = httpx.ASGITransport(app=h.app)
+    async with httpx.AsyncClient(transport=transport, base_url=base) as client:
+        page = await client.get("/objects/only-image", headers={"Accept": "text/html"})
+    assert "<title>A river · " in page.text
+    assert 'href="https://alice.test/i.png"' in page.text
