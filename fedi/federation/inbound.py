@@ -8,7 +8,9 @@ exception as its reason: a poison activity is tried once, never in a loop. Only 
 database itself (``OperationalError``, ``InterfaceError``) leaves it ``received`` for a later pass.
 
 Handlers (:mod:`fedi.federation.handlers`) fetch what they need before they write, so that on
-SQLite no write lock is held across a network call.
+SQLite no write lock is held across a network call. What can wait (the missing ancestors of a
+stored reply, :mod:`fedi.content.ancestors`) is fetched after the activity's transaction is
+committed, with no session open.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from fedi.db.models import (
     Follow,
     FollowState,
 )
+from fedi.content.likes import handle_like, handle_undo_like
 from fedi.federation import handlers
 from fedi.federation.inbound import InboxProcessor
 from fedi.log import JsonFormatter
@@ -665,4 +666,6 @@ async def test_handlers_are_found_by_activity_and_object_type(
     assert [o.type for o in await all_rows(h, ContentObject)] == ["Note"]
     assert handlers.handler_for("Update", "Person") is handlers.update_actor
     assert handlers.handler_for("Update", "Note") is handlers.handle_update
-    assert handlers.handler_for("Like", "Note") is None
+    assert handlers.handler_for("Like", "Note") is handle_like
+    assert handlers.handler_for("Undo", "Like") is handle_undo_like
+    assert handlers.handler_for("Announce", "Note") is None
