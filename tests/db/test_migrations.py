@@ -28,6 +28,8 @@ EXPECTED_TABLES = {
     "notifications",
     "reports",
     "email_messages",
+    "experiences",
+    "experience_codes",
 }
 
 
