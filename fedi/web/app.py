@@ -33,6 +33,7 @@ from fedi.web import (
     health,
     home,
     inbox,
+    media,
     objects,
     schemas_routes,
 )
@@ -155,6 +156,7 @@ def create_app(
             *pages.routes(),
             *accounts.routes(),
             *experiences.routes(),
+            *media.routes(),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             *api.routes,
         ],

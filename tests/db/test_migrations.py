@@ -30,6 +30,7 @@ EXPECTED_TABLES = {
     "email_messages",
     "experiences",
     "experience_codes",
+    "media",
 }
 
 

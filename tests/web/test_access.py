@@ -169,6 +169,7 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/experiences/{key}/edit"): (303, 404, 404, 404),
     ("GET", "/experiences/{key}/delete"): (303, 404, 404, 404),
     ("POST", "/experiences/{key}/delete"): (303, 404, 404, 404),
+    ("GET", "/media/{name}"): (404, 404, 404, 404),
     ("GET", "/api/openapi.json"): (200, 200, 200, 200),
     ("GET", "/api/v1/vocabularies"): (200, 200, 200, 200),
     ("GET", "/api/v1/vocabularies/{name}"): (404, 404, 404, 404),

@@ -210,7 +210,7 @@ def read_input(data: Mapping[str, Any]) -> ExperienceInput:
     errors = _Errors()
     for name in sorted(set(data) - FIELDS):
         errors.add(str(name)[:64], "is not a field of an experience")
-    kind = errors.check("kind", _choice, data.get("kind", "experience"), "kind", KINDS)
+    kind = errors.check("kind", _choice, data.get("kind") or "experience", "kind", KINDS)
     language = errors.check(
         "language", vocabulary("languages").check, data.get("language"), "language"
     )

@@ -27,6 +27,7 @@ from fedi.db.paging import Keyset, keyset_page
 from fedi.errors import ForbiddenError, NotFoundError, ValidationError
 from fedi.federation.outbox import new_activity_id, new_object_id, publish
 from fedi.federation.shapes import read_object
+from fedi.media.service import find_owned, is_image, media_url
 from fedi.services.publishing import delete_object
 from fedi.settings import Settings
 
@@ -169,14 +170,25 @@ async def _write_codes(session: AsyncSession, object_id: int, data: ExperienceIn
         session.add(ExperienceCode(experience_id=object_id, field="tag", code=tag))
 
 
-def _attachments(data: ExperienceInput) -> list[dict[str, Any]]:
-    """The AS2 attachments of the media ids ``data`` names."""
-    if data.attachments:
-        raise ValidationError(
-            "no such media: " + ", ".join(data.attachments)[:200],
-            errors={"attachments": ["no such media"]},
-        )
-    return []
+async def _attachments(
+    session: AsyncSession, settings: Settings, author: Actor, data: ExperienceInput
+) -> list[dict[str, Any]]:
+    """The AS2 attachments of the files ``data`` names, each uploaded by ``author``; ``id`` is
+    the file's name (it is not sent: :func:`_as2` drops it)."""
+    return [
+        {
+            "id": row.name,
+            "type": "Image" if is_image(row.media_type) else "Document",
+            "mediaType": row.media_type,
+            "url": media_url(settings, row.name),
+            "name": row.description,
+        }
+        for row in await find_owned(session, author, data.attachments)
+    ]
+
+
+def _as2(attachments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in item.items() if k != "id"} for item in attachments]
 
 
 async def create_experience(
@@ -186,7 +198,7 @@ async def create_experience(
     if not isinstance(fields, Mapping):
         raise ValidationError("the body must be a JSON object")
     data = read_input(fields)
-    attachments = _attachments(data)
+    attachments = await _attachments(session, settings, author, data)
     object_id = new_object_id(settings)
     key = _key(object_id)
     now = utcnow()
@@ -198,7 +210,7 @@ async def create_experience(
         followers_uri=author.followers_url or "",
         published=_iso(now),
         tag_base=f"{settings.base_url}/experiences?tag=",
-        attachments=attachments,
+        attachments=_as2(attachments),
     )
     obj = content.create(session, read_object(document), document, author_id=author.id, local=True)
     await session.flush()
@@ -267,7 +279,7 @@ async def update_experience(
     """Replace the fields ``changes`` gives (the others stay), store and send the ``Update``."""
     row, obj = await _own(session, settings, author, key)
     data = merge(_stored_input(row, obj), changes)
-    attachments = _attachments(data)
+    attachments = await _attachments(session, settings, author, data)
     now = utcnow()
     document = article(
         data,
@@ -277,7 +289,7 @@ async def update_experience(
         followers_uri=author.followers_url or "",
         published=_iso(obj.published),
         tag_base=f"{settings.base_url}/experiences?tag=",
-        attachments=attachments,
+        attachments=_as2(attachments),
         updated=_iso(now),
     )
     content.revise(obj, read_object(document), document, now=now)

@@ -8,6 +8,7 @@ from fedi.db.models.delivery import Delivery, DeliveryState
 from fedi.db.models.experience import Experience, ExperienceCode
 from fedi.db.models.follow import Follow, FollowState
 from fedi.db.models.instance import InstanceIdentity
+from fedi.db.models.media import MediaFile
 from fedi.db.models.member import ApiToken, Member, Role
 from fedi.db.models.notification import EmailMessage, Notification, Report
 from fedi.db.models.peer import BlockSeverity, DomainBlock, Peer
@@ -35,6 +36,7 @@ __all__ = [
     "InstanceIdentity",
     "Invite",
     "LoginFailure",
+    "MediaFile",
     "Member",
     "Notification",
     "Peer",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
@@ -22,6 +22,7 @@ from fedi.content.markdown import render_markdown
 from fedi.db.models import Actor
 from fedi.errors import ForbiddenError, ValidationError
 from fedi.instance import context_of
+from fedi.media.service import store_upload
 from fedi.web.access import Access, principal_of, rule
 from fedi.web.experiences.choices import choices
 from fedi.web.experiences.reading import find_experience
@@ -36,7 +37,7 @@ _TEXTS = (
     "kind", "language", "title", "summary", "body", "country", "programme_period",
     "organisation", "results", "transferability", "tags",
 )  # fmt: skip
-_LISTS = ("objectives", "themes", "target_groups")
+_LISTS = ("objectives", "themes", "target_groups", "attachments")
 _SLOTS = 24  # at most one translation per EU language
 
 
@@ -70,6 +71,8 @@ class ExperienceForm(FormState):
         for name in _TEXTS:
             value = data.get(name)
             form.values[name] = value if isinstance(value, str) else ""
+        description = data.get("file_description")
+        form.values["file_description"] = description if isinstance(description, str) else ""
         for name in _LISTS:
             form.lists[name] = [v for v in data.getlist(name) if isinstance(v, str)]
         used = 0
@@ -107,10 +110,26 @@ class ExperienceForm(FormState):
                 index = slots[parts[1]]
                 part = parts[2] if len(parts) > 2 else "language"
                 self.fail(f"tr{index}_{part}", _message(part, messages[0]))
+            elif name in ("file", "description"):
+                target = "file" if name == "file" else "file_description"
+                self.fail(target, _upload_message(messages[0]))
             elif name in FIELDS:
                 self.fail(name, _message(name, messages[0]))
             else:
                 self.fail("title", i18n.gettext("The form could not be read; try again."))
+
+
+def _upload_message(message: str) -> str:
+    if "alt text" in message:
+        return i18n.gettext("Describe the image for people who cannot see it.")
+    if "larger than" in message:
+        return i18n.gettext("The file is too large.")
+    if "at most" in message:
+        return i18n.gettext("This text is too long.")
+    return i18n.gettext(
+        "Attach an image (PNG, JPEG, GIF, WebP) or a document (PDF, Word, Excel, PowerPoint, "
+        "OpenDocument)."
+    )
 
 
 def _message(field: str, message: str) -> str:
@@ -131,6 +150,7 @@ def _message(field: str, message: str) -> str:
 ERROR_ORDER = [
     "kind", "language", "title", "summary", "body", "country", "objectives", "themes",
     "target_groups", "programme_period", "organisation", "results", "transferability", "tags",
+    "attachments", "file", "file_description",
     *(f"tr{i}_{part}" for i in range(_SLOTS) for part in ("language", "title", "summary", "body")),
 ]  # fmt: skip
 
@@ -153,9 +173,47 @@ def _form_page(
             "options": choices(),
             "preview_html": preview_html,
             "error_order": ERROR_ORDER,
+            "attachment_options": [
+                (item["id"], item.get("name") or item["id"])
+                for item in (experience.attachments if experience else [])
+            ],
         },
         status_code=status,
     )
+
+
+async def _posted(request: Request) -> tuple[ExperienceForm, str, bytes | None]:
+    """The posted form, its action (``preview`` or ``save``) and the bytes of a chosen file
+    (at most one more than the limit, so that a larger file is refused by the service)."""
+    limit = context_of(request).settings.media_max_bytes
+    async with request.form(max_part_size=limit + 1024) as data:
+        form = ExperienceForm.read(data)
+        action = data.get("action")
+        upload = data.get("file")
+        content = None
+        if isinstance(upload, UploadFile) and upload.filename:
+            content = await upload.read(limit + 1)
+    return form, action if isinstance(action, str) else "save", content
+
+
+async def _save(
+    request: Request, form: ExperienceForm, upload: bytes | None, key: str | None
+) -> str:
+    """Store the upload, if any, and the experience, in one transaction; the experience's key."""
+    context = context_of(request)
+    author = await _author(request)
+    fields = form.fields()
+    async with context.sessions.begin() as session:
+        if upload is not None:
+            stored = store_upload(
+                session, context.settings, author, upload, form.value("file_description")
+            )
+            await session.flush()
+            fields["attachments"] = [*fields["attachments"], stored.name]
+        if key is None:
+            return (await create_experience(session, context.settings, author, fields)).key
+        await update_experience(session, context.settings, author, key, fields)
+        return key
 
 
 async def _author(request: Request) -> Actor:
@@ -172,22 +230,19 @@ async def new_experience(request: Request) -> Response:
     if request.method == "GET":
         form = ExperienceForm()
         form.values["language"] = i18n.current_locale()
-        form.values["kind"] = "resource" if request.query_params.get("kind") == "resource" else ""
+        form.values["kind"] = (
+            "resource" if request.query_params.get("kind") == "resource" else "experience"
+        )
         return _form_page(request, form, experience=None)
-    async with request.form() as data:
-        form = ExperienceForm.read(data)
-        action = data.get("action")
+    form, action, upload = await _posted(request)
     if action == "preview":
         return _form_page(request, form, experience=None, preview=True)
-    context = context_of(request)
-    author = await _author(request)
     try:
-        async with context.sessions.begin() as session:
-            created = await create_experience(session, context.settings, author, form.fields())
+        key = await _save(request, form, upload, None)
     except ValidationError as error:
         form.fail_with(error)
         return _form_page(request, form, experience=None, status=422)
-    return RedirectResponse(f"/experiences/{created.key}?created=1", status_code=303)
+    return RedirectResponse(f"/experiences/{key}?created=1", status_code=303)
 
 
 async def _own(request: Request) -> ExperienceView | Response:
@@ -206,16 +261,11 @@ async def edit_experience(request: Request) -> Response:
         return found
     if request.method == "GET":
         return _form_page(request, ExperienceForm.of(found), experience=found)
-    async with request.form() as data:
-        form = ExperienceForm.read(data)
-        action = data.get("action")
+    form, action, upload = await _posted(request)
     if action == "preview":
         return _form_page(request, form, experience=found, preview=True)
-    context = context_of(request)
-    author = await _author(request)
     try:
-        async with context.sessions.begin() as session:
-            await update_experience(session, context.settings, author, found.key, form.fields())
+        await _save(request, form, upload, found.key)
     except ValidationError as error:
         form.fail_with(error)
         return _form_page(request, form, experience=found, status=422)
