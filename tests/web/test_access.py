@@ -179,6 +179,12 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/v1/notifications"): (401, 200, 200, 200),
     ("POST", "/api/v1/notifications/read"): (401, 415, 415, 415),
     ("POST", "/api/v1/reports"): (401, 415, 415, 415),
+    ("GET", "/api/v1/experiences"): (200, 200, 200, 200),
+    ("POST", "/api/v1/experiences"): (401, 415, 415, 415),
+    ("GET", "/api/v1/experiences/{id}"): (404, 404, 404, 404),
+    ("PATCH", "/api/v1/experiences/{id}"): (401, 404, 404, 404),
+    ("DELETE", "/api/v1/experiences/{id}"): (401, 404, 404, 404),
+    ("POST", "/api/v1/media"): (401, 415, 415, 415),
 }
 
 SAMPLE_PARAMETERS = {

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi.web.api import notifications, openapi, people, reports, vocabularies
+from fedi.web.api import (
+    experiences,
+    notifications,
+    openapi,
+    people,
+    reports,
+    vocabularies,
+)
 from fedi.web.api.problems import exception_handlers
 
 __all__ = ["exception_handlers", "routes"]
@@ -20,4 +27,5 @@ routes: list[BaseRoute] = [
     *people.routes,
     *notifications.routes,
     *reports.routes,
+    *experiences.routes,
 ]
