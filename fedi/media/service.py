@@ -119,8 +119,8 @@ def store_upload(
 
 
 async def find_owned(session: AsyncSession, owner: Actor, names: list[str]) -> list[MediaFile]:
-    """The files ``names`` in that order, each uploaded by ``owner``; ValidationError naming
-    ``attachments`` when one is unknown or someone else's."""
+    """The files ``names`` in that order, each uploaded by ``owner``; NotFoundError when one is
+    unknown or someone else's."""
     if not names:
         return []
     rows = {
@@ -131,9 +131,7 @@ async def find_owned(session: AsyncSession, owner: Actor, names: list[str]) -> l
     }
     missing = [name for name in names if name not in rows]
     if missing:
-        raise ValidationError(
-            f"no such media: {', '.join(missing)}"[:300], errors={"attachments": ["no such media"]}
-        )
+        raise NotFoundError(f"no such media: {', '.join(missing)}"[:300])
     return [rows[name] for name in names]
 
 

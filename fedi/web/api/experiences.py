@@ -29,7 +29,7 @@ from fedi.errors import ValidationError
 from fedi.instance import context_of
 from fedi.media.service import media_url, store_upload
 from fedi.vocabulary import vocabulary
-from fedi.web.access import Access, principal_of, rule
+from fedi.web.access import Access, check, principal_of, rule
 from fedi.web.api.body import read_json_object
 from fedi.web.api.paging import page_of, page_request
 from fedi.web.api.people import actor_summary
@@ -216,10 +216,26 @@ async def upload_media(request: Request) -> Response:
     return JSONResponse(answer, status_code=201, headers={"Location": answer["url"]})
 
 
+async def experiences(request: Request) -> Response:
+    """Reading is open to anyone, publishing to members (checked by the access rules' own
+    :func:`check`, so that one route answers both methods and its 405 names both)."""
+    if request.method == "POST":
+        check(Access.MEMBER, principal_of(request))
+        return await create(request)
+    return await list_all(request)
+
+
+async def experience(request: Request) -> Response:
+    if request.method == "GET":
+        return await read(request)
+    check(Access.MEMBER, principal_of(request))
+    return await change(request)
+
+
 routes = [
-    rule("/api/v1/experiences", list_all, Access.PUBLIC, methods=["GET"]),
-    rule("/api/v1/experiences", create, Access.MEMBER, methods=["POST"]),
-    rule("/api/v1/experiences/{id}", read, Access.PUBLIC, methods=["GET"]),
-    rule("/api/v1/experiences/{id}", change, Access.MEMBER, methods=["PATCH", "DELETE"]),
+    rule("/api/v1/experiences", experiences, Access.PUBLIC, methods=["GET", "POST"]),
+    rule(
+        "/api/v1/experiences/{id}", experience, Access.PUBLIC, methods=["GET", "PATCH", "DELETE"]
+    ),
     rule("/api/v1/media", upload_media, Access.MEMBER, methods=["POST"]),
 ]
