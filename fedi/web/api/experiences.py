@@ -234,8 +234,6 @@ async def experience(request: Request) -> Response:
 
 routes = [
     rule("/api/v1/experiences", experiences, Access.PUBLIC, methods=["GET", "POST"]),
-    rule(
-        "/api/v1/experiences/{id}", experience, Access.PUBLIC, methods=["GET", "PATCH", "DELETE"]
-    ),
+    rule("/api/v1/experiences/{id}", experience, Access.PUBLIC, methods=["GET", "PATCH", "DELETE"]),
     rule("/api/v1/media", upload_media, Access.MEMBER, methods=["POST"]),
 ]
