@@ -41,6 +41,7 @@ SCHEMA_NAMES: tuple[str, ...] = (
     "undo",
     "note",
     "article",
+    "experience",
     "page",
     "create",
     "tombstone",

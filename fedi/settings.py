@@ -75,6 +75,7 @@ _VARIABLES = (
     # E-mail for notifications.
     "FEDI_SMTP_URL",
     "FEDI_SMTP_FROM",
+    "FEDI_MEDIA_MAX_BYTES",
 )
 
 
@@ -118,6 +119,8 @@ class Settings:
     # E-mail for notifications: off unless an SMTP server is named.
     smtp_url: str | None = field(default=None, repr=False)
     smtp_from: str = ""
+    # Uploaded files (experience images and documents): the largest accepted, in bytes.
+    media_max_bytes: int = 10 * 1024 * 1024
 
     @cached_property
     def domain(self) -> str:
@@ -164,6 +167,7 @@ class Settings:
             "FEDI_MAX_CONNECTIONS": str(self.max_connections),
             "FEDI_SMTP_URL": mask_url_password(self.smtp_url or ""),
             "FEDI_SMTP_FROM": self.smtp_from,
+            "FEDI_MEDIA_MAX_BYTES": str(self.media_max_bytes),
         }
 
 
@@ -248,6 +252,9 @@ def load_settings(
         # E-mail for notifications.
         "smtp_url": reader.smtp_url("FEDI_SMTP_URL"),
         "smtp_from": reader.text("FEDI_SMTP_FROM", f"noreply@{urlsplit(base_url).hostname}"),
+        "media_max_bytes": reader.integer(
+            "FEDI_MEDIA_MAX_BYTES", 10 * 1024 * 1024, low=1024, high=100 * 1024 * 1024
+        ),
     }
     _check_certificates(settings_kwargs, problems)
     secret = raw.get("FEDI_SECRET_KEY")

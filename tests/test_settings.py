@@ -271,3 +271,12 @@ def test_smtp_is_off_by_default_and_its_password_is_masked(tmp_path: Path) -> No
 def test_a_bad_smtp_url_is_refused(tmp_path: Path, url: str) -> None:
     with pytest.raises(SettingsError, match="FEDI_SMTP_URL"):
         load_settings({"FEDI_DATA_DIR": str(tmp_path), "FEDI_SMTP_URL": url})
+
+
+def test_the_upload_limit_is_a_setting(tmp_path: Path) -> None:
+    assert load_settings({"FEDI_DATA_DIR": str(tmp_path)}).media_max_bytes == 10 * 1024 * 1024
+    settings = load_settings({"FEDI_DATA_DIR": str(tmp_path), "FEDI_MEDIA_MAX_BYTES": "2048"})
+    assert settings.media_max_bytes == 2048
+    assert settings.masked()["FEDI_MEDIA_MAX_BYTES"] == "2048"
+    with pytest.raises(SettingsError, match="FEDI_MEDIA_MAX_BYTES"):
+        load_settings({"FEDI_DATA_DIR": str(tmp_path), "FEDI_MEDIA_MAX_BYTES": "10"})

@@ -33,6 +33,9 @@ EXPECTED_TABLES = {
     "object_emojis",
     "object_attachments",
     "object_likes",
+    "experiences",
+    "experience_codes",
+    "media",
 }
 
 

@@ -20,6 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
 from fedi.cli.common import run_in_session
+from fedi.content.experiences.service import (
+    create_experience,
+    delete_experience,
+    update_experience,
+)
 from fedi.db import migrate
 from fedi.db.models import Activity, Actor, ContentObject, Role
 from fedi.errors import ValidationError as ContentError
@@ -162,6 +167,12 @@ async def _stored(session: AsyncSession, uri: str) -> dict[str, Any]:
     return dict(document)
 
 
+async def _stored_object(session: AsyncSession, uri: str) -> dict[str, Any]:
+    document = await session.scalar(select(ContentObject.document).where(ContentObject.uri == uri))
+    assert document is not None
+    return dict(document)
+
+
 def _activities(settings: Settings) -> Documents:
     """Follow, Undo, Create (Note, Article, Page, reply with a mention), Delete, Update."""
 
@@ -251,6 +262,44 @@ def _activities(settings: Settings) -> Documents:
         )
         assert update is not None
         keep("update", "Update(forum Group) after an edit", dict(update.document))
+        experience = await create_experience(
+            session,
+            settings,
+            anna,
+            {
+                "language": "en",
+                "title": "Mentoring young migrants",
+                "body": "## Context\n\nThree regions, *one* method.",
+                "translations": {"pl": {"title": "Mentoring", "body": "Trzy regiony."}},
+                "country": "PL",
+                "objectives": ["a", "i"],
+                "themes": ["migrant-integration"],
+                "target_groups": ["youth-neet"],
+                "programme_period": "2021-2027",
+                "organisation": "Fundacja",
+                "results": "40 jobs",
+                "transferability": "Any region",
+                "tags": ["mentoring"],
+            },
+        )
+        for label, kind in (("Create(experience)", "Create"), ("Update(experience)", "Update")):
+            if kind == "Update":
+                await update_experience(session, settings, anna, experience.key, {"tags": []})
+            activity = await session.scalar(
+                select(Activity)
+                .where(Activity.type == kind, Activity.object_uri == experience.uri)
+                .order_by(Activity.id.desc())
+            )
+            assert activity is not None
+            keep(kind.lower(), label, dict(activity.document))
+            keep("experience", f"embedded in {label}", dict(activity.document["object"]))
+        keep("experience", "stored experience", await _stored_object(session, experience.uri))
+        await delete_experience(session, settings, anna, experience.key)
+        keep(
+            "tombstone",
+            "stored experience tombstone",
+            await _stored_object(session, experience.uri),
+        )
         return found
 
     result: Documents = run_in_session(settings, work)
@@ -498,6 +547,27 @@ BROKEN: list[tuple[str, str, Mutation]] = [
     ("article", "no name", _drop("name")),
     ("page", "no name", _drop("name")),
     ("page", "empty name", _set("name", "")),
+    ("experience", "unknown objective", _set("esfObjectives", ["z"])),
+    ("experience", "unknown country", _set("country", "XX")),
+    ("experience", "no source", _drop("source")),
+    ("experience", "source not Markdown", _set("source.mediaType", "text/html")),
+    ("experience", "no nameMap", _drop("nameMap")),
+    ("experience", "translation of an unknown language", _set("nameMap", {"xx": "T"})),
+    ("experience", "unknown kind", _set("experienceKind", "story")),
+    ("experience", "summary not one paragraph", _set("summary", "plain")),
+    (
+        "experience",
+        "Hashtag without #",
+        _set("tag", [{"type": "Hashtag", "name": "x", "href": "https://esf.test/t"}]),
+    ),
+    (
+        "experience",
+        "Image without alt text",
+        _set(
+            "attachment",
+            [{"type": "Image", "mediaType": "image/png", "url": "https://esf.test/media/a.png"}],
+        ),
+    ),
     ("tombstone", "no id", _drop("id")),
     ("tombstone", "unknown formerType", _set("formerType", "Person")),
     ("delete", "object not a Tombstone", _set("object.type", "Note")),

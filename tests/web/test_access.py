@@ -161,6 +161,15 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/admin/invites"): (303, 403, 403, 200),
     ("POST", "/admin/invites"): (303, 403, 403, 422),
     ("POST", "/admin/invites/{id:int}/withdraw"): (303, 403, 403, 404),
+    ("GET", "/experiences"): (200, 200, 200, 200),
+    ("GET", "/experiences/new"): (303, 200, 200, 200),
+    ("POST", "/experiences/new"): (303, 422, 422, 422),
+    ("GET", "/experiences/{key}"): (404, 404, 404, 404),
+    ("GET", "/experiences/{key}/edit"): (303, 404, 404, 404),
+    ("POST", "/experiences/{key}/edit"): (303, 404, 404, 404),
+    ("GET", "/experiences/{key}/delete"): (303, 404, 404, 404),
+    ("POST", "/experiences/{key}/delete"): (303, 404, 404, 404),
+    ("GET", "/media/{name}"): (404, 404, 404, 404),
     ("GET", "/api/openapi.json"): (200, 200, 200, 200),
     ("GET", "/api/v1/vocabularies"): (200, 200, 200, 200),
     ("GET", "/api/v1/vocabularies/{name}"): (404, 404, 404, 404),
@@ -171,6 +180,12 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/api/v1/notifications/read"): (401, 415, 415, 415),
     ("POST", "/api/v1/reports"): (401, 415, 415, 415),
     ("GET", "/api/v1/lookup"): (422, 422, 422, 422),
+    ("GET", "/api/v1/experiences"): (200, 200, 200, 200),
+    ("POST", "/api/v1/experiences"): (401, 415, 415, 415),
+    ("GET", "/api/v1/experiences/{id}"): (404, 404, 404, 404),
+    ("PATCH", "/api/v1/experiences/{id}"): (401, 404, 404, 404),
+    ("DELETE", "/api/v1/experiences/{id}"): (401, 404, 404, 404),
+    ("POST", "/api/v1/media"): (401, 415, 415, 415),
 }
 
 SAMPLE_PARAMETERS = {
@@ -180,6 +195,7 @@ SAMPLE_PARAMETERS = {
     "version": "2.1",
     "filename": "note.schema.json",
     "token": "unknown",
+    "key": "00000000-0000-0000-0000-000000000000",
 }
 
 

@@ -51,6 +51,8 @@ PAGES = [
     (None, "/no/such/page", 404, "There is no page at this address", "Pod tym adresem nie ma"),
     (None, "/users/anna", 200, "Followers", "Obserwujący"),
     (None, "/users/nobody", 404, "There is no such account here.", "Nie ma tu takiego konta."),
+    (None, "/experiences", 200, "No experiences yet.", "Nie ma jeszcze doświadczeń."),
+    ("anna", "/experiences/new", 200, "Language you write in", "Język, w którym piszesz"),
     ("anna", "/account", 200, "Personal API tokens", "Osobiste tokeny API"),
     ("anna", "/admin/invites", 403, "You cannot open this page", "Nie możesz otworzyć tej strony"),
     ("zoe", "/admin/invites", 200, "Invite someone", "Zaproś kogoś"),

@@ -5,8 +5,10 @@ from fedi.db.models.actor import Actor, ActorType
 from fedi.db.models.base import Base, UTCDateTime, utcnow
 from fedi.db.models.content import Activity, ActivityState, ContentObject
 from fedi.db.models.delivery import Delivery, DeliveryState
+from fedi.db.models.experience import Experience, ExperienceCode
 from fedi.db.models.follow import Follow, FollowState
 from fedi.db.models.instance import InstanceIdentity
+from fedi.db.models.media import MediaFile
 from fedi.db.models.member import ApiToken, Member, Role
 from fedi.db.models.notification import EmailMessage, Notification, Report
 from fedi.db.models.object_attachment import ObjectAttachment
@@ -32,11 +34,14 @@ __all__ = [
     "DeliveryState",
     "DomainBlock",
     "EmailMessage",
+    "Experience",
+    "ExperienceCode",
     "Follow",
     "FollowState",
     "InstanceIdentity",
     "Invite",
     "LoginFailure",
+    "MediaFile",
     "Member",
     "Notification",
     "ObjectAttachment",

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi.web.api import lookup, notifications, openapi, people, reports, vocabularies
+from fedi.web.api import (
+    experiences,
+    lookup,
+    notifications,
+    openapi,
+    people,
+    reports,
+    vocabularies,
+)
 from fedi.web.api.problems import exception_handlers
 
 __all__ = ["exception_handlers", "routes"]
@@ -21,4 +29,5 @@ routes: list[BaseRoute] = [
     *notifications.routes,
     *reports.routes,
     *lookup.routes,
+    *experiences.routes,
 ]

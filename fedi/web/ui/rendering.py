@@ -22,7 +22,7 @@ from fedi.web.ui import i18n
 __all__ = ["NavItem", "build_templates", "render"]
 
 # Packages whose ``templates/`` folder holds pages; a capability adds its package here.
-TEMPLATE_PACKAGES = ("fedi.web.ui", "fedi.web.accounts")
+TEMPLATE_PACKAGES = ("fedi.web.ui", "fedi.web.accounts", "fedi.web.experiences")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,10 @@ class NavItem:
 def _navigation(request: Request) -> list[NavItem]:
     """The main navigation: only pages that exist and that the reader may open."""
     principal = principal_of(request)
-    items = [NavItem("/", i18n.gettext("Home"))]
+    items = [
+        NavItem("/", i18n.gettext("Home")),
+        NavItem("/experiences", i18n.gettext("Experiences")),
+    ]
     if principal is None:
         items.append(NavItem("/login", i18n.gettext("Sign in")))
         return items
