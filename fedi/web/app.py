@@ -32,6 +32,7 @@ from fedi.web import (
     health,
     home,
     inbox,
+    notifications,
     objects,
     schemas_routes,
 )
@@ -153,6 +154,7 @@ def create_app(
             *public(schemas_routes.routes),
             *pages.routes(),
             *accounts.routes(),
+            *notifications.routes(),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             *api.routes,
         ],

@@ -52,6 +52,7 @@ PAGES = [
     (None, "/users/anna", 200, "Followers", "Obserwujący"),
     (None, "/users/nobody", 404, "There is no such account here.", "Nie ma tu takiego konta."),
     ("anna", "/account", 200, "Personal API tokens", "Osobiste tokeny API"),
+    ("anna", "/notifications", 200, "You have no notifications.", "Nie masz powiadomień."),
     ("anna", "/admin/invites", 403, "You cannot open this page", "Nie możesz otworzyć tej strony"),
     ("zoe", "/admin/invites", 200, "Invite someone", "Zaproś kogoś"),
 ]
