@@ -21,7 +21,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from fedi.files import private_directory, private_file
 from fedi.net.urls import LOOPBACK_NETWORKS, IPNetwork
-from fedi.vocabulary import country_codes, normalise_country
+from fedi.vocabulary import LOCALES, country_codes, normalise_country
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
@@ -75,6 +75,7 @@ _VARIABLES = (
     # E-mail for notifications.
     "FEDI_SMTP_URL",
     "FEDI_SMTP_FROM",
+    "FEDI_LANGUAGE",
 )
 
 
@@ -115,6 +116,8 @@ class Settings:
     # E-mail for notifications: off unless an SMTP server is named.
     smtp_url: str | None = field(default=None, repr=False)
     smtp_from: str = ""
+    # The instance's language: e-mails to members who never chose one are written in it.
+    language: str = "en"
 
     @cached_property
     def domain(self) -> str:
@@ -159,6 +162,7 @@ class Settings:
             "FEDI_MAX_CONNECTIONS": str(self.max_connections),
             "FEDI_SMTP_URL": mask_url_password(self.smtp_url or ""),
             "FEDI_SMTP_FROM": self.smtp_from,
+            "FEDI_LANGUAGE": self.language,
         }
 
 
@@ -235,6 +239,7 @@ def load_settings(
             "FEDI_DELIVERY_CONCURRENCY_PER_HOST", 4, low=1, high=256
         ),
         "log_level": reader.choice("FEDI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        "language": reader.choice("FEDI_LANGUAGE", "en", LOCALES, upper=False),
         "trusted_proxies": reader.networks("FEDI_TRUSTED_PROXIES"),
         "receive_timeout": reader.integer("FEDI_RECEIVE_TIMEOUT", 30, low=1, high=3600),
         "max_connections": reader.integer("FEDI_MAX_CONNECTIONS", 1000, low=1, high=100_000),
@@ -390,8 +395,11 @@ class _Reader:
             return None
         return f"http://{parts.netloc}"
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self._raw.get(name, default).upper()
+    def choice(
+        self, name: str, default: str, choices: tuple[str, ...], *, upper: bool = True
+    ) -> str:
+        raw = self._raw.get(name, default).strip()
+        value = raw.upper() if upper else raw.lower()
         if value not in choices:
             self._bad(name, f"must be one of {', '.join(choices)}")
             return default

@@ -8,7 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from fedi.web.access import Access, rule
+from fedi.instance import context_of
+from fedi.services.members import set_locale
+from fedi.web.access import Access, principal_of, rule
 from fedi.web.csrf import cookie_header
 from fedi.web.ui import i18n
 from fedi.web.ui.forms import read_form
@@ -42,11 +44,17 @@ def local_path(target: str, default: str = "/") -> str:
 
 
 async def switch_language(request: Request) -> Response:
-    """Remember the chosen language in a cookie and go back to the page it was chosen on."""
+    """Remember the chosen language in a cookie (and, for a signed-in member, in their
+    account, for their e-mails) and go back to the page it was chosen on."""
     form = await read_form(request, "language", "next")
     language = form.value("language")
     response = RedirectResponse(local_path(form.value("next")), status_code=303)
     if language in i18n.LOCALES:
+        principal = principal_of(request)
+        if principal is not None:
+            context = context_of(request)
+            async with context.sessions.begin() as session:
+                await set_locale(session, principal.member_id, language)
         secure = request.app.state.instance.settings.scheme == "https"
         response.headers.append(
             "set-cookie",
