@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
 from fedi.instance import context_of
@@ -65,10 +65,6 @@ async def switch_language(request: Request) -> Response:
     return response
 
 
-def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
-
-
 def error_page(
     request: Request,
     status: int,
@@ -111,14 +107,8 @@ def too_many_page(request: Request, retry_after: int) -> Response:
 
 
 async def not_found_page(request: Request, exc: Exception) -> Response:
-    """An unknown path, or a thing a page names that does not exist, as a page (a problem
-    document under ``/api/``)."""
-    if _is_api(request):
-        return JSONResponse(
-            {"status": 404, "title": "Not Found"},
-            status_code=404,
-            media_type="application/problem+json",
-        )
+    """An unknown path, or a thing a page names that does not exist, as a page (under
+    ``/api/``, ``create_app`` answers a problem document instead: see ``_api_or_page``)."""
     return error_page(
         request,
         404,
@@ -128,13 +118,8 @@ async def not_found_page(request: Request, exc: Exception) -> Response:
 
 
 async def server_error_page(request: Request, exc: Exception) -> Response:
-    """The page shown when something broke on our side (logged where it happened)."""
-    if _is_api(request):
-        return JSONResponse(
-            {"status": 500, "title": "Internal Server Error"},
-            status_code=500,
-            media_type="application/problem+json",
-        )
+    """The page shown when something broke on our side (logged where it happened); under
+    ``/api/`` the application answers a problem document instead."""
     catalogs: i18n.Catalogs = request.app.state.catalogs
     token = i18n.use_locale(i18n.negotiate(request), catalogs)
     try:
