@@ -21,7 +21,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from fedi.files import private_directory, private_file
 from fedi.net.urls import LOOPBACK_NETWORKS, IPNetwork
-from fedi.vocabulary import country_codes, normalise_country
+from fedi.vocabulary import LOCALES, country_codes, normalise_country
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
@@ -76,6 +76,7 @@ _VARIABLES = (
     "FEDI_SMTP_URL",
     "FEDI_SMTP_FROM",
     "FEDI_MEDIA_MAX_BYTES",
+    "FEDI_LANGUAGE",
 )
 
 
@@ -121,6 +122,8 @@ class Settings:
     smtp_from: str = ""
     # Uploaded files (experience images and documents): the largest accepted, in bytes.
     media_max_bytes: int = 10 * 1024 * 1024
+    # The instance's language: e-mails to members who never chose one are written in it.
+    language: str = "en"
 
     @cached_property
     def domain(self) -> str:
@@ -168,6 +171,7 @@ class Settings:
             "FEDI_SMTP_URL": mask_url_password(self.smtp_url or ""),
             "FEDI_SMTP_FROM": self.smtp_from,
             "FEDI_MEDIA_MAX_BYTES": str(self.media_max_bytes),
+            "FEDI_LANGUAGE": self.language,
         }
 
 
@@ -246,6 +250,7 @@ def load_settings(
         "reply_fetch_limit": reader.integer("FEDI_REPLY_FETCH_LIMIT", 10, low=0, high=100),
         "reply_fetch_deadline": reader.integer("FEDI_REPLY_FETCH_DEADLINE", 30, low=1, high=600),
         "log_level": reader.choice("FEDI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        "language": reader.choice("FEDI_LANGUAGE", "en", LOCALES, upper=False),
         "trusted_proxies": reader.networks("FEDI_TRUSTED_PROXIES"),
         "receive_timeout": reader.integer("FEDI_RECEIVE_TIMEOUT", 30, low=1, high=3600),
         "max_connections": reader.integer("FEDI_MAX_CONNECTIONS", 1000, low=1, high=100_000),
@@ -404,8 +409,11 @@ class _Reader:
             return None
         return f"http://{parts.netloc}"
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self._raw.get(name, default).upper()
+    def choice(
+        self, name: str, default: str, choices: tuple[str, ...], *, upper: bool = True
+    ) -> str:
+        raw = self._raw.get(name, default).strip()
+        value = raw.upper() if upper else raw.lower()
         if value not in choices:
             self._bad(name, f"must be one of {', '.join(choices)}")
             return default

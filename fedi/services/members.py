@@ -12,6 +12,7 @@ from fedi.db.models import ActorType, Member, Role
 from fedi.errors import ConflictError, NotFoundError, ValidationError
 from fedi.services.passwords import generate_password, hash_password
 from fedi.settings import RESERVED_USERNAMES, Settings
+from fedi.vocabulary import LOCALES
 
 __all__ = [
     "FirstAdmin",
@@ -22,6 +23,7 @@ __all__ = [
     "member_by_id",
     "parse_role",
     "reset_password",
+    "set_locale",
     "set_role",
 ]
 
@@ -122,3 +124,11 @@ async def member_by_id(session: AsyncSession, member_id: int) -> Member:
     member = await session.get(Member, member_id)
     assert member is not None
     return member
+
+
+async def set_locale(session: AsyncSession, member_id: int, locale: str) -> None:
+    """Remember the interface language the member chose (their e-mails are written in it)."""
+    if locale not in LOCALES:
+        raise ValidationError(f"must be one of {', '.join(LOCALES)}", field="locale")
+    member = await member_by_id(session, member_id)
+    member.locale = locale

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from babel.support import Translations
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +30,7 @@ from fedi.db.models import (
 )
 from fedi.db.paging import Keyset, keyset_page
 from fedi.settings import Settings
+from fedi.translations import shared_catalogs
 
 __all__ = [
     "NOTIFICATION_KINDS",
@@ -45,13 +47,6 @@ __all__ = [
 
 # What a notification can be about; later features add their kinds here.
 NOTIFICATION_KINDS = ("follow", "follow_request", "report", "mention")
-
-_SUBJECTS = {
-    "follow": "New follower: {actor}",
-    "follow_request": "{actor} asks to follow you",
-    "report": "New report from {actor}",
-    "mention": "{actor} mentioned you",
-}
 
 
 async def notify(
@@ -76,29 +71,54 @@ async def notify(
     )
     session.add(row)
     if settings.smtp_url:
-        address = await session.scalar(select(Profile.email).where(Profile.member_id == member_id))
-        if address:
-            session.add(_email(settings, address, kind, actor, object_uri, row.data))
+        found = (
+            await session.execute(
+                select(Profile.email, Member.locale)
+                .join(Member, Member.id == Profile.member_id)
+                .where(Profile.member_id == member_id)
+            )
+        ).first()
+        if found is not None and found.email:
+            locale = found.locale or settings.language
+            session.add(_email(settings, found.email, locale, kind, actor, object_uri, row.data))
     await session.flush()
     return row
+
+
+def _subject(translations: Translations, kind: str, who: str) -> str:
+    """The subject of a notification's e-mail, in the recipient's language."""
+    if kind == "follow":
+        return translations.gettext("New follower: %(actor)s") % {"actor": who}
+    if kind == "follow_request":
+        return translations.gettext("%(actor)s asks to follow you") % {"actor": who}
+    if kind == "mention":
+        return translations.gettext("%(actor)s mentioned you") % {"actor": who}
+    return translations.gettext("New report from %(actor)s") % {"actor": who}
 
 
 def _email(
     settings: Settings,
     address: str,
+    locale: str,
     kind: str,
     actor: Actor | None,
     object_uri: str | None,
     data: dict[str, Any],
 ) -> EmailMessage:
+    """The e-mail of a notification, written in ``locale`` (the recipient's language)."""
+    translations = shared_catalogs().for_locale(locale)
     who = _handle(actor) if actor is not None else settings.instance_name
-    subject = _SUBJECTS[kind].format(actor=who)
+    subject = _subject(translations, kind, who)
     lines = [subject, ""]
     if object_uri:
         lines.append(object_uri)
     if data.get("comment"):
         lines.append(str(data["comment"]))
-    lines += ["", f"{settings.instance_name}: {settings.base_url}/notifications"]
+    footer = translations.gettext("Your notifications on %(name)s: %(url)s") % {
+        "name": settings.instance_name,
+        "url": f"{settings.base_url}/notifications",
+    }
+    lines += ["", footer]
     return EmailMessage(recipient=address, subject=subject, body="\n".join(lines) + "\n")
 
 

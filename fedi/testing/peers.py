@@ -315,6 +315,7 @@ class InboxHarness:
     peers: FakePeers
     app: Starlette
     scheme: str = "draft-cavage"  # how :meth:`deliver` signs unless told
+    warm: bool = False  # whether the peers' actors and keys were cached before the test
 
     @property
     def settings(self) -> Settings:

@@ -61,17 +61,21 @@ _LEVEL_OF_ROLE = {
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The signed-in member behind a request, and how they proved it (``token`` or ``session``)."""
+    """The signed-in member behind a request, and how they proved it (``token`` or ``session``).
+
+    ``unread`` is the member's count of unread notifications when the request came with the
+    browser's session (the navigation of every page shows it), ``0`` for a token."""
 
     member_id: int
     actor_id: int
     login: str
     role: Role
     via: str
+    unread: int = 0
 
     @classmethod
-    def of(cls, member: Member, via: str) -> Principal:
-        return cls(member.id, member.actor_id, member.login, member.role, via)
+    def of(cls, member: Member, via: str, *, unread: int = 0) -> Principal:
+        return cls(member.id, member.actor_id, member.login, member.role, via, unread)
 
     @property
     def level(self) -> Access:

@@ -34,6 +34,7 @@ from fedi.web import (
     home,
     inbox,
     media,
+    notifications,
     objects,
     schemas_routes,
 )
@@ -157,6 +158,7 @@ def create_app(
             *accounts.routes(),
             *experiences.routes(),
             *media.routes(),
+            *notifications.routes(),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             *api.routes,
         ],

@@ -205,6 +205,7 @@ PAGES = [
     ("not-found", None, "/no/such/page"),
     ("join", None, "/join/{invite}"),
     ("account", "admin", "/account"),
+    ("notifications", "admin", "/notifications"),
     ("invites", "admin", "/admin/invites"),
 ]
 

@@ -3,10 +3,10 @@
 Every refusal is checked for its status AND for leaving the database as it was: no activity row
 (no de-duplication key), no actor row (no cached key), no object, follow, delivery or peer row.
 
-The application is the production one (``create_app``). Every test runs twice, on each
-database: with cold signers (no key cached, each first request fetches it) signing with
-draft-cavage, and with warm signers (every fake peer's actor and key cached beforehand) signing
-with RFC 9421, so that each rule meets both a cold and a cached key and both schemes. Tests
+The application is the production one (``create_app``). Every test runs four times on each
+database: with cold signers (no key cached, each first request fetches it) and with warm signers
+(every fake peer's actor and key cached beforehand), each signing with draft-cavage and with
+RFC 9421, so that each rule meets every combination of a cold or cached key and a scheme. Tests
 that craft one scheme's headers by hand keep that scheme.
 """
 
@@ -56,7 +56,7 @@ ANNA = "https://esf.test/users/anna"
 AS2 = "application/activity+json"
 
 
-@pytest.fixture(params=["cold-cavage", "warm-rfc9421"])
+@pytest.fixture(params=["cold-cavage", "cold-rfc9421", "warm-cavage", "warm-rfc9421"])
 async def h(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[InboxHarness]:
     """The harness of conftest.py, with the signers cold or warm (see the module)."""
     warmth, scheme = str(request.param).split("-")
@@ -64,7 +64,8 @@ async def h(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator
     peers.add(alice(), bob(), carol(), mallory())
     harness = await inbox_harness(settings, peers)
     harness.scheme = "rfc9421" if scheme == "rfc9421" else "draft-cavage"
-    if warmth == "warm":
+    harness.warm = warmth == "warm"
+    if harness.warm:
         async with harness.ctx.sessions() as session:
             for actor in (alice(), bob(), carol(), mallory()):
                 parsed = parse_actor_document(actor.document(), actor.uri)
@@ -77,7 +78,7 @@ async def h(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator
 
 
 def warm(h: InboxHarness) -> bool:
-    return h.scheme == "rfc9421"
+    return h.warm
 
 
 def as_signed(h: InboxHarness, actor: FakeActor, body: bytes, **kwargs: Any) -> dict[str, str]:

@@ -158,6 +158,9 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     # Token 1 is the one the member made just before (rows run in sorted order): only its
     # owner may revoke it.
     ("POST", "/account/tokens/{id:int}/revoke"): (303, 303, 404, 404),
+    ("GET", "/notifications"): (303, 200, 200, 200),
+    ("POST", "/notifications/read"): (303, 303, 303, 303),
+    ("POST", "/notifications/{id:int}/read"): (303, 303, 303, 303),
     ("GET", "/admin/invites"): (303, 403, 403, 200),
     ("POST", "/admin/invites"): (303, 403, 403, 422),
     ("POST", "/admin/invites/{id:int}/withdraw"): (303, 403, 403, 404),

@@ -54,6 +54,7 @@ PAGES = [
     (None, "/experiences", 200, "No experiences yet.", "Nie ma jeszcze doświadczeń."),
     ("anna", "/experiences/new", 200, "Language you write in", "Język, w którym piszesz"),
     ("anna", "/account", 200, "Personal API tokens", "Osobiste tokeny API"),
+    ("anna", "/notifications", 200, "You have no notifications.", "Nie masz powiadomień."),
     ("anna", "/admin/invites", 403, "You cannot open this page", "Nie możesz otworzyć tej strony"),
     ("zoe", "/admin/invites", 200, "Invite someone", "Zaproś kogoś"),
 ]
@@ -125,8 +126,20 @@ def test_a_fault_shows_the_error_page(settings: Settings) -> None:
         raise RuntimeError("boom")
 
     app.router.routes.insert(0, rule("/broken", broken, Access.PUBLIC))
+    app.router.routes.insert(0, rule("/api/v1/broken", broken, Access.PUBLIC))
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/broken", headers={"Accept-Language": "pl"})
+        api = client.get("/api/v1/broken", headers={"Accept-Language": "pl"})
+        missing_page = client.get("/no/such/thing")
+        missing_api = client.get("/api/v1/no/such/thing")
     assert response.status_code == 500
     assert "Coś poszło nie tak" in response.text
     assert '<html lang="pl">' in response.text
+    # The same faults under /api/ are problem documents, never pages.
+    assert (api.status_code, api.headers["content-type"]) == (500, "application/problem+json")
+    assert api.json() == {"status": 500, "title": "Internal Server Error"}
+    assert missing_page.status_code == 404
+    assert missing_page.headers["content-type"].startswith("text/html")
+    assert missing_api.status_code == 404
+    assert missing_api.headers["content-type"] == "application/problem+json"
+    assert missing_api.json()["status"] == 404

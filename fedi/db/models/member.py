@@ -32,6 +32,9 @@ class Member(Base):
         default=Role.MEMBER,
     )
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The interface language the member last chose while signed in (``None``: never chose;
+    # e-mails then use the instance's ``FEDI_LANGUAGE``).
+    locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[Actor] = relationship(lazy="joined")

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from fedi.accounts.sessions import SESSION_LIFETIME, member_for_session
 from fedi.instance import InstanceContext
+from fedi.services.notifications import unread_count
 from fedi.web.access import Principal
 from fedi.web.csrf import cookie_header
 
@@ -51,4 +52,7 @@ async def browser_session(connection: HTTPConnection) -> Principal | None:
     context: InstanceContext = connection.app.state.instance
     async with context.sessions.begin() as session:
         member = await member_for_session(session, token, context.clock())
-        return None if member is None else Principal.of(member, "session")
+        if member is None:
+            return None
+        unread = await unread_count(session, member.id)
+        return Principal.of(member, "session", unread=unread)

@@ -10,23 +10,21 @@ page code share, read it. Outside a request they answer in English.
 from __future__ import annotations
 
 import contextvars
-import io
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, cast
 
 import babel.dates
 import babel.numbers
 import http_sf
 from babel import Locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import Translations
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from fedi.translations import LOCALES_DIR, Catalogs, load_catalogs
+from fedi.vocabulary import DEFAULT_LOCALE, LOCALES
 
 __all__ = [
     "DEFAULT_LOCALE",
@@ -49,35 +47,7 @@ __all__ = [
     "use_locale",
 ]
 
-LOCALES_DIR = Path(__file__).parent / "locales"
-LOCALES = ("en", "pl")
-DEFAULT_LOCALE = "en"
 LANGUAGE_COOKIE = "fedi_lang"
-
-
-@dataclass(frozen=True)
-class Catalogs:
-    """The gettext translations of every supported locale."""
-
-    translations: Mapping[str, Translations]
-
-    def for_locale(self, locale: str) -> Translations:
-        return self.translations.get(locale) or self.translations[DEFAULT_LOCALE]
-
-
-def load_catalogs(directory: Path = LOCALES_DIR) -> Catalogs:
-    """Read ``<locale>/LC_MESSAGES/messages.po`` of every locale (fuzzy entries are left out,
-    like ``msgfmt`` does)."""
-    translations: dict[str, Translations] = {}
-    for locale in LOCALES:
-        path = directory / locale / "LC_MESSAGES" / "messages.po"
-        with path.open("rb") as po:
-            catalog = read_po(po, locale=locale)
-        compiled = io.BytesIO()
-        write_mo(compiled, catalog)
-        compiled.seek(0)
-        translations[locale] = Translations(compiled)
-    return Catalogs(translations)
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from fedi.web.access import Access, rule
+from fedi.instance import context_of
+from fedi.services.members import set_locale
+from fedi.web.access import Access, principal_of, rule
 from fedi.web.csrf import cookie_header
 from fedi.web.ui import i18n
 from fedi.web.ui.forms import read_form
@@ -42,11 +44,17 @@ def local_path(target: str, default: str = "/") -> str:
 
 
 async def switch_language(request: Request) -> Response:
-    """Remember the chosen language in a cookie and go back to the page it was chosen on."""
+    """Remember the chosen language in a cookie (and, for a signed-in member, in their
+    account, for their e-mails) and go back to the page it was chosen on."""
     form = await read_form(request, "language", "next")
     language = form.value("language")
     response = RedirectResponse(local_path(form.value("next")), status_code=303)
     if language in i18n.LOCALES:
+        principal = principal_of(request)
+        if principal is not None:
+            context = context_of(request)
+            async with context.sessions.begin() as session:
+                await set_locale(session, principal.member_id, language)
         secure = request.app.state.instance.settings.scheme == "https"
         response.headers.append(
             "set-cookie",
@@ -55,10 +63,6 @@ async def switch_language(request: Request) -> Response:
             ),
         )
     return response
-
-
-def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
 
 
 def error_page(
@@ -103,14 +107,8 @@ def too_many_page(request: Request, retry_after: int) -> Response:
 
 
 async def not_found_page(request: Request, exc: Exception) -> Response:
-    """An unknown path, or a thing a page names that does not exist, as a page (a problem
-    document under ``/api/``)."""
-    if _is_api(request):
-        return JSONResponse(
-            {"status": 404, "title": "Not Found"},
-            status_code=404,
-            media_type="application/problem+json",
-        )
+    """An unknown path, or a thing a page names that does not exist, as a page (under
+    ``/api/``, ``create_app`` answers a problem document instead: see ``_api_or_page``)."""
     return error_page(
         request,
         404,
@@ -120,13 +118,8 @@ async def not_found_page(request: Request, exc: Exception) -> Response:
 
 
 async def server_error_page(request: Request, exc: Exception) -> Response:
-    """The page shown when something broke on our side (logged where it happened)."""
-    if _is_api(request):
-        return JSONResponse(
-            {"status": 500, "title": "Internal Server Error"},
-            status_code=500,
-            media_type="application/problem+json",
-        )
+    """The page shown when something broke on our side (logged where it happened); under
+    ``/api/`` the application answers a problem document instead."""
     catalogs: i18n.Catalogs = request.app.state.catalogs
     token = i18n.use_locale(i18n.negotiate(request), catalogs)
     try:

@@ -22,13 +22,23 @@ from fedi.web.ui import i18n
 __all__ = ["NavItem", "build_templates", "render"]
 
 # Packages whose ``templates/`` folder holds pages; a capability adds its package here.
-TEMPLATE_PACKAGES = ("fedi.web.ui", "fedi.web.accounts", "fedi.web.experiences")
+TEMPLATE_PACKAGES = (
+    "fedi.web.ui",
+    "fedi.web.accounts",
+    "fedi.web.experiences",
+    "fedi.web.notifications",
+)
 
 
 @dataclass(frozen=True)
 class NavItem:
+    """A link of the main navigation; ``count`` (unread notifications) is shown beside the label
+    and read out as ``count_label``."""
+
     path: str
     label: str
+    count: int | None = None
+    count_label: str = ""
 
 
 def _navigation(request: Request) -> list[NavItem]:
@@ -41,6 +51,16 @@ def _navigation(request: Request) -> list[NavItem]:
     if principal is None:
         items.append(NavItem("/login", i18n.gettext("Sign in")))
         return items
+    items.append(
+        NavItem(
+            "/notifications",
+            i18n.gettext("Notifications"),
+            principal.unread or None,
+            i18n.ngettext(
+                "%(num)s unread notification", "%(num)s unread notifications", principal.unread
+            ),
+        )
+    )
     items.append(NavItem("/account", i18n.gettext("Account")))
     if principal.level >= Access.ADMIN:
         items.append(NavItem("/admin/invites", i18n.gettext("Invitations")))
