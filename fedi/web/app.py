@@ -26,6 +26,7 @@ from fedi.settings import Settings
 from fedi.web import (
     accounts,
     actors,
+    admin,
     api,
     c2s,
     discovery,
@@ -153,6 +154,7 @@ def create_app(
             *public(schemas_routes.routes),
             *pages.routes(),
             *accounts.routes(),
+            *admin.routes(),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             *api.routes,
         ],

@@ -22,7 +22,7 @@ from fedi.web.ui import i18n
 __all__ = ["NavItem", "build_templates", "render"]
 
 # Packages whose ``templates/`` folder holds pages; a capability adds its package here.
-TEMPLATE_PACKAGES = ("fedi.web.ui", "fedi.web.accounts")
+TEMPLATE_PACKAGES = ("fedi.web.ui", "fedi.web.accounts", "fedi.web.admin")
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,8 @@ def _navigation(request: Request) -> list[NavItem]:
         items.append(NavItem("/login", i18n.gettext("Sign in")))
         return items
     items.append(NavItem("/account", i18n.gettext("Account")))
-    if principal.level >= Access.ADMIN:
-        items.append(NavItem("/admin/invites", i18n.gettext("Invitations")))
+    if principal.level >= Access.MODERATOR:
+        items.append(NavItem("/admin/members", i18n.gettext("Administration")))
     return items
 
 
