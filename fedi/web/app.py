@@ -26,6 +26,7 @@ from fedi.settings import Settings
 from fedi.web import (
     accounts,
     actors,
+    admin,
     api,
     c2s,
     discovery,
@@ -159,6 +160,7 @@ def create_app(
             *experiences.routes(),
             *media.routes(),
             *notifications.routes(),
+            *admin.routes(),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             *api.routes,
         ],

@@ -126,6 +126,8 @@ async def test_the_admin_invites_a_member_who_joins_and_uses_the_site(
         await _sign_in(admin, base, "admin", served.admin_password)
         assert admin.url == f"{base}/account"
         assert await admin.locator("h1").inner_text() == "Your account"
+        await admin.get_by_role("link", name="Administration").click()
+        assert await admin.locator("h1").inner_text() == "Members"
         await admin.get_by_role("link", name="Invitations").click()
         await admin.get_by_label("member", exact=True).check()
         await admin.get_by_label("Note").fill("Nina from Kraków")
@@ -207,6 +209,7 @@ PAGES = [
     ("account", "admin", "/account"),
     ("notifications", "admin", "/notifications"),
     ("invites", "admin", "/admin/invites"),
+    ("members", "admin", "/admin/members"),
 ]
 
 
@@ -249,8 +252,23 @@ async def test_every_page_passes_axe_and_is_photographed(
                     path=SCREENSHOTS / f"invites-error-{language}-{width_name}.png",
                     full_page=True,
                 )
+                # The admin tries to take away their own role: refused, the error at the field.
+                await page.goto(f"{served.base_url}/admin/members")
+                own = page.locator("tr").filter(
+                    has=page.locator("td", has_text=re.compile(r"^admin$"))
+                )
+                await own.locator("select").select_option("member")
+                await own.locator("form.inline-form button[type=submit]").click()
+                assert await own.locator(".field-error").count() == 1
+                violations = await serious_violations(page)
+                if violations:
+                    found[f"members-error ({language}, {width_name})"] = violations
+                await page.screenshot(
+                    path=SCREENSHOTS / f"members-error-{language}-{width_name}.png",
+                    full_page=True,
+                )
     assert found == {}
-    assert len(list(SCREENSHOTS.glob("*.png"))) >= 2 * 2 * (len(PAGES) + 1)
+    assert len(list(SCREENSHOTS.glob("*.png"))) >= 2 * 2 * (len(PAGES) + 2)
 
 
 async def _sign_in_any_language(page: Page, served: Served) -> None:

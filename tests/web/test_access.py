@@ -173,6 +173,10 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/experiences/{key}/delete"): (303, 404, 404, 404),
     ("POST", "/experiences/{key}/delete"): (303, 404, 404, 404),
     ("GET", "/media/{name}"): (404, 404, 404, 404),
+    ("GET", "/admin/members"): (303, 403, 200, 200),
+    # Without a role or an action the forms are refused, nothing changes.
+    ("POST", "/admin/members/{id:int}/role"): (303, 403, 403, 422),
+    ("POST", "/admin/members/{id:int}/suspension"): (303, 403, 403, 422),
     ("GET", "/api/openapi.json"): (200, 200, 200, 200),
     ("GET", "/api/v1/vocabularies"): (200, 200, 200, 200),
     ("GET", "/api/v1/vocabularies/{name}"): (404, 404, 404, 404),

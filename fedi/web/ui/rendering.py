@@ -27,6 +27,7 @@ TEMPLATE_PACKAGES = (
     "fedi.web.accounts",
     "fedi.web.experiences",
     "fedi.web.notifications",
+    "fedi.web.admin",
 )
 
 
@@ -62,8 +63,8 @@ def _navigation(request: Request) -> list[NavItem]:
         )
     )
     items.append(NavItem("/account", i18n.gettext("Account")))
-    if principal.level >= Access.ADMIN:
-        items.append(NavItem("/admin/invites", i18n.gettext("Invitations")))
+    if principal.level >= Access.MODERATOR:
+        items.append(NavItem("/admin/members", i18n.gettext("Administration")))
     return items
 
 

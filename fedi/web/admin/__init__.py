@@ -1,0 +1,13 @@
+"""The administration section: the pages moderators and admins keep the network with."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from fedi.web.admin import members
+
+__all__ = ["routes"]
+
+
+def routes() -> list[BaseRoute]:
+    return [*members.routes()]
