@@ -206,6 +206,7 @@ PAGES = [
     ("join", None, "/join/{invite}"),
     ("account", "admin", "/account"),
     ("invites", "admin", "/admin/invites"),
+    ("forums-admin", "admin", "/admin/forums"),
 ]
 
 

@@ -161,6 +161,12 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/admin/invites"): (303, 403, 403, 200),
     ("POST", "/admin/invites"): (303, 403, 403, 422),
     ("POST", "/admin/invites/{id:int}/withdraw"): (303, 403, 403, 404),
+    ("GET", "/admin/forums"): (303, 403, 403, 200),
+    ("POST", "/admin/forums"): (303, 403, 403, 422),
+    ("GET", "/admin/forums/{slug}"): (303, 403, 403, 404),
+    ("POST", "/admin/forums/{slug}"): (303, 403, 403, 404),
+    ("POST", "/admin/forums/{slug}/archive"): (303, 403, 403, 404),
+    ("POST", "/admin/forums/{slug}/reopen"): (303, 403, 403, 404),
     ("GET", "/api/openapi.json"): (200, 200, 200, 200),
     ("GET", "/api/v1/vocabularies"): (200, 200, 200, 200),
     ("GET", "/api/v1/vocabularies/{name}"): (404, 404, 404, 404),
@@ -170,6 +176,10 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/v1/notifications"): (401, 200, 200, 200),
     ("POST", "/api/v1/notifications/read"): (401, 415, 415, 415),
     ("POST", "/api/v1/reports"): (401, 415, 415, 415),
+    ("GET", "/api/v1/forums"): (200, 200, 200, 200),
+    ("POST", "/api/v1/forums"): (401, 403, 403, 415),
+    ("GET", "/api/v1/forums/{slug}"): (404, 404, 404, 404),
+    ("PATCH", "/api/v1/forums/{slug}"): (401, 403, 403, 415),
 }
 
 SAMPLE_PARAMETERS = {
@@ -179,6 +189,7 @@ SAMPLE_PARAMETERS = {
     "version": "2.1",
     "filename": "note.schema.json",
     "token": "unknown",
+    "slug": "no_such_forum",
 }
 
 

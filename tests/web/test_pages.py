@@ -54,6 +54,8 @@ PAGES = [
     ("anna", "/account", 200, "Personal API tokens", "Osobiste tokeny API"),
     ("anna", "/admin/invites", 403, "You cannot open this page", "Nie możesz otworzyć tej strony"),
     ("zoe", "/admin/invites", 200, "Invite someone", "Zaproś kogoś"),
+    ("anna", "/admin/forums", 403, "You cannot open this page", "Nie możesz otworzyć tej strony"),
+    ("zoe", "/admin/forums", 200, "Create a forum", "Załóż forum"),
 ]
 
 

@@ -6,6 +6,7 @@ from fedi.db.models.base import Base, UTCDateTime, utcnow
 from fedi.db.models.content import Activity, ActivityState, ContentObject
 from fedi.db.models.delivery import Delivery, DeliveryState
 from fedi.db.models.follow import Follow, FollowState
+from fedi.db.models.forum import Forum
 from fedi.db.models.instance import InstanceIdentity
 from fedi.db.models.member import ApiToken, Member, Role
 from fedi.db.models.notification import EmailMessage, Notification, Report
@@ -29,6 +30,7 @@ __all__ = [
     "EmailMessage",
     "Follow",
     "FollowState",
+    "Forum",
     "InstanceIdentity",
     "Invite",
     "LoginFailure",

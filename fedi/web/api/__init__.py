@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi.web.api import notifications, openapi, people, reports, vocabularies
+from fedi.web.api import forums, notifications, openapi, people, reports, vocabularies
 from fedi.web.api.problems import exception_handlers
 
 __all__ = ["exception_handlers", "routes"]
@@ -18,6 +18,7 @@ routes: list[BaseRoute] = [
     *openapi.routes,
     *vocabularies.routes,
     *people.routes,
+    *forums.routes,
     *notifications.routes,
     *reports.routes,
 ]

@@ -22,7 +22,7 @@ from fedi.web.ui import i18n
 __all__ = ["NavItem", "build_templates", "render"]
 
 # Packages whose ``templates/`` folder holds pages; a capability adds its package here.
-TEMPLATE_PACKAGES = ("fedi.web.ui", "fedi.web.accounts")
+TEMPLATE_PACKAGES = ("fedi.web.ui", "fedi.web.accounts", "fedi.web.forums")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ def _navigation(request: Request) -> list[NavItem]:
     items.append(NavItem("/account", i18n.gettext("Account")))
     if principal.level >= Access.ADMIN:
         items.append(NavItem("/admin/invites", i18n.gettext("Invitations")))
+        items.append(NavItem("/admin/forums", i18n.gettext("Manage forums")))
     return items
 
 
