@@ -1,8 +1,9 @@
 """Thematic forums: one local ``Group`` per forum, beside the network group.
 
 A forum is a local ``Group`` whose username (its slug) is not the network handle; the table
-``forums`` (:class:`fedi.db.models.Forum`) records whether it is archived. Its name and summary are plain text as the operator wrote them; the summary is sent
-as HTML (:func:`fedi.federation.render.render_actor`). Forums accept every follow at once, as every
+``forums`` (:class:`fedi.db.models.Forum`) records whether it is archived. Its name and summary
+are plain text as the operator wrote them; the summary is sent as HTML
+(:func:`fedi.federation.render.render_actor`). Forums accept every follow at once, as every
 ``Group`` does. Its moderators are the instance's admins and moderators.
 """
 
@@ -35,11 +36,11 @@ __all__ = [
     "archive_forum",
     "create_forum",
     "ensure_open",
+    "find_forum",
     "forum_info",
     "forum_infos",
-    "forums_page",
-    "find_forum",
     "forum_moderators",
+    "forums_page",
     "is_forum",
     "list_forums",
     "reopen_forum",

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from fedi.cli.common import run_in_session
 from fedi.db.models import Role
+from fedi.errors import ConflictError
 from fedi.services.forums import ForumInfo, ensure_open, forum_info, forum_infos
 from fedi.services.members import add_member
 from fedi.settings import Settings
@@ -80,7 +81,7 @@ def test_an_admin_creates_renames_archives_and_reopens_a_forum(
         info = await forum_info(session, settings, "employment")
         try:
             await ensure_open(session, info.actor)
-        except Exception as error:  # noqa: BLE001 - the message is what is checked
+        except ConflictError as error:
             return str(error)
         return ""
 

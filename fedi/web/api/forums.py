@@ -1,4 +1,4 @@
-"""``/api/v1/forums``: the list of forums (public), creating (admin), changing and archiving them."""
+"""``/api/v1/forums``: the forums (public to read); admins create, change and archive them."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from fedi.services.forums import (
     reopen_forum,
     update_forum,
 )
+from fedi.web.access import Access, rule
 from fedi.web.api.body import read_json_object
 from fedi.web.api.paging import page_of, page_request
 from fedi.web.api.problems import Problem, problem_of
-from fedi.web.access import Access, rule
 
 __all__ = ["render_forum", "routes"]
 
@@ -116,7 +116,9 @@ async def change_forum(request: Request) -> Response:
     _strings(body, {"name", "summary", "archived"})
     archived = body.get("archived")
     if "archived" in body and not isinstance(archived, bool):
-        raise Problem(422, "archived: must be true or false", errors={"archived": ["must be true or false"]})
+        raise Problem(
+            422, "archived: must be true or false", errors={"archived": ["must be true or false"]}
+        )
     try:
         async with context.sessions.begin() as session:
             if "name" in body or "summary" in body:

@@ -1,4 +1,4 @@
-"""The admins' forums page: create forums, change their name and summary, archive and reopen them."""
+"""The admins' forums page: create forums, change name and summary, archive and reopen them."""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ def _message(field: str) -> str:
         return i18n.gettext(
             "Write the summary as plain text of at most %(max)s characters", max=MAX_SUMMARY
         )
-    return i18n.gettext("Give the forum a name of one line, at most %(max)s characters", max=MAX_NAME)
+    return i18n.gettext(
+        "Give the forum a name of one line, at most %(max)s characters", max=MAX_NAME
+    )
 
 
 def _refused(form: FormState, error: ValidationError | ConflictError) -> None:
