@@ -139,9 +139,21 @@ async def change_forum(request: Request) -> Response:
     return JSONResponse(answer)
 
 
+async def forums_collection(request: Request) -> Response:
+    if request.method == "POST":
+        return await add_forum(request)
+    return await list_forums(request)
+
+
+async def forum_resource(request: Request) -> Response:
+    if request.method == "PATCH":
+        return await change_forum(request)
+    return await one_forum(request)
+
+
+READ_OR_ADMIN = {"GET": Access.PUBLIC, "POST": Access.ADMIN, "PATCH": Access.ADMIN}
+
 routes = [
-    rule("/api/v1/forums", list_forums, Access.PUBLIC, methods=["GET"]),
-    rule("/api/v1/forums", add_forum, Access.ADMIN, methods=["POST"]),
-    rule("/api/v1/forums/{slug}", one_forum, Access.PUBLIC, methods=["GET"]),
-    rule("/api/v1/forums/{slug}", change_forum, Access.ADMIN, methods=["PATCH"]),
+    rule("/api/v1/forums", forums_collection, READ_OR_ADMIN, methods=["GET", "POST"]),
+    rule("/api/v1/forums/{slug}", forum_resource, READ_OR_ADMIN, methods=["GET", "PATCH"]),
 ]
