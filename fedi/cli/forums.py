@@ -1,4 +1,4 @@
-"""``fedi forum add|list|edit``."""
+"""``fedi forum add|list|edit|archive|reopen``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.cli.common import CommandError, run_in_session, settings_from_args
+from fedi.db.models import utcnow
 from fedi.services import forums
 
 __all__ = ["add_commands"]
@@ -61,6 +62,21 @@ def cmd_edit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_archive(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    reopen = args.forum_command == "reopen"
+
+    async def work(session: AsyncSession) -> str:
+        if reopen:
+            return (await forums.reopen_forum(session, settings, args.slug)).actor.username
+        now = utcnow()
+        return (await forums.archive_forum(session, settings, args.slug, now)).actor.username
+
+    slug = run_in_session(settings, work)
+    print(f"forum {slug} reopened" if reopen else f"forum {slug} archived: no new threads")
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     forum = commands.add_parser(
         "forum",
@@ -107,3 +123,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--summary", metavar="TEXT", help="the new summary, plain text; an empty one clears it"
     )
     parser.set_defaults(handler=cmd_edit)
+
+    for name, text in (
+        ("archive", "archive a forum: it stays readable and takes no new threads"),
+        ("reopen", "take a forum out of the archive: it takes new threads again"),
+    ):
+        parser = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        parser.add_argument("slug", metavar="SLUG")
+        parser.set_defaults(handler=cmd_archive)

@@ -1,14 +1,17 @@
 """Thematic forums: one local ``Group`` per forum, beside the network group.
 
-A forum is a local ``Group`` whose username (its slug) is not the network handle; no table of its
-own is needed. Its name and summary are plain text as the operator wrote them; the summary is sent
-as HTML (:func:`fedi.federation.render.render_actor`). Forums accept every follow at once, as every
+A forum is a local ``Group`` whose username (its slug) is not the network handle; the table
+``forums`` (:class:`fedi.db.models.Forum`) records whether it is archived. Its name and summary
+are plain text as the operator wrote them; the summary is sent as HTML
+(:func:`fedi.federation.render.render_actor`). Forums accept every follow at once, as every
 ``Group`` does. Its moderators are the instance's admins and moderators.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +23,8 @@ from fedi.actors.local import (
     local_actor,
     validate_username,
 )
-from fedi.db.models import Actor, ActorType, Member, Role
+from fedi.db.models import Actor, ActorType, Forum, Member, Role
+from fedi.db.paging import Keyset, keyset_page
 from fedi.errors import ConflictError, NotFoundError, ValidationError
 from fedi.services.publishing import publish_actor_update
 from fedi.settings import RESERVED_USERNAMES, Settings
@@ -28,11 +32,18 @@ from fedi.settings import RESERVED_USERNAMES, Settings
 __all__ = [
     "MAX_NAME",
     "MAX_SUMMARY",
+    "ForumInfo",
+    "archive_forum",
     "create_forum",
+    "ensure_open",
     "find_forum",
+    "forum_info",
+    "forum_infos",
     "forum_moderators",
+    "forums_page",
     "is_forum",
     "list_forums",
+    "reopen_forum",
     "update_forum",
 ]
 
@@ -48,30 +59,39 @@ def _has_control_characters(text: str, *, allowed: str = "") -> bool:
 def _name(value: str) -> str:
     name = value.strip()
     if not name:
-        raise ValidationError("the forum needs a name")
+        raise ValidationError("the forum needs a name", field="name")
     if len(name) > MAX_NAME:
-        raise ValidationError(f"the name is longer than {MAX_NAME} characters")
+        raise ValidationError(f"the name is longer than {MAX_NAME} characters", field="name")
     if _has_control_characters(name):
-        raise ValidationError("the name must be one line of text")
+        raise ValidationError("the name must be one line of text", field="name")
     return name
 
 
 def _summary(value: str) -> str:
     summary = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(summary) > MAX_SUMMARY:
-        raise ValidationError(f"the summary is longer than {MAX_SUMMARY} characters")
+        raise ValidationError(
+            f"the summary is longer than {MAX_SUMMARY} characters", field="summary"
+        )
     if _has_control_characters(summary, allowed="\n\t"):
-        raise ValidationError("the summary must be plain text, without control characters")
+        raise ValidationError(
+            "the summary must be plain text, without control characters", field="summary"
+        )
     return summary
 
 
 async def _free_slug(session: AsyncSession, settings: Settings, value: str) -> str:
     """``value`` as a forum slug no other local actor uses, or a one-line reason why not."""
-    slug = validate_username(value)
+    try:
+        slug = validate_username(value)
+    except ValidationError as error:
+        raise ValidationError(str(error), field="slug") from None
     if slug == settings.network_handle:
-        raise ValidationError(f"{slug!r} is the network group's handle; choose another slug")
+        raise ValidationError(
+            f"{slug!r} is the network group's handle; choose another slug", field="slug"
+        )
     if slug in RESERVED_USERNAMES or slug == INSTANCE_ACTOR_USERNAME:
-        raise ValidationError(f"{slug!r} is reserved; choose another slug")
+        raise ValidationError(f"{slug!r} is reserved; choose another slug", field="slug")
     taken = await local_actor(session, settings, slug)
     if taken is not None:
         if is_forum(taken, settings):
@@ -99,6 +119,8 @@ async def create_forum(
     )
     session.add(forum)
     await session.flush()
+    session.add(Forum(actor_id=forum.id))
+    await session.flush()
     return forum
 
 
@@ -119,7 +141,11 @@ async def list_forums(session: AsyncSession, settings: Settings) -> list[Actor]:
 
 
 async def find_forum(session: AsyncSession, settings: Settings, slug: str) -> Actor:
-    forum = await local_actor(session, settings, slug.strip().lower())
+    try:
+        checked = validate_username(slug)
+    except ValidationError:
+        raise NotFoundError(f"no forum {slug[:40]!r}") from None
+    forum = await local_actor(session, settings, checked)
     if forum is None or forum.deleted_at is not None or not is_forum(forum, settings):
         raise NotFoundError(f"no forum {slug!r}")
     return forum
@@ -139,7 +165,7 @@ async def update_forum(
     show the new name and summary. Nothing is changed when a value is refused.
     """
     if name is None and summary is None:
-        raise ValidationError("nothing to change: give a new name or summary")
+        raise ValidationError("nothing to change: give a new name or summary", field="name")
     checked_name = None if name is None else _name(name)
     checked_summary = None if summary is None else _summary(summary)
     forum = await find_forum(session, settings, slug)
@@ -153,6 +179,95 @@ async def update_forum(
     if changed:
         await publish_actor_update(session, settings, forum)
     return forum
+
+
+@dataclass(frozen=True)
+class ForumInfo:
+    """A forum's actor and its state."""
+
+    actor: Actor
+    archived_at: datetime | None
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+
+async def _states(session: AsyncSession, actors: list[Actor]) -> dict[int, Forum]:
+    if not actors:
+        return {}
+    rows = await session.scalars(select(Forum).where(Forum.actor_id.in_([a.id for a in actors])))
+    return {row.actor_id: row for row in rows}
+
+
+async def _infos(session: AsyncSession, actors: list[Actor]) -> list[ForumInfo]:
+    states = await _states(session, actors)
+    return [
+        ForumInfo(actor, states[actor.id].archived_at if actor.id in states else None)
+        for actor in actors
+    ]
+
+
+async def forum_info(session: AsyncSession, settings: Settings, slug: str) -> ForumInfo:
+    """The forum ``slug`` with its state (:class:`NotFoundError` when there is none)."""
+    return (await _infos(session, [await find_forum(session, settings, slug)]))[0]
+
+
+async def forum_infos(session: AsyncSession, settings: Settings) -> list[ForumInfo]:
+    """Every forum with its state, by slug."""
+    return await _infos(session, await list_forums(session, settings))
+
+
+async def forums_page(
+    session: AsyncSession, settings: Settings, *, limit: int, before: int | None
+) -> Keyset[ForumInfo]:
+    """One page of the forums, newest first (for the API's cursor paging)."""
+    query = select(Actor).where(
+        Actor.local.is_(True),
+        Actor.type == ActorType.GROUP,
+        Actor.domain == settings.domain,
+        Actor.username != settings.network_handle,
+        Actor.deleted_at.is_(None),
+    )
+    keyset = await keyset_page(session, query, Actor.id, limit=limit, before=before)
+    return Keyset(await _infos(session, keyset.rows), keyset.total, keyset.next_before)
+
+
+async def _state_row(session: AsyncSession, forum: Actor) -> Forum:
+    row = await session.get(Forum, forum.id)
+    if row is None:
+        row = Forum(actor_id=forum.id)
+        session.add(row)
+    return row
+
+
+async def archive_forum(
+    session: AsyncSession, settings: Settings, slug: str, now: datetime
+) -> ForumInfo:
+    """Archive the forum ``slug``: it stays readable and followable but takes no new threads.
+    Archiving an archived forum changes nothing."""
+    forum = await find_forum(session, settings, slug)
+    row = await _state_row(session, forum)
+    if row.archived_at is None:
+        row.archived_at = now
+    await session.flush()
+    return ForumInfo(forum, row.archived_at)
+
+
+async def reopen_forum(session: AsyncSession, settings: Settings, slug: str) -> ForumInfo:
+    """Take the forum ``slug`` out of the archive: it takes new threads again."""
+    forum = await find_forum(session, settings, slug)
+    row = await _state_row(session, forum)
+    row.archived_at = None
+    await session.flush()
+    return ForumInfo(forum, None)
+
+
+async def ensure_open(session: AsyncSession, forum: Actor) -> None:
+    """Refuse with :class:`ConflictError` when ``forum`` is archived (no new threads)."""
+    row = await session.get(Forum, forum.id)
+    if row is not None and row.archived_at is not None:
+        raise ConflictError(f"forum {forum.username!r} is archived and takes no new threads")
 
 
 async def forum_moderators(session: AsyncSession) -> list[Actor]:

@@ -15,7 +15,7 @@ page elsewhere.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,24 +108,43 @@ def check(access: Access, principal: Principal | None) -> None:
 class RuledRoute(Route):
     """A :class:`starlette.routing.Route` that enforces its :class:`Access` before its endpoint."""
 
-    def __init__(self, path: str, endpoint: Callable[..., Any], *, access: Access, **kwargs: Any):
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        access: Access | Mapping[str, Access],
+        **kwargs: Any,
+    ):
         super().__init__(path, endpoint, **kwargs)
         self.access = access
 
+    def access_for(self, method: str) -> Access:
+        """The level ``method`` asks (``HEAD`` as ``GET``); a method the route does not take is
+        answered 405 by the route, whoever asks."""
+        if isinstance(self.access, Access):
+            return self.access
+        if self.methods is not None and method not in self.methods:
+            return Access.PUBLIC
+        wanted = "GET" if method == "HEAD" else method
+        return self.access.get(wanted, max(self.access.values()))
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        check(self.access, principal_of(HTTPConnection(scope)))
+        check(self.access_for(scope["method"]), principal_of(HTTPConnection(scope)))
         await super().handle(scope, receive, send)
 
 
 def rule(
     path: str,
     endpoint: Callable[..., Any],
-    access: Access,
+    access: Access | Mapping[str, Access],
     *,
     methods: Sequence[str] | None = None,
     name: str | None = None,
 ) -> RuledRoute:
-    """A route with its access rule; the only way routes are declared."""
+    """A route with its access rule; the only way routes are declared. ``access`` is one level
+    for every method, or a level per method (one path that anyone reads and admins change:
+    one route, so that a refused method's ``Allow`` names every method the path takes)."""
     return RuledRoute(path, endpoint, access=access, methods=methods, name=name)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.cli import main
 from fedi.cli.common import run_in_session
 from fedi.db.models import Activity
-from fedi.services.forums import find_forum
+from fedi.services.forums import find_forum, forum_info
 from fedi.settings import load_settings
 
 
@@ -42,7 +42,16 @@ def stored(slug: str) -> tuple[str, str, int]:
 
 
 @pytest.mark.parametrize(
-    "command", [["forum"], ["forum", "add"], ["forum", "list"], ["forum", "edit"]], ids=" ".join
+    "command",
+    [
+        ["forum"],
+        ["forum", "add"],
+        ["forum", "list"],
+        ["forum", "edit"],
+        ["forum", "archive"],
+        ["forum", "reopen"],
+    ],
+    ids=" ".join,
 )
 def test_every_forum_command_has_help(
     command: list[str], capsys: pytest.CaptureFixture[str]
@@ -122,3 +131,21 @@ def test_forum_add_needs_a_name(capsys: pytest.CaptureFixture[str]) -> None:
         main(["forum", "add", "youth"])
     assert exited.value.code == 2
     assert "the following arguments are required: --name" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("env")
+def test_forum_archive_and_reopen(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "forum", "add", "youth", "--name", "Youth")[0] == 0
+
+    async def archived(session: AsyncSession) -> bool:
+        return (await forum_info(session, load_settings(), "youth")).archived
+
+    assert run(capsys, "forum", "archive", "youth")[:2] == (
+        0,
+        "forum youth archived: no new threads\n",
+    )
+    assert run_in_session(load_settings(), archived) is True
+    assert run(capsys, "forum", "reopen", "youth")[:2] == (0, "forum youth reopened\n")
+    assert run_in_session(load_settings(), archived) is False
+    status, _, err = run(capsys, "forum", "archive", "nobody")
+    assert status == 1 and err.startswith("fedi: error: no forum 'nobody'")

@@ -11,6 +11,7 @@ from fedi.db.models import Base
 
 EXPECTED_TABLES = {
     "actors",
+    "forums",
     "members",
     "api_tokens",
     "objects",

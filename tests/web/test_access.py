@@ -177,6 +177,12 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     # Without a role or an action the forms are refused, nothing changes.
     ("POST", "/admin/members/{id:int}/role"): (303, 403, 403, 422),
     ("POST", "/admin/members/{id:int}/suspension"): (303, 403, 403, 422),
+    ("GET", "/admin/forums"): (303, 403, 403, 200),
+    ("POST", "/admin/forums"): (303, 403, 403, 422),
+    ("GET", "/admin/forums/{slug}"): (303, 403, 403, 404),
+    ("POST", "/admin/forums/{slug}"): (303, 403, 403, 404),
+    ("POST", "/admin/forums/{slug}/archive"): (303, 403, 403, 404),
+    ("POST", "/admin/forums/{slug}/reopen"): (303, 403, 403, 404),
     ("GET", "/api/openapi.json"): (200, 200, 200, 200),
     ("GET", "/api/v1/vocabularies"): (200, 200, 200, 200),
     ("GET", "/api/v1/vocabularies/{name}"): (404, 404, 404, 404),
@@ -193,6 +199,10 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("PATCH", "/api/v1/experiences/{id}"): (401, 404, 404, 404),
     ("DELETE", "/api/v1/experiences/{id}"): (401, 404, 404, 404),
     ("POST", "/api/v1/media"): (401, 415, 415, 415),
+    ("GET", "/api/v1/forums"): (200, 200, 200, 200),
+    ("POST", "/api/v1/forums"): (401, 403, 403, 415),
+    ("GET", "/api/v1/forums/{slug}"): (404, 404, 404, 404),
+    ("PATCH", "/api/v1/forums/{slug}"): (401, 403, 403, 415),
 }
 
 SAMPLE_PARAMETERS = {
@@ -203,6 +213,7 @@ SAMPLE_PARAMETERS = {
     "filename": "note.schema.json",
     "token": "unknown",
     "key": "00000000-0000-0000-0000-000000000000",
+    "slug": "no_such_forum",
 }
 
 

@@ -57,6 +57,8 @@ PAGES = [
     ("anna", "/notifications", 200, "You have no notifications.", "Nie masz powiadomień."),
     ("anna", "/admin/invites", 403, "You cannot open this page", "Nie możesz otworzyć tej strony"),
     ("zoe", "/admin/invites", 200, "Invite someone", "Zaproś kogoś"),
+    ("anna", "/admin/forums", 403, "You cannot open this page", "Nie możesz otworzyć tej strony"),
+    ("zoe", "/admin/forums", 200, "Create a forum", "Załóż forum"),
 ]
 
 

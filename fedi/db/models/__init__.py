@@ -7,6 +7,7 @@ from fedi.db.models.content import Activity, ActivityState, ContentObject
 from fedi.db.models.delivery import Delivery, DeliveryState
 from fedi.db.models.experience import Experience, ExperienceCode
 from fedi.db.models.follow import Follow, FollowState
+from fedi.db.models.forum import Forum
 from fedi.db.models.instance import InstanceIdentity
 from fedi.db.models.media import MediaFile
 from fedi.db.models.member import ApiToken, Member, Role
@@ -38,6 +39,7 @@ __all__ = [
     "ExperienceCode",
     "Follow",
     "FollowState",
+    "Forum",
     "InstanceIdentity",
     "Invite",
     "LoginFailure",

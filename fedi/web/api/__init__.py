@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute
 
 from fedi.web.api import (
     experiences,
+    forums,
     lookup,
     notifications,
     openapi,
@@ -26,6 +27,7 @@ routes: list[BaseRoute] = [
     *openapi.routes,
     *vocabularies.routes,
     *people.routes,
+    *forums.routes,
     *notifications.routes,
     *reports.routes,
     *lookup.routes,

@@ -28,6 +28,7 @@ TEMPLATE_PACKAGES = (
     "fedi.web.experiences",
     "fedi.web.notifications",
     "fedi.web.admin",
+    "fedi.web.forums",
 )
 
 

@@ -1,0 +1,13 @@
+"""Forum pages: the admins' forum management (``/admin/forums``)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from fedi.web.forums import admin
+
+__all__ = ["routes"]
+
+
+def routes() -> list[BaseRoute]:
+    return [*admin.routes()]
