@@ -28,6 +28,9 @@ EXPECTED_TABLES = {
     "notifications",
     "reports",
     "email_messages",
+    "offers",
+    "offer_codes",
+    "offer_changes",
 }
 
 

@@ -26,7 +26,9 @@ def validation_off() -> Iterator[None]:
 
 
 async def _sent(session: AsyncSession) -> list[Activity]:
-    rows = await session.scalars(select(Activity).where(Activity.local.is_(True)).order_by(Activity.id))
+    rows = await session.scalars(
+        select(Activity).where(Activity.local.is_(True)).order_by(Activity.id)
+    )
     return [row for row in rows.all() if row.type in ("Create", "Update", "Delete")]
 
 
@@ -85,8 +87,12 @@ async def test_lifecycle_edit_filled_withdrawn_and_history(
     bob = (await members.add_member(session, settings, "bob", "long enough password")).actor
     offer = await service.create_offer(session, settings, anna, offer_payload(), today=TODAY)
     await service.update_offer(
-        session, settings, anna, offer.id, {"themes": ["social-innovation"],
-                                            "funding": {"budget_max": 500000}}, today=TODAY
+        session,
+        settings,
+        anna,
+        offer.id,
+        {"themes": ["social-innovation"], "funding": {"budget_max": 500000}},
+        today=TODAY,
     )
     assert (await service.offer_codes(session, offer))["themes"] == ["social-innovation"]
     assert offer.budget_max == 500000

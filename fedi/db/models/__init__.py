@@ -8,8 +8,8 @@ from fedi.db.models.delivery import Delivery, DeliveryState
 from fedi.db.models.follow import Follow, FollowState
 from fedi.db.models.instance import InstanceIdentity
 from fedi.db.models.member import ApiToken, Member, Role
-from fedi.db.models.offer import Offer, OfferChange, OfferCode
 from fedi.db.models.notification import EmailMessage, Notification, Report
+from fedi.db.models.offer import Offer, OfferChange, OfferCode
 from fedi.db.models.peer import BlockSeverity, DomainBlock, Peer
 from fedi.db.models.profile import Profile
 from fedi.db.models.worker import WorkerProcess
