@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 
 from fedi.instance import InstanceContext
-from fedi.partners.service import expire_due
+from fedi.partners.offers import expire_due
 
 __all__ = ["OfferExpiry"]
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from fedi.db.models import Activity, Offer, OfferChange
 from fedi.federation.worker import Worker
 from fedi.instance import build_context
-from fedi.partners import service
+from fedi.partners import offers as service
 from fedi.services.members import add_member
 from fedi.settings import Settings
 from tests.partners.test_fields import offer_payload

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Activity, ContentObject, Delivery, OfferChange, OfferCode
 from fedi.errors import ConflictError, ValidationError
-from fedi.partners import policy, service
+from fedi.partners import offers as service
+from fedi.partners import policy
 from fedi.services import forums, members
 from fedi.settings import Settings
 from fedi.testing.peers import add_remote_follower
