@@ -37,6 +37,9 @@ EXPECTED_TABLES = {
     "experiences",
     "experience_codes",
     "media",
+    "offers",
+    "offer_codes",
+    "offer_changes",
 }
 
 

@@ -17,6 +17,7 @@ from fedi.db.models.object_emoji import ObjectEmoji
 from fedi.db.models.object_like import ObjectLike
 from fedi.db.models.object_mention import ObjectMention
 from fedi.db.models.object_tag import ObjectTag
+from fedi.db.models.offer import Offer, OfferChange, OfferCode
 from fedi.db.models.peer import BlockSeverity, DomainBlock, Peer
 from fedi.db.models.profile import Profile
 from fedi.db.models.worker import WorkerProcess
@@ -51,6 +52,9 @@ __all__ = [
     "ObjectLike",
     "ObjectMention",
     "ObjectTag",
+    "Offer",
+    "OfferChange",
+    "OfferCode",
     "Peer",
     "Profile",
     "Report",

@@ -1,0 +1,1 @@
+"""Partner offers and requests: their fields, quality checks, lifecycle and federation."""

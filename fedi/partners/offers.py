@@ -1,0 +1,451 @@
+"""Writing partner offers: create, edit, change status, validate, expire.
+
+The offer's ``Page`` goes through :mod:`fedi.content.service`; its structured fields go to
+``offers`` and ``offer_codes``; every change is recorded in ``offer_changes``. A published offer
+federates: ``Create`` when it is published, ``Update`` when it is edited, filled or expires,
+``Delete`` when it is withdrawn. Drafts and offers awaiting validation are stored unaddressed
+(not public, not sent). Every function works in the caller's transaction; none commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.content import service as content
+from fedi.db.models import Actor, ContentObject, Offer, OfferChange, OfferCode, utcnow
+from fedi.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from fedi.federation.outbox import new_activity_id, new_object_id, publish
+from fedi.federation.shapes import read_object
+from fedi.federation.vocab import AS2_CONTEXT, PUBLIC
+from fedi.partners.document import offer_page
+from fedi.partners.fields import CODE_FIELDS, OfferData, quality_faults, read_offer
+from fedi.partners.policy import offers_need_validation
+from fedi.services import forums
+from fedi.settings import Settings
+
+__all__ = [
+    "PARTNER_FORUM",
+    "create_offer",
+    "expire_due",
+    "get_offer",
+    "offer_codes",
+    "offer_data",
+    "set_status",
+    "update_offer",
+    "validate_offer",
+]
+
+PARTNER_FORUM = "partners"
+# Which status may follow which, by the owner's hand (expiry is the job's).
+_TRANSITIONS = {
+    "draft": {"published", "withdrawn"},
+    "published": {"filled", "withdrawn"},
+    "filled": {"published", "withdrawn"},
+    "expired": {"withdrawn"},
+    "withdrawn": set(),
+}
+
+
+async def _partner_forum(session: AsyncSession, settings: Settings) -> Actor:
+    try:
+        return await forums.find_forum(session, settings, PARTNER_FORUM)
+    except NotFoundError:
+        return await forums.create_forum(
+            session, settings, PARTNER_FORUM, "Partner search", "Partner offers and requests."
+        )
+
+
+def _check_quality(data: OfferData, today: date) -> None:
+    faults = quality_faults(data, today)
+    if faults:
+        first = next(iter(faults))
+        raise ValidationError(f"{first}: {faults[first][0]}", errors=faults)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _fill(offer: Offer, data: OfferData) -> None:
+    org, fund = data.organisation, data.funding
+    offer.purpose, offer.level, offer.language = data.purpose, data.level, data.language
+    offer.title, offer.summary, offer.description = data.title, data.summary, data.description
+    offer.translations = data.translations
+    offer.organisation_name = str(org["name"])
+    offer.organisation_type = str(org["type"])
+    offer.organisation_country = str(org["country"])
+    offer.organisation_region, offer.organisation_city = org["region"], org["city"]
+    offer.partners_needed = data.partners_needed
+    offer.funding_programme = fund["programme"]
+    offer.funding_call_reference = fund["call_reference"]
+    offer.call_deadline = data.call_deadline
+    offer.planned_start = fund["planned_start"]
+    offer.duration_months = fund["duration_months"]
+    offer.budget_min, offer.budget_max = fund["budget_min"], fund["budget_max"]
+    offer.currency = fund["currency"]
+    offer.last_minute = data.last_minute
+    offer.expires = data.expires or data.call_deadline
+
+
+async def offer_codes(session: AsyncSession, offer: Offer) -> dict[str, list[str]]:
+    """The list fields of ``offer``, each in the order given."""
+    rows = await session.scalars(
+        select(OfferCode).where(OfferCode.offer_id == offer.id).order_by(OfferCode.position)
+    )
+    codes: dict[str, list[str]] = {name: [] for name in CODE_FIELDS}
+    for row in rows:
+        codes.setdefault(row.field, []).append(row.code)
+    return codes
+
+
+async def offer_data(session: AsyncSession, offer: Offer) -> OfferData:
+    """The stored fields of ``offer`` in the shape :func:`read_offer` returns."""
+    return OfferData(
+        purpose=offer.purpose,
+        level=offer.level,
+        language=offer.language,
+        title=offer.title,
+        summary=offer.summary,
+        description=offer.description,
+        translations=dict(offer.translations),
+        codes=await offer_codes(session, offer),
+        organisation={
+            "name": offer.organisation_name,
+            "type": offer.organisation_type,
+            "country": offer.organisation_country,
+            "region": offer.organisation_region,
+            "city": offer.organisation_city,
+        },
+        partners_needed=offer.partners_needed,
+        funding={
+            "programme": offer.funding_programme,
+            "call_reference": offer.funding_call_reference,
+            "call_deadline": offer.call_deadline,
+            "planned_start": offer.planned_start,
+            "duration_months": offer.duration_months,
+            "budget_min": offer.budget_min,
+            "budget_max": offer.budget_max,
+            "currency": offer.currency,
+        },
+        last_minute=offer.last_minute,
+        expires=offer.expires,
+    )
+
+
+async def _write_codes(session: AsyncSession, offer: Offer, codes: dict[str, list[str]]) -> None:
+    await session.execute(delete(OfferCode).where(OfferCode.offer_id == offer.id))
+    for name, values in codes.items():
+        for position, code in enumerate(values):
+            session.add(OfferCode(offer_id=offer.id, field=name, code=code, position=position))
+
+
+def _changed(old: OfferData, new: OfferData) -> list[str]:
+    before, after = asdict(old), asdict(new)
+    names = [key for key in after if key not in ("codes", "extra") and before[key] != after[key]]
+    names += [key for key in CODE_FIELDS if old.codes.get(key, []) != new.codes.get(key, [])]
+    return names
+
+
+async def _record(
+    session: AsyncSession,
+    offer: Offer,
+    actor: Actor | None,
+    fields: list[str],
+    status_from: str | None,
+    status_to: str | None,
+) -> None:
+    session.add(
+        OfferChange(
+            offer_id=offer.id,
+            actor_id=actor.id if actor is not None else None,
+            fields=fields,
+            status_from=status_from,
+            status_to=status_to,
+        )
+    )
+
+
+async def _send(
+    session: AsyncSession,
+    settings: Settings,
+    offer: Offer,
+    row: ContentObject,
+    author: Actor,
+    kind: str,
+) -> None:
+    """Rewrite the offer's Page from its fields and, for a public one, send ``kind``."""
+    data = await offer_data(session, offer)
+    forum = await _partner_forum(session, settings)
+    public = offer.status in ("published", "filled", "expired")
+    now = utcnow()
+    page = offer_page(
+        data,
+        object_id=row.uri,
+        author_uri=author.uri,
+        forum_uri=forum.uri,
+        to=[PUBLIC, forum.uri] if public else [],
+        cc=[author.followers_url or ""] if public else [],
+        published=_iso(now if kind == "Create" else row.published),
+        updated=_iso(now) if kind == "Update" else None,
+    )
+    stored = {"@context": AS2_CONTEXT, **page}
+    content.revise(row, read_object(stored), stored, now=now)
+    if kind == "Create":
+        row.published = now
+    if not public:
+        return
+    await publish(
+        session,
+        author,
+        {
+            "@context": AS2_CONTEXT,
+            "id": new_activity_id(settings),
+            "type": kind,
+            "actor": author.uri,
+            "to": page["to"],
+            "cc": page["cc"],
+            "object": page,
+        },
+    )
+
+
+async def get_offer(session: AsyncSession, offer_id: int) -> tuple[Offer, ContentObject]:
+    offer = await session.get(Offer, offer_id)
+    row = None if offer is None else await session.get(ContentObject, offer.object_id)
+    if offer is None or row is None:
+        raise NotFoundError(f"no offer {offer_id}")
+    return offer, row
+
+
+async def _own(session: AsyncSession, author: Actor, offer_id: int) -> tuple[Offer, ContentObject]:
+    offer, row = await get_offer(session, offer_id)
+    if row.attributed_to_id != author.id or not row.local:
+        raise ForbiddenError(f"offer {offer_id} belongs to someone else")
+    return offer, row
+
+
+async def _publish_or_queue(
+    session: AsyncSession, settings: Settings, offer: Offer, row: ContentObject, author: Actor
+) -> None:
+    if await offers_need_validation(session) and not offer.validated:
+        offer.awaiting_validation = True
+        await _send(session, settings, offer, row, author, "Update")
+        return
+    offer.status = "published"
+    offer.awaiting_validation = False
+    await _send(session, settings, offer, row, author, "Create")
+
+
+async def create_offer(
+    session: AsyncSession,
+    settings: Settings,
+    author: Actor,
+    payload: dict[str, Any],
+    *,
+    today: date,
+) -> Offer:
+    """A new offer of ``author``: a draft, or (``status`` "published", the default) published or
+    waiting for validation. Nothing is written when a check fails."""
+    status = payload.get("status", "published")
+    if status not in ("draft", "published"):
+        raise ValidationError("a new offer is a draft or published", field="status")
+    data = read_offer(payload)
+    if status == "published":
+        _check_quality(data, today)
+    document: dict[str, Any] = {
+        "@context": AS2_CONTEXT,
+        "id": new_object_id(settings),
+        "type": "Page",
+        "attributedTo": author.uri,
+        "name": data.title,
+        "to": [],
+        "cc": [],
+    }
+    row = content.create(session, read_object(document), document, author_id=author.id, local=True)
+    await session.flush()
+    offer = Offer(object_id=row.id, status="draft")
+    _fill(offer, data)
+    session.add(offer)
+    await session.flush()
+    await _write_codes(session, offer, data.codes)
+    await _record(session, offer, author, [], None, "draft")
+    await session.flush()
+    if status == "published":
+        await _publish_or_queue(session, settings, offer, row, author)
+        if offer.status == "published":
+            await _record(session, offer, author, [], "draft", "published")
+    else:
+        await _send(session, settings, offer, row, author, "Update")
+    return offer
+
+
+async def update_offer(
+    session: AsyncSession,
+    settings: Settings,
+    author: Actor,
+    offer_id: int,
+    changes: dict[str, Any],
+    *,
+    today: date,
+) -> Offer:
+    """Change fields of an offer (those given replace the stored ones; ``organisation`` and
+    ``funding`` merge key by key)."""
+    offer, row = await _own(session, author, offer_id)
+    if offer.status == "withdrawn":
+        raise ConflictError("a withdrawn offer cannot be changed")
+    old = await offer_data(session, offer)
+    merged = _as_payload(old)
+    for key, value in changes.items():
+        if key in ("organisation", "funding") and isinstance(value, dict):
+            merged[key] = {**merged[key], **value}
+        elif key != "status":
+            merged[key] = value
+    data = read_offer(merged)
+    if offer.status == "published":
+        _check_quality(data, today)
+    fields = _changed(old, data)
+    if not fields:
+        return offer
+    _fill(offer, data)
+    offer.updated_at = utcnow()
+    await _write_codes(session, offer, data.codes)
+    await _record(session, offer, author, fields, None, None)
+    await _send(session, settings, offer, row, author, "Update")
+    return offer
+
+
+def _as_payload(data: OfferData) -> dict[str, Any]:
+    funding = {
+        key: value.isoformat() if isinstance(value, date) else value
+        for key, value in data.funding.items()
+    }
+    return {
+        "purpose": data.purpose,
+        "level": data.level,
+        "language": data.language,
+        "title": data.title,
+        "summary": data.summary,
+        "description": data.description,
+        "translations": data.translations,
+        **data.codes,
+        "organisation": dict(data.organisation),
+        "partners_needed": data.partners_needed,
+        "funding": funding,
+        "last_minute": data.last_minute,
+        "expires": data.expires.isoformat() if data.expires else None,
+    }
+
+
+async def set_status(
+    session: AsyncSession,
+    settings: Settings,
+    author: Actor,
+    offer_id: int,
+    status: object,
+    *,
+    today: date,
+) -> Offer:
+    """Move an offer of ``author`` to ``status`` (published, filled, withdrawn)."""
+    offer, row = await _own(session, author, offer_id)
+    if not isinstance(status, str) or status not in ("published", "filled", "withdrawn"):
+        raise ValidationError("must be published, filled or withdrawn", field="status")
+    if status == offer.status:
+        return offer
+    if status not in _TRANSITIONS[offer.status]:
+        raise ConflictError(f"an offer that is {offer.status} cannot become {status}")
+    before = offer.status
+    if status == "published":
+        _check_quality(await offer_data(session, offer), today)
+        if before == "draft":
+            await _publish_or_queue(session, settings, offer, row, author)
+        else:
+            offer.status = status
+            await _send(session, settings, offer, row, author, "Update")
+    elif status == "filled":
+        offer.status = status
+        await _send(session, settings, offer, row, author, "Update")
+    else:
+        offer.status = status
+        offer.awaiting_validation = False
+        await _withdraw(session, settings, row, author, was_public=before != "draft")
+    offer.updated_at = utcnow()
+    if offer.status != before:
+        await _record(session, offer, author, [], before, offer.status)
+    return offer
+
+
+async def _withdraw(
+    session: AsyncSession,
+    settings: Settings,
+    row: ContentObject,
+    author: Actor,
+    *,
+    was_public: bool,
+) -> None:
+    to, cc = list(row.document.get("to") or []), list(row.document.get("cc") or [])
+    stone = content.tombstone(row, now=utcnow())
+    if was_public and to:
+        await publish(
+            session,
+            author,
+            {
+                "@context": AS2_CONTEXT,
+                "id": new_activity_id(settings),
+                "type": "Delete",
+                "actor": author.uri,
+                "to": to,
+                "cc": cc,
+                "object": stone,
+            },
+        )
+
+
+async def validate_offer(
+    session: AsyncSession, settings: Settings, moderator: Actor, offer_id: int, *, network: str
+) -> Offer:
+    """A moderator's validation: the offer carries "validated by ``network``"; one awaiting
+    validation is published now."""
+    offer, row = await get_offer(session, offer_id)
+    if not row.local or offer.status == "withdrawn":
+        raise ConflictError("only this instance's current offers can be validated")
+    author = await session.get(Actor, row.attributed_to_id)
+    assert author is not None
+    offer.validated, offer.validated_by = True, network
+    await _record(session, offer, moderator, ["validated"], None, None)
+    if offer.awaiting_validation:
+        offer.awaiting_validation = False
+        offer.status = "published"
+        await _send(session, settings, offer, row, author, "Create")
+        await _record(session, offer, moderator, [], "draft", "published")
+    elif offer.status != "draft":
+        await _send(session, settings, offer, row, author, "Update")
+    return offer
+
+
+async def expire_due(session: AsyncSession, settings: Settings, *, today: date) -> int:
+    """Mark expired every local published or filled offer whose ``expires`` day has passed;
+    each expiry federates as an ``Update``. Returns how many expired."""
+    rows = await session.execute(
+        select(Offer, ContentObject)
+        .join(ContentObject, ContentObject.id == Offer.object_id)
+        .where(
+            Offer.status.in_(("published", "filled")),
+            Offer.expires < today,
+            ContentObject.local.is_(True),
+        )
+    )
+    count = 0
+    for offer, row in rows.all():
+        author = await session.get(Actor, row.attributed_to_id)
+        if author is None:
+            continue
+        before, offer.status = offer.status, "expired"
+        await _send(session, settings, offer, row, author, "Update")
+        await _record(session, offer, None, [], before, "expired")
+        count += 1
+    return count
