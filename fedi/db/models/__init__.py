@@ -11,6 +11,7 @@ from fedi.db.models.member import ApiToken, Member, Role
 from fedi.db.models.notification import EmailMessage, Notification, Report
 from fedi.db.models.peer import BlockSeverity, DomainBlock, Peer
 from fedi.db.models.profile import Profile
+from fedi.db.models.search import SearchCode, SearchDocument
 from fedi.db.models.worker import WorkerProcess
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "Profile",
     "Report",
     "Role",
+    "SearchCode",
+    "SearchDocument",
     "UTCDateTime",
     "WorkerProcess",
     "utcnow",
