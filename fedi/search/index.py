@@ -136,7 +136,9 @@ def _languages(q: str, ui_language: str | None) -> list[str]:
     return chosen
 
 
-def plan(q: str, *, ui_language: str | None = None, filters: Sequence[Collection[str]] = ()) -> Query:
+def plan(
+    q: str, *, ui_language: str | None = None, filters: Sequence[Collection[str]] = ()
+) -> Query:
     """The reduced form of query text ``q`` and code ``filters`` (each a set of codes of which a
     document must have one)."""
     languages = _languages(q, ui_language)
@@ -208,4 +210,3 @@ async def search(
     last = hits[-1] if hits else None
     next_cursor = _encode(last.score, last.ref) if more and last else None
     return Page(hits, next_cursor)
-

@@ -2,6 +2,10 @@
 ``search_fts`` (bm25) and PostgreSQL's ``tsvector`` column (``ts_rank``). The query text they
 run is built here from one :class:`~fedi.search.index.Query`, the score by :mod:`ranking`."""
 
+# The statements are put together from fixed pieces; every value (words, codes, kind, cursor)
+# is a bound parameter.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -73,7 +77,9 @@ async def matching(
             params[f"{name}_{number}"] = code
             names.append(f":{name}_{number}")
         return (
-            "d.id IN (SELECT document_id FROM search_codes WHERE code IN (" + ", ".join(names) + "))"
+            "d.id IN (SELECT document_id FROM search_codes WHERE code IN ("
+            + ", ".join(names)
+            + "))"
         )
 
     if query.groups:
@@ -121,15 +127,13 @@ async def matching(
     keyset = ""
     if after is not None:
         params["after_score"], params["after_ref"] = after
-        keyset = (
-            " WHERE score < :after_score OR (score = :after_score AND ref > :after_ref)"
-        )
-    statement = (
-        f"SELECT * FROM ({scored}) r{keyset} ORDER BY score DESC, ref LIMIT :limit"
-    )
+        keyset = " WHERE score < :after_score OR (score = :after_score AND ref > :after_ref)"
+    statement = f"SELECT * FROM ({scored}) r{keyset} ORDER BY score DESC, ref LIMIT :limit"
     result = await session.execute(text(statement), params)
     return [
-        Row(row.document_id, row.ref, float(row.score), float(row.text_score), float(row.code_score))
+        Row(
+            row.document_id, row.ref, float(row.score), float(row.text_score), float(row.code_score)
+        )
         for row in result
     ]
 

@@ -3,7 +3,7 @@
 One code path for indexing and for queries, whatever the database: :func:`words` splits text
 into words, :func:`reduce` gives a word's common form in a language (simplemma's lemma; the
 Croatian lemma from its Serbo-Croatian data), :func:`fold` removes case and diacritics
-(including the letters Unicode does not decompose: ł ø đ ħ ı æ œ þ ð, and ß as ss).
+(including the letters Unicode does not decompose, such as ł ø đ ħ æ œ þ ð, and ß as ss).
 :func:`detect` names a text's language, offline, among the 24 official EU languages.
 """
 
@@ -36,13 +36,10 @@ EU_LANGUAGES = (
 _SIMPLEMMA = {code: code for code in EU_LANGUAGES if code not in ("hr", "mt")} | {"hr": "hbs"}
 LEMMATISED = frozenset(_SIMPLEMMA)
 
-# Languages whose words are also indexed as written (folded): no lemma data, or data that is
-# not made for the language itself.
-_ALSO_AS_WRITTEN = frozenset({"hr", "mt"})
-
 # Letters NFKD does not split into a base letter and a mark.
 _LETTERS = str.maketrans(
-    {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d"}
+    {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "\u0131": "i"}
+    | {"æ": "ae", "œ": "oe", "þ": "th", "ð": "d"}
 )
 _WORD = re.compile(r"[^\W_]+")
 
@@ -96,15 +93,16 @@ def detect(text: str) -> str:
 
 
 def document_terms(fields: Iterable[str], language: str) -> str:
-    """The index text of a document in ``language``: each word's common form, and for a
-    Croatian or Maltese word, its folded form as written too."""
+    """The index text of a document in ``language``: each word's common form and, where it
+    differs, the word as written (folded), so that a query typed without diacritics, or a word
+    the language's data does not know (Maltese, some Croatian), still finds it."""
     terms: list[str] = []
     for field in fields:
         for word in words(field):
             reduced = reduce(word, language)
             terms.append(reduced)
             folded = fold(word)
-            if folded != reduced and language in _ALSO_AS_WRITTEN:
+            if folded != reduced:
                 terms.append(folded)
     return " ".join(terms)
 

@@ -27,9 +27,7 @@ def upgrade() -> None:
         sa.Column("ref", sa.Integer(), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column(
-            "vector", postgresql.TSVECTOR().with_variant(sa.Text(), "sqlite"), nullable=True
-        ),
+        sa.Column("vector", postgresql.TSVECTOR().with_variant(sa.Text(), "sqlite"), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_search_documents")),
         sa.UniqueConstraint("kind", "ref", name="uq_search_documents_kind_ref"),
     )

@@ -69,8 +69,8 @@ def test_models_and_migrations_agree(migrated_url: str) -> None:
                 connection,
                 opts={
                     "compare_type": True,
-                    "include_name": lambda name, kind, _parent: not (
-                        kind == "table" and name is not None and name.startswith("search_fts")
+                    "include_name": lambda name, kind, _parent: (
+                        not (kind == "table" and name is not None and name.startswith("search_fts"))
                     ),
                 },
             )

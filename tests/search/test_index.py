@@ -149,7 +149,7 @@ async def test_filters_and_ranking(session: AsyncSession) -> None:
     assert {hit.ref for hit in page.hits} == {1, 2}
     for hit in page.hits:
         assert 0 < hit.text_score < 1
-        assert hit.terms == ("mentoring",)
+        assert "mentor" in hit.terms  # the common form of "mentoring"
     assert page.hits[0].ref == 2  # the word three times
     # The same query plus a label the first document is tagged with puts it first.
     page = await search(session, kind="offer", q="mentoring youth employment")
