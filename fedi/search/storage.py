@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import SearchCode, SearchDocument
 from fedi.search import ranking
-
-if TYPE_CHECKING:
-    from fedi.search.index import Query
+from fedi.search.query import Query
 
 __all__ = ["Row", "details", "matching", "vector_value"]
 
