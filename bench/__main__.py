@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 __all__ = ["main"]
 
-BENCHMARKS = ("bench.fanout", "bench.distant_peer", "bench.inbox")
+BENCHMARKS = ("bench.fanout", "bench.distant_peer", "bench.inbox", "bench.search")
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """Controlled vocabularies, read from ``schemas/vocabularies/`` (encoded once, as data).
 
 Every list of DOMAIN.md is one JSON file of the same shape (``items`` with a stable ``code`` and
-``label`` in English and Polish, optional ``group``, ``native`` and ``aliases``), read through
+``label`` in English and Polish (themes and target groups also in Italian, German, French and
+Spanish), optional ``group``, ``native`` and ``aliases``), read through
 :func:`vocabulary`. A :class:`Vocabulary` gives its codes, the label of a code in a locale, and
 checks input against its codes, naming the field and the allowed values when it refuses.
 """

@@ -142,7 +142,7 @@ def test_languages_are_named_in_themselves() -> None:
 
 
 def test_an_unknown_locale_reads_english() -> None:
-    assert vocabulary("themes").label("social-inclusion", "fr") == "Social inclusion"
+    assert vocabulary("themes").label("social-inclusion", "fi") == "Social inclusion"
 
 
 def test_check_names_the_field_and_the_allowed_values() -> None:

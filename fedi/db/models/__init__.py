@@ -20,6 +20,7 @@ from fedi.db.models.object_tag import ObjectTag
 from fedi.db.models.offer import Offer, OfferChange, OfferCode
 from fedi.db.models.peer import BlockSeverity, DomainBlock, Peer
 from fedi.db.models.profile import Profile
+from fedi.db.models.search import SearchCode, SearchDocument
 from fedi.db.models.worker import WorkerProcess
 
 __all__ = [
@@ -59,6 +60,8 @@ __all__ = [
     "Profile",
     "Report",
     "Role",
+    "SearchCode",
+    "SearchDocument",
     "UTCDateTime",
     "WorkerProcess",
     "utcnow",
