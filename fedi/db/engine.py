@@ -7,9 +7,11 @@ standard library's sqlite3 or psycopg (sync). SQLite runs in WAL mode with forei
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -66,13 +68,28 @@ def _prepare_sqlite_file(url: str) -> None:
             restrict(path.with_name(path.name + suffix), 0o600)
 
 
+def _json_text(value: Any) -> str:
+    """JSON columns' text: by orjson, several times faster than the standard library (a stored
+    activity is serialised on the inbox's path); what orjson refuses (a lone surrogate, an
+    integer over 64 bits, a key that is not a string) the standard library writes or refuses."""
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except (orjson.JSONEncodeError, UnicodeDecodeError):
+        return json.dumps(value)
+
+
 def make_async_engine(url: str) -> AsyncEngine:
     """The application's engine for ``url`` (a driver-less database URL)."""
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     if is_sqlite:
         _prepare_sqlite_file(url)
     # hide_parameters: a database error must never print a row's values (private keys, hashes).
-    engine = create_async_engine(async_url(url), pool_pre_ping=not is_sqlite, hide_parameters=True)
+    engine = create_async_engine(
+        async_url(url),
+        pool_pre_ping=not is_sqlite,
+        hide_parameters=True,
+        json_serializer=_json_text,
+    )
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
@@ -83,7 +100,7 @@ def make_sync_engine(url: str) -> Engine:
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     if is_sqlite:
         _prepare_sqlite_file(url)
-    engine = create_engine(sync_url(url), hide_parameters=True)
+    engine = create_engine(sync_url(url), hide_parameters=True, json_serializer=_json_text)
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -63,6 +63,11 @@ class Prepared:
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self._processors[name] = processor
+        # Per parameter, in order: its name, its processor (or None) and what skips it.
+        self._plan = tuple(
+            (name, self._processors.get(name), self._verbatim.get(name, _NOTHING))
+            for name in self._order
+        )
 
     def _convert(self, name: str, value: Any) -> Any:
         processor = self._processors.get(name)
@@ -72,12 +77,14 @@ class Prepared:
 
     def parameters(self, params: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         """The driver's parameters for one execution; ``KeyError`` if a value is missing."""
-        return self._finish(
-            tuple(
-                self._convert(name, params[name] if name in params else self._defaults[name])
-                for name in self._order
-            )
-        )
+        defaults = self._defaults
+        values = []
+        for name, processor, verbatim in self._plan:
+            value = params[name] if name in params else defaults[name]
+            if processor is not None and not isinstance(value, verbatim):
+                value = processor(value)
+            values.append(value)
+        return self._finish(tuple(values))
 
     def bind(self, constants: Mapping[str, Any]) -> Bound:
         """This statement with ``constants`` converted now; each execution then gives the other

@@ -191,6 +191,7 @@ _ACTOR_COLUMNS = (
 # The domains whose suspension covers the actor's host go in this many fixed parameters (a list
 # of varying length would be rendered again on every execution): the host and its parents.
 BLOCK_SLOTS = 16
+_BLOCK_NAMES = tuple(f"block{slot}" for slot in range(BLOCK_SLOTS))
 _FACTS: WeakKeyDictionary[Dialect, Prepared] = WeakKeyDictionary()
 
 
@@ -204,7 +205,7 @@ def _facts_statement() -> Select[Any]:
     flags = (
         exists()
         .where(
-            DomainBlock.domain.in_([bindparam(f"block{slot}") for slot in range(BLOCK_SLOTS)]),
+            DomainBlock.domain.in_([bindparam(name) for name in _BLOCK_NAMES]),
             DomainBlock.severity == BlockSeverity.SUSPEND,
         )
         .label("blocked"),
@@ -291,7 +292,7 @@ async def _read_facts(incoming: Incoming) -> Facts:
         "target_uri": incoming.target_uri,
     }
     padded = candidates + candidates[-1:] * (BLOCK_SLOTS - len(candidates))
-    params.update((f"block{slot}", domain) for slot, domain in enumerate(padded))
+    params.update(zip(_BLOCK_NAMES, padded, strict=True))
 
     def read(connection: Connection) -> tuple[Any, ...]:
         row = _prepared_facts(connection.dialect).first(connection, params)

@@ -6,6 +6,7 @@ Pure functions, no I/O. Used before any request is sent (SECURITY.md rules 26 an
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import unicodedata
@@ -217,7 +218,20 @@ def host_of(url: str) -> str:
     """The normalised authority of ``url``: host, plus ``:port`` when it is not the default.
 
     ``url`` must already be absolute; http is accepted here since this only names the host.
+    The answers for the last few thousand URLs are kept: an inbox asks for the same actor's and
+    activity's hosts several times per request, and for the same actors across requests.
     """
+    if isinstance(url, str):
+        return _cached_host_of(url)
+    return _host_of(url)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_host_of(url: str) -> str:
+    return _host_of(url)  # an error (BadUrl) is raised each time, never kept
+
+
+def _host_of(url: str) -> str:
     # The common case, an ASCII URL whose authority is already normal, without urlsplit; the
     # answer is the same as below (tests/net/test_urls.py compares both on many URLs).
     if isinstance(url, str) and url.isascii() and not _ASCII_FORBIDDEN.search(url):

@@ -147,11 +147,13 @@ def create_app(
                 await instance.aclose()
 
     app = Starlette(
+        # The inboxes first: the busiest routes, matched before the others are tried (their
+        # paths and methods are their own, so the order changes no answer).
         routes=[
+            *public(inbox.routes),
             *public(health.routes),
             *public(home.routes),
             *public(discovery.routes),
-            *public(inbox.routes),
             *public(c2s.routes),
             *public(actors.routes),
             *public(objects.routes),

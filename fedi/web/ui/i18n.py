@@ -50,10 +50,40 @@ __all__ = [
 LANGUAGE_COOKIE = "fedi_lang"
 
 
-@dataclass(frozen=True)
 class _Current:
-    locale: str
-    translations: Translations | None
+    """The locale of the context, negotiated from its request when first asked for: most
+    requests (an inbox POST, a JSON document) never show a translated word."""
+
+    __slots__ = ("_catalogs", "_locale", "_scope", "_translations")
+
+    def __init__(
+        self, catalogs: Catalogs, *, locale: str | None = None, scope: Scope | None = None
+    ) -> None:
+        self._catalogs = catalogs
+        self._scope = scope
+        self._locale: str | None = None
+        self._translations: Translations | None = None
+        if locale is not None:
+            self._choose(locale)
+
+    def _choose(self, locale: str) -> None:
+        self._locale = locale if locale in LOCALES else DEFAULT_LOCALE
+        self._translations = self._catalogs.for_locale(self._locale)
+
+    @property
+    def locale(self) -> str:
+        if self._locale is None:
+            assert self._scope is not None, "a locale or a request"
+            self._choose(negotiate(HTTPConnection(self._scope)))
+            self._scope = None
+        assert self._locale is not None
+        return self._locale
+
+    @property
+    def translations(self) -> Translations | None:
+        if self._locale is None:
+            self.locale  # noqa: B018 - negotiates
+        return self._translations
 
 
 _current: contextvars.ContextVar[_Current] = contextvars.ContextVar("fedi_locale")
@@ -72,8 +102,7 @@ def current_locale() -> str:
 def use_locale(locale: str, catalogs: Catalogs) -> contextvars.Token[_Current]:
     """Serve the rest of this context in ``locale`` (one of :data:`LOCALES`); undo it with
     ``reset_locale(token)``."""
-    chosen = locale if locale in LOCALES else DEFAULT_LOCALE
-    return _current.set(_Current(chosen, catalogs.for_locale(chosen)))
+    return _current.set(_Current(catalogs, locale=locale))
 
 
 def reset_locale(token: contextvars.Token[_Current]) -> None:
@@ -150,7 +179,8 @@ def negotiate(connection: HTTPConnection) -> str:
 
 
 class LocaleMiddleware:
-    """Serves each HTTP request in its negotiated locale (see :func:`negotiate`)."""
+    """Serves each HTTP request in its negotiated locale (see :func:`negotiate`), negotiated
+    when something first asks for it."""
 
     def __init__(self, app: ASGIApp, *, catalogs: Catalogs) -> None:
         self.app = app
@@ -160,7 +190,7 @@ class LocaleMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = use_locale(negotiate(HTTPConnection(scope)), self.catalogs)
+        token = _current.set(_Current(self.catalogs, scope=scope))
         try:
             await self.app(scope, receive, send)
         finally:
