@@ -102,7 +102,7 @@ async def test_an_experience_is_an_article_sent_to_followers(
         ({"title": "x" * 301}, "title", "at most 300"),
         ({"programme_period": "1990"}, "programme_period", "2021-2027"),
         ({"tags": ["two words"]}, "tags", "one word"),
-        ({"translations": {"en": {"title": "a", "body": "b"}}}, "translations.en", "original"),
+        ({"objectives": ["a"] * 14}, "objectives", "at most 13"),
         ({"translations": {"de": {"title": "a"}}}, "translations.de.body", "is required"),
         ({"colour": "red"}, "colour", "not a field"),
     ],

@@ -195,13 +195,22 @@ def _translations(value: Any, original: str | None, errors: _Errors) -> dict[str
         if code is None:
             continue
         if code == original:
-            errors.add(where, "is the original language; write it in title, summary and body")
+            # The original is title, summary and body; a version in its language adds nothing.
             continue
         if not isinstance(texts, dict):
             errors.add(where, "must be an object with title, summary and body")
             continue
         found[code] = _version(texts, f"{where}.", errors)
     return found
+
+
+def _codes(vocabulary_name: str, limit: int) -> Any:
+    def check(values: Any, name: str) -> list[str]:
+        if isinstance(values, list) and len(values) > limit:
+            raise ValidationError(f"at most {limit} codes", field=name)
+        return vocabulary(vocabulary_name).check_all(values, name)
+
+    return check
 
 
 def read_input(data: Mapping[str, Any]) -> ExperienceInput:
@@ -225,18 +234,15 @@ def read_input(data: Mapping[str, Any]) -> ExperienceInput:
         ),
         objectives=errors.check(
             "objectives",
-            vocabulary("objectives").check_all,
+            _codes("objectives", 13),
             data.get("objectives", []),
             "objectives",
         )
         or [],
-        themes=errors.check(
-            "themes", vocabulary("themes").check_all, data.get("themes", []), "themes"
-        )
-        or [],
+        themes=errors.check("themes", _codes("themes", 50), data.get("themes", []), "themes") or [],
         target_groups=errors.check(
             "target_groups",
-            vocabulary("target-groups").check_all,
+            _codes("target-groups", 50),
             data.get("target_groups", []),
             "target_groups",
         )

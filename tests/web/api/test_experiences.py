@@ -76,7 +76,7 @@ def test_an_experience_is_created_read_listed_changed_and_deleted(api: Api) -> N
         ({"kind": "story"}, "kind", "experience, resource"),
         ({"title": ""}, "title", "is required"),
         ({"colour": "red"}, "colour", "not a field"),
-        ({"translations": {"en": {"title": "x", "body": "y"}}}, "translations.en", "original"),
+        ({"themes": ["partnership"] * 51}, "themes", "at most 50"),
     ],
 )
 def test_bad_fields_are_422_naming_the_field(
