@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from fedi.actors.document import ActorDocumentError, parse_actor_document
 from fedi.actors.remote import actor_by_handle, fetch_actor
+from fedi.content.likes import handle_like, handle_undo_like
 from fedi.db.models import (
     Activity,
     ActivityState,
@@ -24,7 +25,6 @@ from fedi.db.models import (
     Follow,
     FollowState,
 )
-from fedi.content.likes import handle_like, handle_undo_like
 from fedi.federation import handlers
 from fedi.federation.inbound import InboxProcessor
 from fedi.log import JsonFormatter

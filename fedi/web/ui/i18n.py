@@ -10,7 +10,6 @@ page code share, read it. Outside a request they answer in English.
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
