@@ -211,6 +211,7 @@ PAGES = [
     ("invites", "admin", "/admin/invites"),
     ("members", "admin", "/admin/members"),
     ("forums-admin", "admin", "/admin/forums"),
+    ("settings-admin", "admin", "/admin/settings"),
 ]
 
 

@@ -177,6 +177,8 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     # Without a role or an action the forms are refused, nothing changes.
     ("POST", "/admin/members/{id:int}/role"): (303, 403, 403, 422),
     ("POST", "/admin/members/{id:int}/suspension"): (303, 403, 403, 422),
+    ("GET", "/admin/settings"): (303, 403, 403, 200),
+    ("POST", "/admin/settings"): (303, 403, 403, 422),
     ("GET", "/admin/forums"): (303, 403, 403, 200),
     ("POST", "/admin/forums"): (303, 403, 403, 422),
     ("GET", "/admin/forums/{slug}"): (303, 403, 403, 404),
