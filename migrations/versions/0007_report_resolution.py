@@ -32,9 +32,7 @@ def upgrade() -> None:
             ["id"],
             ondelete="SET NULL",
         )
-        batch_op.create_index(
-            "ix_reports_resolved_at_id", ["resolved_at", "id"], unique=False
-        )
+        batch_op.create_index("ix_reports_resolved_at_id", ["resolved_at", "id"], unique=False)
 
 
 def downgrade() -> None:
