@@ -210,6 +210,7 @@ PAGES = [
     ("notifications", "admin", "/notifications"),
     ("invites", "admin", "/admin/invites"),
     ("members", "admin", "/admin/members"),
+    ("reports", "admin", "/admin/reports"),
     ("forums-admin", "admin", "/admin/forums"),
     ("settings-admin", "admin", "/admin/settings"),
 ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi.web.admin import members, settings
+from fedi.web.admin import members, reports, settings
 
 __all__ = ["routes"]
 
 
 def routes() -> list[BaseRoute]:
-    return [*members.routes(), *settings.routes()]
+    return [*members.routes(), *reports.routes(), *settings.routes()]
