@@ -177,6 +177,12 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     # Without a role or an action the forms are refused, nothing changes.
     ("POST", "/admin/members/{id:int}/role"): (303, 403, 403, 422),
     ("POST", "/admin/members/{id:int}/suspension"): (303, 403, 403, 422),
+    ("GET", "/admin/domains"): (303, 403, 403, 200),
+    ("POST", "/admin/domains/blocks"): (303, 403, 403, 422),
+    ("POST", "/admin/domains/blocks/remove"): (303, 403, 403, 404),
+    ("POST", "/admin/domains/mode"): (303, 403, 403, 422),
+    ("POST", "/admin/domains/allowlist"): (303, 403, 403, 422),
+    ("POST", "/admin/domains/allowlist/remove"): (303, 403, 403, 404),
     ("GET", "/admin/forums"): (303, 403, 403, 200),
     ("POST", "/admin/forums"): (303, 403, 403, 422),
     ("GET", "/admin/forums/{slug}"): (303, 403, 403, 404),

@@ -7,6 +7,8 @@ from fedi.db.models.content import Activity, ActivityState, ContentObject
 from fedi.db.models.delivery import Delivery, DeliveryState
 from fedi.db.models.experience import Experience, ExperienceCode
 from fedi.db.models.follow import Follow, FollowState
+from fedi.db.models.federation_allowlist import AllowedDomain
+from fedi.db.models.federation_mode import FederationMode
 from fedi.db.models.forum import Forum
 from fedi.db.models.instance import InstanceIdentity
 from fedi.db.models.media import MediaFile
@@ -25,6 +27,7 @@ from fedi.db.models.worker import WorkerProcess
 
 __all__ = [
     "Activity",
+    "AllowedDomain",
     "ActivityState",
     "Actor",
     "ActorType",
@@ -39,6 +42,7 @@ __all__ = [
     "EmailMessage",
     "Experience",
     "ExperienceCode",
+    "FederationMode",
     "Follow",
     "FollowState",
     "Forum",
