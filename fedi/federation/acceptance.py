@@ -248,9 +248,7 @@ def _facts_statement() -> Select[Any]:
         .scalar_subquery(),
         and_(
             exists().where(FederationMode.allowlist_only.is_(True)),
-            ~exists().where(
-                AllowedDomain.domain.in_([bindparam(name) for name in _BLOCK_NAMES])
-            ),
+            ~exists().where(AllowedDomain.domain.in_([bindparam(name) for name in _BLOCK_NAMES])),
         ).label("not_allowed"),
     )
     # One row whatever happens: the flags, and the actor's columns (NULL when not cached).

@@ -211,6 +211,7 @@ PAGES = [
     ("invites", "admin", "/admin/invites"),
     ("members", "admin", "/admin/members"),
     ("forums-admin", "admin", "/admin/forums"),
+    ("domains-admin", "admin", "/admin/domains"),
 ]
 
 
@@ -219,6 +220,7 @@ async def test_every_page_passes_axe_and_is_photographed(
 ) -> None:
     invite = served.fedi("invite", "create").strip().splitlines()[-1]
     token = invite.rsplit("/", 1)[1]
+    served.fedi("block", "add", "spam.example", "--reason", "spam waves")  # a row on the page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     found: dict[str, list[dict[str, object]]] = {}
     for language in ("en", "pl"):

@@ -73,9 +73,7 @@ async def create_block(request: Request) -> Response:
     if len(form.value("reason")) > MAX_REASON:
         form.fail(
             "reason",
-            i18n.ngettext(
-                "At most %(num)s character.", "At most %(num)s characters.", MAX_REASON
-            ),
+            i18n.ngettext("At most %(num)s character.", "At most %(num)s characters.", MAX_REASON),
         )
     if not form.ok or severity is None:
         return await _page(request, form, 422)
