@@ -77,7 +77,8 @@ async def split_by_allowlist(session: AsyncSession, urls: list[str]) -> tuple[li
     if not urls or not await allowlist_only(session):
         return urls, []
     allowed = set((await session.scalars(select(AllowedDomain.domain))).all())
-    kept, refused = [], []
+    kept: list[str] = []
+    refused: list[str] = []
     for url in urls:
         try:
             host = host_of(url)

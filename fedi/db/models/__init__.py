@@ -6,9 +6,9 @@ from fedi.db.models.base import Base, UTCDateTime, utcnow
 from fedi.db.models.content import Activity, ActivityState, ContentObject
 from fedi.db.models.delivery import Delivery, DeliveryState
 from fedi.db.models.experience import Experience, ExperienceCode
-from fedi.db.models.follow import Follow, FollowState
 from fedi.db.models.federation_allowlist import AllowedDomain
 from fedi.db.models.federation_mode import FederationMode
+from fedi.db.models.follow import Follow, FollowState
 from fedi.db.models.forum import Forum
 from fedi.db.models.instance import InstanceIdentity
 from fedi.db.models.media import MediaFile
@@ -27,10 +27,10 @@ from fedi.db.models.worker import WorkerProcess
 
 __all__ = [
     "Activity",
-    "AllowedDomain",
     "ActivityState",
     "Actor",
     "ActorType",
+    "AllowedDomain",
     "ApiToken",
     "Base",
     "BlockSeverity",
