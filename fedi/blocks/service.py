@@ -15,7 +15,7 @@ from fedi.errors import NotFoundError, ValidationError
 from fedi.net.errors import BadUrl
 from fedi.net.urls import host_of, normalize_host
 
-__all__ = ["add_block", "list_blocks", "parse_severity", "remove_block"]
+__all__ = ["add_block", "list_blocks", "normalise_domain", "parse_severity", "remove_block"]
 
 
 def parse_severity(value: str) -> BlockSeverity:
@@ -27,7 +27,7 @@ def parse_severity(value: str) -> BlockSeverity:
         ) from None
 
 
-def _domain(value: str) -> str:
+def normalise_domain(value: str) -> str:
     """A normalised domain, keeping a ``:port`` (instances on a non-default port are told apart)."""
     text = value.strip()
     name, colon, port = text.rpartition(":")
@@ -45,7 +45,7 @@ async def add_block(
     session: AsyncSession, domain: str, severity: BlockSeverity, reason: str = ""
 ) -> DomainBlock:
     """Block ``domain`` and its subdomains; blocking it again updates severity and reason."""
-    name = _domain(domain)
+    name = normalise_domain(domain)
     block = await session.scalar(select(DomainBlock).where(DomainBlock.domain == name))
     if block is None:
         block = DomainBlock(domain=name, severity=severity, reason=reason)
@@ -57,7 +57,7 @@ async def add_block(
 
 
 async def remove_block(session: AsyncSession, domain: str) -> None:
-    name = _domain(domain)
+    name = normalise_domain(domain)
     block = await session.scalar(select(DomainBlock).where(DomainBlock.domain == name))
     if block is None:
         raise NotFoundError(f"{name} is not blocked")

@@ -25,7 +25,16 @@ from sqlalchemy.engine import Dialect
 from fedi.actors.remote import ActorKeyResolver, CachedKeys, KnownActor
 from fedi.blocks.service import block_candidates
 from fedi.crypto import Verified
-from fedi.db.models import Activity, Actor, BlockSeverity, ContentObject, DomainBlock, Peer
+from fedi.db.models import (
+    Activity,
+    Actor,
+    AllowedDomain,
+    BlockSeverity,
+    ContentObject,
+    DomainBlock,
+    FederationMode,
+    Peer,
+)
 from fedi.db.prepared import Prepared
 from fedi.federation.shapes import ActivityShape
 from fedi.instance import InstanceContext
@@ -58,6 +67,7 @@ class Facts:
     object_owner_id: int | None  # the actor row owning the content object named by ``object``
     object_actor_id: int | None  # the actor row whose id ``object`` is
     object_activity_actor_id: int | None  # the actor of the recorded activity ``object`` names
+    not_allowed: bool = False  # allowlist-only mode is on and the host is not on the allowlist
 
 
 @dataclass
@@ -236,6 +246,10 @@ def _facts_statement() -> Select[Any]:
         select(recorded.c.actor_id)
         .where(recorded.c.uri == bindparam("object_id"))
         .scalar_subquery(),
+        and_(
+            exists().where(FederationMode.allowlist_only.is_(True)),
+            ~exists().where(AllowedDomain.domain.in_([bindparam(name) for name in _BLOCK_NAMES])),
+        ).label("not_allowed"),
     )
     # One row whatever happens: the flags, and the actor's columns (NULL when not cached).
     one = select(literal(1).label("one")).subquery()
@@ -254,10 +268,10 @@ def _prepared_facts(dialect: Dialect) -> Prepared:
 
 
 def _facts_of(row: tuple[Any, ...]) -> Facts:
-    blocked, seen, target_ok, unhealthy, owner, named, recorded = row[:7]
+    blocked, seen, target_ok, unhealthy, owner, named, recorded, not_allowed = row[:8]
     actor = None
-    if row[7] is not None:
-        actor_id, uri, domain, rsa_id, rsa_pem, ed_id, ed_multibase, inactive = row[7:]
+    if row[8] is not None:
+        actor_id, uri, domain, rsa_id, rsa_pem, ed_id, ed_multibase, inactive = row[8:]
         actor = CachedKeys(
             actor_id, uri, domain, rsa_id, rsa_pem, ed_id, ed_multibase, bool(inactive)
         )
@@ -270,6 +284,7 @@ def _facts_of(row: tuple[Any, ...]) -> Facts:
         object_owner_id=owner,
         object_actor_id=named,
         object_activity_actor_id=recorded,
+        not_allowed=bool(not_allowed),
     )
 
 

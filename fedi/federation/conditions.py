@@ -176,6 +176,12 @@ async def domain_not_blocked(incoming: Incoming) -> Verdict | None:
     return Verdict(403, "domain is blocked") if (await incoming.facts()).blocked else None
 
 
+async def host_allowed(incoming: Incoming) -> Verdict | None:
+    """In allowlist-only mode, the actor's host (or a parent domain) is on the allowlist."""
+    facts = await incoming.facts()
+    return Verdict(403, "host is not on the federation allowlist") if facts.not_allowed else None
+
+
 async def gone_actor_delete(incoming: Incoming) -> Verdict | None:
     """Mastodon sends Delete for an account whose key is already gone (410), to every server it
     ever talked to. A signed one of an actor we never knew is answered 202, without a fetch:
@@ -308,6 +314,7 @@ INBOX_POLICY = Policy(
             valid_iris,
             target_exists,
             domain_not_blocked,
+            host_allowed,
             gone_actor_delete,
             signature,
             signer_is_actor,
@@ -322,5 +329,7 @@ INBOX_POLICY = Policy(
 )
 """Every POST to every inbox, in this order; then :func:`fedi.federation.inbox_store.record`."""
 
-SIGNED_GET_POLICY = INBOX_POLICY.only("signature", "domain_not_blocked", "actor_not_suspended")
+SIGNED_GET_POLICY = INBOX_POLICY.only(
+    "signature", "domain_not_blocked", "host_allowed", "actor_not_suspended"
+)
 """A GET when the instance requires signed fetches: the signer's own conditions."""

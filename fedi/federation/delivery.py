@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fedi.crypto import KeyFormatError, PrivateKey, load_private_key_pem
-from fedi.db.models import Activity, Actor, Delivery, utcnow
+from fedi.db.models import Activity, Actor, Delivery, DeliveryState, utcnow
 from fedi.federation.backoff import Attempt, RetryPolicy
 from fedi.federation.hosts import CircuitPolicy
 from fedi.federation.leases import (
@@ -48,11 +48,13 @@ from fedi.net.client import PostResult
 from fedi.net.errors import BadUrl, BlockedAddress, FetchError
 from fedi.net.urls import host_of
 
-__all__ = ["DeliveryClient", "DeliveryWorker", "enqueue"]
+__all__ = ["SKIPPED_REASON", "DeliveryClient", "DeliveryWorker", "enqueue"]
 
 _log = logging.getLogger("fedi.job")
 
 ACTIVITY_JSON = "application/activity+json"
+# The ``last_error`` of a delivery row never sent because its host is not on the allowlist.
+SKIPPED_REASON = "not sent: the host is not on the federation allowlist"
 
 
 class DeliveryClient(Protocol):
@@ -74,6 +76,7 @@ async def enqueue(
     inboxes: Iterable[str],
     *,
     now: datetime | None = None,
+    skipped: Iterable[str] = (),
 ) -> int:
     """Queue ``activity`` for each of ``inboxes`` in the caller's transaction; return how many
     rows were added.
@@ -81,8 +84,9 @@ async def enqueue(
     Duplicates (within ``inboxes`` or already queued for this activity) are skipped, as are URLs
     that cannot name a host (logged). Rows are due at ``now`` (default: the real time). The
     activity is flushed first if it has no primary key yet. Nothing is sent before the caller
-    commits.
+    commits. Inboxes also in ``skipped`` get a row marked skipped, which is never sent.
     """
+    refused = set(skipped)
     if activity.id is None:
         await session.flush()
     by_inbox: dict[str, str] = {}
@@ -113,6 +117,15 @@ async def enqueue(
     due = now or utcnow()
     rows = [
         Delivery(activity_id=activity.id, inbox=inbox, host=host, next_attempt_at=due)
+        if inbox not in refused
+        else Delivery(
+            activity_id=activity.id,
+            inbox=inbox,
+            host=host,
+            next_attempt_at=due,
+            state=DeliveryState.SKIPPED,
+            last_error=SKIPPED_REASON,
+        )
         for inbox, host in by_inbox.items()
         if inbox not in existing
     ]

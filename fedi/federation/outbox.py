@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.blocks.allowlist import split_by_allowlist
 from fedi.blocks.service import without_blocked
 from fedi.db.models import Activity, ActivityState, Actor, Follow, FollowState
 from fedi.federation import delivery
@@ -88,6 +89,8 @@ async def publish(
     targets = inboxes if inboxes is not None else await inboxes_for(session, sender, document)
     # Nothing is sent to a suspended domain (SECURITY.md rule 22 works both ways).
     targets = await without_blocked(session, targets)
+    # In allowlist-only mode, hosts not on the allowlist get a row marked skipped, never sent.
+    refused = (await split_by_allowlist(session, targets))[1]
     public_document = {k: v for k, v in document.items() if k not in ("bto", "bcc")}
     activity = Activity(
         uri=document["id"],
@@ -102,7 +105,7 @@ async def publish(
     )
     session.add(activity)
     await session.flush()
-    await delivery.enqueue(session, activity, targets)
+    await delivery.enqueue(session, activity, targets, skipped=refused)
     return activity
 
 

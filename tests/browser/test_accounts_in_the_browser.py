@@ -213,6 +213,7 @@ PAGES = [
     ("reports", "admin", "/admin/reports"),
     ("forums-admin", "admin", "/admin/forums"),
     ("settings-admin", "admin", "/admin/settings"),
+    ("domains-admin", "admin", "/admin/domains"),
 ]
 
 
@@ -221,6 +222,7 @@ async def test_every_page_passes_axe_and_is_photographed(
 ) -> None:
     invite = served.fedi("invite", "create").strip().splitlines()[-1]
     token = invite.rsplit("/", 1)[1]
+    served.fedi("block", "add", "spam.example", "--reason", "spam waves")  # a row on the page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     found: dict[str, list[dict[str, object]]] = {}
     for language in ("en", "pl"):

@@ -20,6 +20,8 @@ EXPECTED_TABLES = {
     "deliveries",
     "peers",
     "domain_blocks",
+    "federation_allowlist",
+    "federation_mode",
     "workers",
     "instance_identity",
     "instance_settings",

@@ -6,6 +6,8 @@ from fedi.db.models.base import Base, UTCDateTime, utcnow
 from fedi.db.models.content import Activity, ActivityState, ContentObject
 from fedi.db.models.delivery import Delivery, DeliveryState
 from fedi.db.models.experience import Experience, ExperienceCode
+from fedi.db.models.federation_allowlist import AllowedDomain
+from fedi.db.models.federation_mode import FederationMode
 from fedi.db.models.follow import Follow, FollowState
 from fedi.db.models.forum import Forum
 from fedi.db.models.instance import InstanceIdentity
@@ -29,6 +31,7 @@ __all__ = [
     "ActivityState",
     "Actor",
     "ActorType",
+    "AllowedDomain",
     "ApiToken",
     "Base",
     "BlockSeverity",
@@ -40,6 +43,7 @@ __all__ = [
     "EmailMessage",
     "Experience",
     "ExperienceCode",
+    "FederationMode",
     "Follow",
     "FollowState",
     "Forum",

@@ -17,6 +17,7 @@ class DeliveryState(enum.StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"  # gave up: a permanent 4xx, or out of attempts
+    SKIPPED = "skipped"  # never sent: the host is not on the allowlist (allowlist-only mode)
 
 
 class Delivery(Base):
