@@ -210,6 +210,7 @@ PAGES = [
     ("notifications", "admin", "/notifications"),
     ("invites", "admin", "/admin/invites"),
     ("members", "admin", "/admin/members"),
+    ("peers", "admin", "/admin/peers"),
     ("forums-admin", "admin", "/admin/forums"),
 ]
 

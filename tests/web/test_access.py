@@ -178,6 +178,8 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/admin/members/{id:int}/role"): (303, 403, 403, 422),
     ("POST", "/admin/members/{id:int}/suspension"): (303, 403, 403, 422),
     ("GET", "/admin/forums"): (303, 403, 403, 200),
+    ("GET", "/admin/peers"): (303, 403, 200, 200),
+    ("POST", "/admin/peers/retry"): (303, 403, 403, 422),
     ("POST", "/admin/forums"): (303, 403, 403, 422),
     ("GET", "/admin/forums/{slug}"): (303, 403, 403, 404),
     ("POST", "/admin/forums/{slug}"): (303, 403, 403, 404),

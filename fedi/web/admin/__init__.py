@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi.web.admin import members
+from fedi.web.admin import members, peers
 
 __all__ = ["routes"]
 
 
 def routes() -> list[BaseRoute]:
-    return [*members.routes()]
+    return [*members.routes(), *peers.routes()]
