@@ -194,6 +194,8 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/v1/notifications"): (401, 200, 200, 200),
     ("POST", "/api/v1/notifications/read"): (401, 415, 415, 415),
     ("POST", "/api/v1/reports"): (401, 415, 415, 415),
+    ("GET", "/api/v1/admin/peers"): (401, 403, 200, 200),
+    ("POST", "/api/v1/admin/peers/{host}/retry"): (401, 403, 403, 404),
     ("GET", "/api/v1/lookup"): (422, 422, 422, 422),
     ("GET", "/api/v1/experiences"): (200, 200, 200, 200),
     ("POST", "/api/v1/experiences"): (401, 415, 415, 415),
