@@ -218,6 +218,7 @@ SAMPLE_PARAMETERS = {
     "token": "unknown",
     "key": "00000000-0000-0000-0000-000000000000",
     "slug": "no_such_forum",
+    "host": "no-such-host.test",
 }
 
 
