@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.db.models import InstanceSettings
+
 __all__ = ["offers_need_validation", "set_validation_override"]
 
-# The instance's choice when nothing else says: offers are published without validation.
-DEFAULT_NEEDS_VALIDATION = False
 _override: bool | None = None
 
 
 def set_validation_override(value: bool | None) -> None:
-    """Force the answer of :func:`offers_need_validation` (``None`` restores the default)."""
+    """Force the answer of :func:`offers_need_validation` (``None`` restores the stored one)."""
     global _override
     _override = value
 
 
 async def offers_need_validation(session: AsyncSession) -> bool:
-    """Whether a new offer waits "awaiting validation" until a moderator validates it."""
-    del session  # the stored instance setting is read here once it exists
-    return DEFAULT_NEEDS_VALIDATION if _override is None else _override
+    """Whether a new offer waits "awaiting validation" until a moderator validates it: as the
+    administrators set it on the instance settings page (no by default)."""
+    if _override is not None:
+        return _override
+    row = await session.get(InstanceSettings, 1)
+    return row is not None and row.offers_need_validation

@@ -1,4 +1,4 @@
-"""The instance's front page: what this network is, how to follow it, and its forums."""
+"""The instance's front page: what this network is, its rules, how to follow it, and its forums."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedi.instance import context_of
+from fedi.services import instance_settings
 from fedi.services.forums import list_forums
 from fedi.vocabulary import country_label
 from fedi.web.ui.i18n import current_locale
@@ -20,6 +21,7 @@ async def home(request: Request) -> Response:
     settings = context.settings
     async with context.sessions() as session:
         forums = [(f.uri, f.display_name, f.username) for f in await list_forums(session, settings)]
+        instance = await instance_settings.load(session, settings)
     return render(
         request,
         "home.html",
@@ -27,6 +29,7 @@ async def home(request: Request) -> Response:
             "country": country_label(settings.country, current_locale()),
             "network_url": f"{settings.base_url}/groups/{settings.network_handle}",
             "forums": forums,
+            "instance": instance,
         },
     )
 

@@ -210,8 +210,10 @@ PAGES = [
     ("notifications", "admin", "/notifications"),
     ("invites", "admin", "/admin/invites"),
     ("members", "admin", "/admin/members"),
+    ("reports", "admin", "/admin/reports"),
     ("peers", "admin", "/admin/peers"),
     ("forums-admin", "admin", "/admin/forums"),
+    ("settings-admin", "admin", "/admin/settings"),
 ]
 
 

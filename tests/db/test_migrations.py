@@ -22,6 +22,7 @@ EXPECTED_TABLES = {
     "domain_blocks",
     "workers",
     "instance_identity",
+    "instance_settings",
     "invites",
     "browser_sessions",
     "login_failures",

@@ -177,6 +177,11 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     # Without a role or an action the forms are refused, nothing changes.
     ("POST", "/admin/members/{id:int}/role"): (303, 403, 403, 422),
     ("POST", "/admin/members/{id:int}/suspension"): (303, 403, 403, 422),
+    ("GET", "/admin/settings"): (303, 403, 403, 200),
+    ("POST", "/admin/settings"): (303, 403, 403, 422),
+    ("GET", "/admin/reports"): (303, 403, 200, 200),
+    ("GET", "/admin/reports/{id:int}"): (303, 403, 404, 404),
+    ("POST", "/admin/reports/{id:int}/close"): (303, 403, 404, 404),
     ("GET", "/admin/forums"): (303, 403, 403, 200),
     ("GET", "/admin/peers"): (303, 403, 200, 200),
     ("POST", "/admin/peers/retry"): (303, 403, 403, 422),

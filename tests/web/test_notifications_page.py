@@ -99,7 +99,7 @@ def test_the_page_lists_links_and_marks_read(
         < page.index("@bob@remote.test follows you.")
     )
     assert '<a href="https://remote.test/@bob">Profile of @bob@remote.test</a>' in page
-    assert '<a href="https://remote.test/notes/1">What is reported</a>' in page
+    assert '<a href="/admin/reports/1">The report in the queue</a>' in page
     assert "Spam, again" in page
     ids = re.findall(r'action="/notifications/(\d+)/read"', page)
     assert len(ids) == 3

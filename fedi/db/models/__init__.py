@@ -9,6 +9,7 @@ from fedi.db.models.experience import Experience, ExperienceCode
 from fedi.db.models.follow import Follow, FollowState
 from fedi.db.models.forum import Forum
 from fedi.db.models.instance import InstanceIdentity
+from fedi.db.models.instance_settings import InstanceSettings
 from fedi.db.models.media import MediaFile
 from fedi.db.models.member import ApiToken, Member, Role
 from fedi.db.models.notification import EmailMessage, Notification, Report
@@ -43,6 +44,7 @@ __all__ = [
     "FollowState",
     "Forum",
     "InstanceIdentity",
+    "InstanceSettings",
     "Invite",
     "LoginFailure",
     "MediaFile",

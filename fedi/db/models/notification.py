@@ -34,10 +34,12 @@ class Report(Base):
     """A report of an object or an actor, by a member or received as a ``Flag`` from a server.
 
     ``snapshot`` keeps the reported object as it was when reported, so that moderators see it
-    even when it is edited or deleted later.
+    even when it is edited or deleted later. A moderator closes it: ``outcome`` is ``resolved``
+    (acted on) or ``dismissed`` (nothing to do), with an optional note, who and when.
     """
 
     __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_resolved_at_id", "resolved_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uri: Mapped[str | None] = mapped_column(String(2048), unique=True)
@@ -47,6 +49,11 @@ class Report(Base):
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    resolution_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
 
 
 class EmailMessage(Base):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi.web.admin import members, peers
+from fedi.web.admin import members, peers, reports, settings
 
 __all__ = ["routes"]
 
 
 def routes() -> list[BaseRoute]:
-    return [*members.routes(), *peers.routes()]
+    return [*members.routes(), *reports.routes(), *peers.routes(), *settings.routes()]

@@ -59,7 +59,12 @@ def _shown(row: Notification, actors: dict[int, Actor]) -> Shown:
         link, link_text = profile, i18n.gettext("Profile of %(actor)s", actor=who)
     elif row.kind == "report":
         text = i18n.gettext("%(actor)s sent a report.", actor=who)
-        link, link_text = row.object_uri, i18n.gettext("What is reported")
+        report_id = row.data.get("report")
+        queued = isinstance(report_id, int) and not isinstance(report_id, bool)
+        if queued:
+            link, link_text = f"/admin/reports/{report_id}", i18n.gettext("The report in the queue")
+        else:
+            link, link_text = row.object_uri, i18n.gettext("What is reported")
         comment = str(row.data.get("comment") or "")
     elif row.kind == "mention":
         text = i18n.gettext("%(actor)s mentioned you.", actor=who)
