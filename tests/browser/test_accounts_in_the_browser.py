@@ -211,6 +211,7 @@ PAGES = [
     ("invites", "admin", "/admin/invites"),
     ("members", "admin", "/admin/members"),
     ("reports", "admin", "/admin/reports"),
+    ("peers", "admin", "/admin/peers"),
     ("forums-admin", "admin", "/admin/forums"),
     ("settings-admin", "admin", "/admin/settings"),
     ("domains-admin", "admin", "/admin/domains"),

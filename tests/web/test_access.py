@@ -189,6 +189,8 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/admin/domains/allowlist"): (303, 403, 403, 422),
     ("POST", "/admin/domains/allowlist/remove"): (303, 403, 403, 404),
     ("GET", "/admin/forums"): (303, 403, 403, 200),
+    ("GET", "/admin/peers"): (303, 403, 200, 200),
+    ("POST", "/admin/peers/retry"): (303, 403, 403, 422),
     ("POST", "/admin/forums"): (303, 403, 403, 422),
     ("GET", "/admin/forums/{slug}"): (303, 403, 403, 404),
     ("POST", "/admin/forums/{slug}"): (303, 403, 403, 404),
@@ -203,6 +205,8 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/v1/notifications"): (401, 200, 200, 200),
     ("POST", "/api/v1/notifications/read"): (401, 415, 415, 415),
     ("POST", "/api/v1/reports"): (401, 415, 415, 415),
+    ("GET", "/api/v1/admin/peers"): (401, 403, 200, 200),
+    ("POST", "/api/v1/admin/peers/{host}/retry"): (401, 403, 403, 404),
     ("GET", "/api/v1/lookup"): (422, 422, 422, 422),
     ("GET", "/api/v1/experiences"): (200, 200, 200, 200),
     ("POST", "/api/v1/experiences"): (401, 415, 415, 415),
@@ -225,6 +229,7 @@ SAMPLE_PARAMETERS = {
     "token": "unknown",
     "key": "00000000-0000-0000-0000-000000000000",
     "slug": "no_such_forum",
+    "host": "no-such-host.test",
 }
 
 

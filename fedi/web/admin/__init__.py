@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi.web.admin import domains, members, reports, settings
+from fedi.web.admin import domains, members, peers, reports, settings
 
 __all__ = ["routes"]
 
 
 def routes() -> list[BaseRoute]:
-    return [*members.routes(), *reports.routes(), *domains.routes(), *settings.routes()]
+    return [
+        *members.routes(),
+        *reports.routes(),
+        *domains.routes(),
+        *peers.routes(),
+        *settings.routes(),
+    ]

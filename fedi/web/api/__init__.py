@@ -15,6 +15,7 @@ from fedi.web.api import (
     lookup,
     notifications,
     openapi,
+    peers,
     people,
     reports,
     vocabularies,
@@ -30,6 +31,7 @@ routes: list[BaseRoute] = [
     *forums.routes,
     *notifications.routes,
     *reports.routes,
+    *peers.routes,
     *lookup.routes,
     *experiences.routes,
 ]
