@@ -150,7 +150,7 @@ async def test_the_site_works_by_keyboard_alone(
         assert link["tag"] == "a"
         await _press_and_load(page, "Enter", f"{base}/notifications")
         keys.restart()
-        await keys.tab_to("What is reported")
+        await keys.tab_to("The report in the queue")
         marking = await keys.tab_to("Mark as read")
         assert "@bruno@localhost" in marking["name"] and "sent a report" in marking["name"]
         await _press_and_load(page, "Enter", f"{base}/notifications?marked=one")
