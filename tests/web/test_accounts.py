@@ -272,7 +272,9 @@ def test_the_first_admin_signs_in_with_the_printed_password(
         assert sign_in(client, first.login, first.password).status_code == 303
         page = client.get("/account").text
         assert "administrator" in page
-        assert 'href="/admin/invites"' in page  # the admin sees where to invite people
+        assert 'href="/admin/members"' in page  # the way into the administration section
+        # ... whose navigation shows where to invite people
+        assert 'href="/admin/invites"' in client.get("/admin/members").text
 
 
 def test_only_pages_hand_out_the_form_token(client: TestClient) -> None:

@@ -177,6 +177,10 @@ async def change(request: Request) -> Response:
     return JSONResponse(render_experience(view))
 
 
+# The parts of an upload's form; any other part is refused, as the JSON bodies refuse unknown keys.
+MEDIA_FIELDS = frozenset({"file", "description"})
+
+
 async def upload_media(request: Request) -> Response:
     """``multipart/form-data`` with ``file`` and ``description`` (an image's alt text)."""
     context = context_of(request)
@@ -189,6 +193,13 @@ async def upload_media(request: Request) -> Response:
     if declared.isdigit() and int(declared) > limit + 64 * 1024:
         raise Problem(413, f"the file is larger than {limit} bytes")
     async with request.form(max_part_size=limit + 1024, max_files=1, max_fields=5) as form:
+        unknown = sorted(set(form.keys()) - MEDIA_FIELDS)
+        if unknown:
+            raise Problem(
+                422,
+                f"unknown field: {unknown[0]} (an upload takes file and description)",
+                errors={name: ["is not a field of an upload"] for name in unknown},
+            )
         upload = form.get("file")
         description = form.get("description", "")
         if not isinstance(upload, UploadFile):

@@ -127,6 +127,13 @@ def test_uploaded_files_are_attached_by_id(api: Api) -> None:
         headers=api.auth("anna"),
     )
     assert disguised.status_code == 422 and "file" in disguised.json()["errors"]
+    extra = api.client.post(
+        "/api/v1/media",
+        files={"file": ("square.png", tiny_png(), "image/png")},
+        data={"description": "A blue square", "caption": "a part the form does not have"},
+        headers=api.auth("anna"),
+    )
+    assert extra.status_code == 422 and "caption" in extra.json()["errors"]
     document = api.client.post(
         "/api/v1/media",
         files={"file": ("agreement.pdf", tiny_pdf(), "application/pdf")},
