@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db import migrate
 from fedi.db.engine import make_async_engine, make_sessionmaker
 from fedi.settings import Settings, load_settings
-from fedi.testing.databases import BACKENDS, postgres_url, temporary_database
+from fedi.testing.databases import BACKENDS, migrated_database, postgres_url, temporary_database
 from fedi.testing.requirements import required_parts, skip_or_fail
 
 _passed_by_backend: Counter[str] = Counter()
+_ran_by_backend: Counter[str] = Counter()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -35,9 +35,11 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def migrated_url(database_url: str) -> str:
-    migrate.upgrade(database_url)
-    return database_url
+def migrated_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the current backend at the newest migration (a copy of a template that
+    this process migrated once), removed after the test."""
+    with migrated_database(backend, tmp_path) as url:
+        yield url
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides: str) -> Settings:
@@ -69,27 +71,39 @@ async def session(settings: Settings) -> AsyncIterator[AsyncSession]:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    # Each report carries its backend, so that the counts below also work when the tests run
+    # in worker processes (pytest-xdist) and only their reports reach this one.
     outcome = yield
     report = outcome.get_result()
     callspec = getattr(item, "callspec", None)
-    if report.when == "call" and report.passed and callspec is not None:
-        backend_name = callspec.params.get("backend")
-        if backend_name:
-            _passed_by_backend[backend_name] += 1
+    backend_name = callspec.params.get("backend") if callspec is not None else None
+    if backend_name:
+        report.user_properties = [*report.user_properties, ("backend", backend_name)]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    backend_name = dict(report.user_properties).get("backend")
+    if backend_name and report.when == "setup":
+        _ran_by_backend[backend_name] += 1
+    if backend_name and report.when == "call" and report.passed:
+        _passed_by_backend[backend_name] += 1
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _passed_by_backend:
         counts = ", ".join(f"{name} {n}" for name, n in sorted(_passed_by_backend.items()))
         terminalreporter.write_line(f"database tests passed per backend: {counts}")
+    # Written by tests/browser; said here, in the process that reports (not in its workers).
+    folder = Path(__file__).resolve().parents[1] / ".artifacts" / "screenshots"
+    if folder.is_dir() and any(folder.glob("*.png")):
+        terminalreporter.write_line(f"browser screenshots: {folder}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # A required PostgreSQL run that ran no PostgreSQL test at all is a failure, not a green run.
-    collected_db_tests = any("backend" in getattr(i, "fixturenames", ()) for i in session.items)
     if (
         "postgres" in required_parts()
-        and collected_db_tests
+        and sum(_ran_by_backend.values()) > 0
         and _passed_by_backend["postgresql"] == 0
         and exitstatus == 0
     ):
