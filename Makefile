@@ -30,8 +30,10 @@ run: $(VENV)/.installed-run
 	$(BIN)/fedi migrate
 	$(BIN)/fedi serve
 
+# One worker per core (pytest-xdist); `make test PYTEST_WORKERS=0` runs in this process.
+PYTEST_WORKERS ?= auto
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check fedi tests migrations bench

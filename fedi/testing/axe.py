@@ -7,9 +7,14 @@ calling test is skipped, or fails when ``browser`` is listed in ``FEDI_TEST_REQU
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import shutil
 import subprocess
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +31,21 @@ _lock = threading.Lock()
 _source: list[str] = []
 
 
+@contextmanager
+def _install_lock() -> Iterator[None]:
+    """One install at a time, across threads and across processes (the suite's workers)."""
+    key = hashlib.sha256(str(AXE_DIR).encode()).hexdigest()[:16]
+    with _lock, (Path(tempfile.gettempdir()) / f"fedi-axe-{key}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def axe_source() -> str:
     """The text of ``axe.min.js``, installing it with ``npm ci`` when it is missing."""
-    with _lock:
+    with _install_lock():
         if _source:
             return _source[0]
         if not _SCRIPT.is_file():

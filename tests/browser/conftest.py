@@ -10,10 +10,8 @@ while no loop is running, or in ``await asyncio.to_thread(...)`` inside a test.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pytest
 import pytest_asyncio
 
 from fedi.testing.browser import Chromium, launch_chromium
@@ -33,9 +31,3 @@ async def page(chromium: Chromium) -> AsyncIterator[Page]:
     """A page in a new browser context with JavaScript disabled: the pages must work without."""
     async with chromium.new_page(javascript=False) as page:
         yield page
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    folder = Path(__file__).resolve().parents[2] / ".artifacts" / "screenshots"
-    if folder.is_dir() and any(folder.glob("*.png")):
-        terminalreporter.write_line(f"browser screenshots: {folder}")
