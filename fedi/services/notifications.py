@@ -23,6 +23,7 @@ from fedi.db.models import (
     ActorType,
     ContentObject,
     EmailMessage,
+    InstanceSettings,
     Member,
     Notification,
     Profile,
@@ -80,7 +81,10 @@ async def notify(
         ).first()
         if found is not None and found.email:
             locale = found.locale or settings.language
-            session.add(_email(settings, found.email, locale, kind, actor, object_uri, row.data))
+            stored = await session.get(InstanceSettings, 1)
+            name = stored.name if stored is not None else settings.instance_name
+            message = _email(settings, name, found.email, locale, kind, actor, object_uri, row.data)
+            session.add(message)
     await session.flush()
     return row
 
@@ -98,6 +102,7 @@ def _subject(translations: Translations, kind: str, who: str) -> str:
 
 def _email(
     settings: Settings,
+    instance_name: str,
     address: str,
     locale: str,
     kind: str,
@@ -107,7 +112,7 @@ def _email(
 ) -> EmailMessage:
     """The e-mail of a notification, written in ``locale`` (the recipient's language)."""
     translations = shared_catalogs().for_locale(locale)
-    who = _handle(actor) if actor is not None else settings.instance_name
+    who = _handle(actor) if actor is not None else instance_name
     subject = _subject(translations, kind, who)
     lines = [subject, ""]
     if object_uri:
@@ -115,7 +120,7 @@ def _email(
     if data.get("comment"):
         lines.append(str(data["comment"]))
     footer = translations.gettext("Your notifications on %(name)s: %(url)s") % {
-        "name": settings.instance_name,
+        "name": instance_name,
         "url": f"{settings.base_url}/notifications",
     }
     lines += ["", footer]

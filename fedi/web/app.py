@@ -48,6 +48,7 @@ from fedi.web.csrf import CSRFMiddleware
 from fedi.web.middleware import RequestLogMiddleware, SecurityHeadersMiddleware, proxy_headers
 from fedi.web.redirects import SlashRedirect
 from fedi.web.ui import i18n, pages
+from fedi.web.ui.naming import InstanceName
 from fedi.web.ui.rendering import build_templates
 
 __all__ = ["create_app"]
@@ -134,6 +135,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await app.state.instance_name.refresh(instance)
         stop = asyncio.Event()
         task = asyncio.create_task(Worker(instance).run(stop)) if run_worker else None
         try:
@@ -206,4 +208,5 @@ def create_app(
     app.state.inbox_policy = inbox_policy
     app.state.catalogs = catalogs
     app.state.templates = build_templates()
+    app.state.instance_name = InstanceName(settings.instance_name)
     return app

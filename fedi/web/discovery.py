@@ -119,10 +119,10 @@ async def nodeinfo(request: Request) -> Response:
         "openRegistrations": False,
         "usage": await _usage(request),
         "metadata": {
-            "nodeName": settings.instance_name,
+            "nodeName": request.app.state.instance_name.value,
             "country": settings.country,
             "network": {
-                "name": settings.instance_name,
+                "name": request.app.state.instance_name.value,
                 "country": settings.country,
                 "handle": f"@{settings.network_handle}@{settings.domain}",
             },

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from fedi.db.models import EmailMessage, Notification, Profile
 from fedi.federation.worker import Worker
 from fedi.instance import build_context
+from fedi.services import instance_settings
 from fedi.services.members import add_member
 from fedi.services.notifications import notify
 from fedi.settings import Settings
@@ -189,3 +190,26 @@ async def test_no_mail_without_smtp_or_without_an_address(
     configured = smtp_settings(tmp_path, migrated_url, smtp)
     await _notify(configured, member_id)
     assert await _rows(configured) == []
+
+
+async def test_the_mail_names_the_network_as_its_administrators_renamed_it(
+    tmp_path: Path, migrated_url: str, smtp: SmtpServer
+) -> None:
+    settings = smtp_settings(tmp_path, migrated_url, smtp)
+    member_id = await _member_with_email(settings, "anna@example.org")
+    context = build_context(settings)
+    try:
+        async with context.sessions.begin() as session:
+            await instance_settings.save(
+                session,
+                settings,
+                name="Sieć EFS+ Polska",
+                description="",
+                rules="",
+                offers_need_validation=False,
+            )
+    finally:
+        await context.aclose()
+    await _notify(settings, member_id)
+    [queued] = await _rows(settings)
+    assert "Sieć EFS+ Polska" in queued.body and "ESF test network" not in queued.body

@@ -92,6 +92,18 @@ def test_an_admin_saves_the_settings_and_the_network_shows_them(
     assert group["name"] == "ESF+ Polska"
     assert group["summary"] == "<p>The Polish national network.</p>"
 
+    # Every page names the network as saved: its title, header and footer; NodeInfo too.
+    listing = client.get("/experiences").text
+    assert "· ESF+ Polska</title>" in listing
+    assert '<a class="site-name" href="/">ESF+ Polska</a>' in listing
+    assert "ESF+ Polska is a national network" in listing
+    assert settings.instance_name not in listing
+    nodeinfo = client.get("/nodeinfo/2.1").json()
+    assert nodeinfo["metadata"]["nodeName"] == "ESF+ Polska"
+    # ... and so does the next start of the application, which reads it back.
+    with TestClient(create_app(settings), base_url=settings.base_url) as restarted:
+        assert '<a class="site-name" href="/">ESF+ Polska</a>' in restarted.get("/login").text
+
     post_form(client, "/admin/settings", {**GOOD, "offers_need_validation": "no"})
     assert _needs_validation(settings) is False
 

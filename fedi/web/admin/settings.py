@@ -98,6 +98,7 @@ async def save(request: Request) -> Response:
     except ValidationError as error:
         _refused(form, error)
         return await _page(request, 422, form)
+    await request.app.state.instance_name.refresh(context)
     return RedirectResponse("/admin/settings?saved=1", status_code=303)
 
 

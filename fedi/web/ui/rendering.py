@@ -73,6 +73,7 @@ def _page_context(request: Request) -> dict[str, Any]:
     locale = i18n.current_locale()
     return {
         "settings": request.app.state.instance.settings,
+        "instance_name": request.app.state.instance_name.value,
         "principal": principal_of(request),
         "csrf_token": request.scope.get("state", {}).get("csrf_token", ""),
         "locale": locale,
