@@ -10,10 +10,12 @@ sends the group's followers an ``Update``.
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fedi.actors.local import local_actor
 from fedi.content.markdown import render_markdown
@@ -29,8 +31,11 @@ __all__ = [
     "InstanceInfo",
     "check",
     "load",
+    "name_in_force",
     "save",
 ]
+
+log = logging.getLogger(__name__)
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 2000
@@ -64,6 +69,18 @@ def _info(row: InstanceSettings | None, settings: Settings) -> InstanceInfo:
 async def load(session: AsyncSession, settings: Settings) -> InstanceInfo:
     """The settings in force."""
     return _info(await session.get(InstanceSettings, 1), settings)
+
+
+async def name_in_force(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> str | None:
+    """The name in force, or None when the database cannot answer yet (not migrated, down)."""
+    try:
+        async with sessions() as session:
+            return (await load(session, settings)).name
+    except SQLAlchemyError as error:
+        log.warning("the instance name is not read from the database: %s", error)
+        return None
 
 
 def _control_characters(text: str, allowed: str = "") -> bool:

@@ -8,16 +8,10 @@ through it (``fedi serve`` is the one process that serves the pages).
 
 from __future__ import annotations
 
-import logging
-
-from sqlalchemy.exc import SQLAlchemyError
-
 from fedi.instance import InstanceContext
 from fedi.services import instance_settings
 
 __all__ = ["InstanceName"]
-
-log = logging.getLogger(__name__)
 
 
 class InstanceName:
@@ -25,10 +19,8 @@ class InstanceName:
         self.value = default
 
     async def refresh(self, context: InstanceContext) -> None:
-        """Read the stored name; a database that cannot answer yet (not migrated, down) leaves
-        the name as it was, and the next save or start reads it again."""
-        try:
-            async with context.sessions() as session:
-                self.value = (await instance_settings.load(session, context.settings)).name
-        except SQLAlchemyError as error:
-            log.warning("the instance name is not read from the database: %s", error)
+        """Read the name in force; a database that cannot answer yet leaves it as it was, and
+        the next save or start reads it again."""
+        name = await instance_settings.name_in_force(context.sessions, context.settings)
+        if name is not None:
+            self.value = name
