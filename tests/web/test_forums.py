@@ -14,6 +14,7 @@ from fedi.crypto.keys import ed25519_public_key_from_multibase, load_public_key_
 from fedi.db.models import Role
 from fedi.services import forums, members
 from fedi.settings import Settings
+from fedi.testing.web import sign_in
 from fedi.web import create_app
 from tests.conftest import make_settings
 from tests.web.test_discovery import bootstrap
@@ -143,8 +144,17 @@ def test_no_forums_an_empty_state(settings: Settings) -> None:
     bootstrap(settings)
     with TestClient(create_app(settings), base_url=settings.base_url) as client:
         page = client.get("/").text
-    assert "There are no forums yet." in page
+    assert "There are no forums yet" in page
     assert "thematic forum" not in page
+    assert 'href="/admin/forums"' not in page  # only an administrator is shown the way to one
+
+    async def admin(session: AsyncSession) -> None:
+        await members.add_member(session, settings, "zoe", "a long test password", Role.ADMIN)
+
+    run_in_session(settings, admin)
+    with TestClient(create_app(settings), base_url=settings.base_url) as client:
+        sign_in(client, "zoe", "a long test password")
+        assert '<a href="/admin/forums">Create a forum</a>' in client.get("/").text
 
 
 def test_authorized_fetch_covers_the_moderators(tmp_path: Path, migrated_url: str) -> None:
