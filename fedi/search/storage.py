@@ -61,33 +61,33 @@ async def matching(
 ) -> list[Row]:
     postgresql = _postgresql(session)
     params: dict[str, Any] = {"kind": kind, "limit": limit}
-    where = ["d.kind = :kind"]
+    # The documents that match are found through the text index and the codes, and only those
+    # are scored. On SQLite the unary plus keeps the planner from walking the kind's index
+    # instead, through every document of the kind (54,000 rows for a query that matches 5,000).
+    where = ["d.kind = :kind" if postgresql else "+d.kind = :kind"]
 
-    def text_condition(expression: str, name: str) -> str:
+    def text_ids(expression: str, name: str) -> str:
         params[name] = expression
         if postgresql:
-            return f"d.vector @@ to_tsquery('simple', :{name})"
-        return f"d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :{name})"
+            return f"SELECT id FROM search_documents WHERE vector @@ to_tsquery('simple', :{name})"
+        return f"SELECT rowid FROM search_fts WHERE search_fts MATCH :{name}"
 
-    def code_condition(codes: frozenset[str], name: str) -> str:
+    def code_ids(codes: frozenset[str], name: str) -> str:
         names = []
         for number, code in enumerate(sorted(codes)):
             params[f"{name}_{number}"] = code
             names.append(f":{name}_{number}")
-        return (
-            "d.id IN (SELECT document_id FROM search_codes WHERE code IN ("
-            + ", ".join(names)
-            + "))"
-        )
+        return "SELECT document_id FROM search_codes WHERE code IN (" + ", ".join(names) + ")"
 
     if query.groups:
-        where.append(text_condition(_all_of(query.groups, postgresql), "words"))
+        where.append(f"d.id IN ({text_ids(_all_of(query.groups, postgresql), 'words')})")
     for number, (span_groups, _first, found) in enumerate(query.spans):
-        spelled = text_condition(_all_of(span_groups, postgresql), f"span{number}")
-        tagged = code_condition(frozenset(m.label.code for m in found), f"label{number}")
-        where.append(f"({spelled} OR {tagged})")
+        # A span matches when its words are in the text or a label it spells is among the codes.
+        spelled = text_ids(_all_of(span_groups, postgresql), f"span{number}")
+        tagged = code_ids(frozenset(m.label.code for m in found), f"label{number}")
+        where.append(f"d.id IN ({spelled} UNION {tagged})")
     for number, group in enumerate(query.filters):
-        where.append(code_condition(group, f"filter{number}"))
+        where.append(f"d.id IN ({code_ids(group, f'filter{number}')})")
 
     forms = query.all_forms
     wanted = query.wanted_codes
@@ -106,9 +106,12 @@ async def matching(
         relevance, join = "0.0", ""
     text_score = f"({relevance}) / (1.0 + ({relevance}))"
     if wanted:
-        overlap = code_condition(wanted, "wanted").replace(
-            "d.id IN (SELECT document_id FROM search_codes WHERE",
-            "(SELECT count(*) FROM search_codes c WHERE c.document_id = d.id AND",
+        overlap = (
+            code_ids(wanted, "wanted").replace(
+                "SELECT document_id FROM search_codes WHERE",
+                "(SELECT count(*) FROM search_codes c WHERE c.document_id = d.id AND",
+            )
+            + ")"
         )
         code_score = f"(1.0 * {overlap} / {len(wanted)})"
     else:
