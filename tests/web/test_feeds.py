@@ -267,3 +267,7 @@ def test_feeds_speak_the_reader_language(client: TestClient) -> None:
     assert not parsed.bozo
     assert parsed.feed.title.startswith("Doświadczenia · ")
     assert parsed.feed.language == "pl"
+    assert feed.headers["vary"] == "Accept-Language, Cookie"
+    client.cookies.set("fedi_lang", "pl", domain="esf.test")
+    rss = feedparser.parse(client.get("/feeds/network.rss").content)
+    assert rss.feed.description.startswith("Wszystko, co opublikowano publicznie w sieci ")

@@ -34,7 +34,11 @@ async def _answer(
     context = context_of(request)
     async with context.sessions() as session:
         page = await list_experiences(session, context.settings, filters, limit=MAX_ENTRIES)
-    return Response(experience_feed(head, page.rows, form), media_type=form.media_type)
+    # The feed's own title and description follow the reader's language (fedi.web.ui.i18n).
+    headers = {"Vary": "Accept-Language, Cookie"}
+    return Response(
+        experience_feed(head, page.rows, form), media_type=form.media_type, headers=headers
+    )
 
 
 def _head(
