@@ -173,6 +173,12 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/experiences/{key}/delete"): (303, 404, 404, 404),
     ("POST", "/experiences/{key}/delete"): (303, 404, 404, 404),
     ("GET", "/media/{name}"): (404, 404, 404, 404),
+    ("GET", "/feeds/experiences.atom"): (200, 200, 200, 200),
+    ("GET", "/feeds/experiences.rss"): (200, 200, 200, 200),
+    ("GET", "/feeds/network.atom"): (200, 200, 200, 200),
+    ("GET", "/feeds/network.rss"): (200, 200, 200, 200),
+    ("GET", "/users/{name}/feed.atom"): (200, 200, 200, 200),
+    ("GET", "/users/{name}/feed.rss"): (200, 200, 200, 200),
     ("GET", "/admin/members"): (303, 403, 200, 200),
     # Without a role or an action the forms are refused, nothing changes.
     ("POST", "/admin/members/{id:int}/role"): (303, 403, 403, 422),

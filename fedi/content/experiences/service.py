@@ -77,7 +77,8 @@ class ExperienceView:
 
 @dataclass(frozen=True)
 class ExperienceFilters:
-    """What a list is narrowed to; every field optional. Codes are checked by the caller."""
+    """What a list is narrowed to; every field optional. Codes are checked by the caller;
+    ``author`` is the id of the actor whose experiences alone are listed."""
 
     q: str | None = None
     country: str | None = None
@@ -86,6 +87,7 @@ class ExperienceFilters:
     target_group: str | None = None
     kind: str | None = None
     tag: str | None = None
+    author: int | None = None
 
 
 def page_url(settings: Settings, key: str) -> str:
@@ -345,6 +347,8 @@ def _filtered(filters: ExperienceFilters) -> Select[Any]:
         .join(ContentObject, ContentObject.id == Experience.object_id)
         .where(ContentObject.deleted_at.is_(None), ContentObject.public.is_(True))
     )
+    if filters.author is not None:
+        query = query.where(ContentObject.attributed_to_id == filters.author)
     if filters.kind:
         query = query.where(Experience.kind == filters.kind)
     if filters.country:

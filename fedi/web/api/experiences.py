@@ -104,7 +104,15 @@ def _filters(request: Request) -> ExperienceFilters:
     if errors:
         first, messages = next(iter(errors.items()))
         raise Problem(422, f"{first}: {messages[0]}"[:600], errors=errors)
-    return ExperienceFilters(q=q or None, kind=kind or None, tag=tag or None, **found)
+    return ExperienceFilters(
+        q=q or None,
+        country=found["country"],
+        objective=found["objective"],
+        theme=found["theme"],
+        target_group=found["target_group"],
+        kind=kind or None,
+        tag=tag or None,
+    )
 
 
 async def list_all(request: Request) -> Response:

@@ -9,9 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from fedi.content.experiences.fields import KINDS
 from fedi.content.experiences.service import (
-    ExperienceFilters,
     ExperienceGone,
     ExperienceView,
     get_experience,
@@ -22,6 +20,7 @@ from fedi.errors import NotFoundError
 from fedi.instance import context_of
 from fedi.web.access import Access, principal_of, rule
 from fedi.web.experiences.choices import choices, kind_label
+from fedi.web.experiences.filters import read_filters
 from fedi.web.ui import i18n
 from fedi.web.ui.pages import MAX_ROW_ID, not_found_page
 from fedi.web.ui.rendering import render
@@ -30,25 +29,6 @@ __all__ = ["KEY", "find_experience", "routes"]
 
 KEY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 PAGE_SIZE = 20
-_FILTERS = ("q", "country", "objective", "theme", "target_group", "kind", "tag")
-
-
-def _filters(request: Request) -> tuple[ExperienceFilters, dict[str, str]]:
-    """The filters of the query; a code no list has is ignored (the form offers only known ones)."""
-    found = {name: request.query_params.get(name, "").strip()[:200] for name in _FILTERS}
-    options = choices()
-    allowed: dict[str, dict[str, str | None]] = {
-        "country": dict(options.countries),
-        "objective": dict(options.objectives),
-        "theme": dict(options.themes),
-        "target_group": dict(options.target_groups),
-        "kind": dict.fromkeys(KINDS, None),
-    }
-    for name, codes in allowed.items():
-        if found[name] not in codes:
-            found[name] = ""
-    filters = ExperienceFilters(**{name: value or None for name, value in found.items()})
-    return filters, found
 
 
 def _before(request: Request) -> int | None:
@@ -58,18 +38,18 @@ def _before(request: Request) -> int | None:
 
 async def experience_list(request: Request) -> Response:
     context = context_of(request)
-    filters, values = _filters(request)
+    listed = read_filters(request.query_params)
     async with context.sessions() as session:
         page = await list_experiences(
-            session, context.settings, filters, limit=PAGE_SIZE, before=_before(request)
+            session, context.settings, listed.filters, limit=PAGE_SIZE, before=_before(request)
         )
-    query = {name: value for name, value in values.items() if value}
+    query = listed.query
     return render(
         request,
         "experiences/list.html",
         {
             "page": page,
-            "values": values,
+            "values": listed.values,
             "filtered": bool(query),
             "query": query,
             "options": choices(),

@@ -1,0 +1,14 @@
+"""Atom and RSS 2.0 feeds: the experiences (with the list page's filters), each member's
+experiences and everything public on the network."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from fedi.web.feeds import routes as feed_routes
+
+__all__ = ["routes"]
+
+
+def routes() -> list[BaseRoute]:
+    return feed_routes.routes()
