@@ -18,6 +18,7 @@ from fedi.vocabulary import vocabulary
 
 __all__ = [
     "CODE_FIELDS",
+    "FIELDS",
     "LAST_MINUTE_DAYS",
     "STATUSES",
     "OfferData",
@@ -35,6 +36,8 @@ MAX_NAME = 300
 MAX_KEYWORDS = 20
 MAX_KEYWORD = 64
 MAX_OBJECTIVES = 3
+# Budgets are INTEGER columns, 32 bits on PostgreSQL.
+MAX_BUDGET = 2_000_000_000
 
 # The list fields stored as rows of ``offer_codes``, and the vocabulary each is checked against
 # (``None``: free words).
@@ -49,6 +52,39 @@ CODE_FIELDS: dict[str, str | None] = {
     "organisation_types_sought": "organisation-types",
     "roles_sought": "partner-roles",
 }
+ORGANISATION_FIELDS = frozenset({"name", "type", "country", "region", "city"})
+FUNDING_FIELDS = frozenset(
+    {
+        "programme",
+        "call_reference",
+        "call_deadline",
+        "planned_start",
+        "duration_months",
+        "budget_min",
+        "budget_max",
+        "currency",
+    }
+)
+TRANSLATION_FIELDS = frozenset({"title", "summary", "description"})
+# Every key an offer's payload may hold (``status`` is read by the use cases, not here).
+FIELDS = frozenset(
+    {
+        "purpose",
+        "level",
+        "language",
+        "title",
+        "summary",
+        "description",
+        "translations",
+        "organisation",
+        "partners_needed",
+        "funding",
+        "last_minute",
+        "expires",
+        "status",
+        *CODE_FIELDS,
+    }
+)
 
 
 @dataclass(slots=True)
@@ -172,10 +208,17 @@ def _mapping(value: object, path: str, faults: _Faults) -> dict[str, Any]:
     return value
 
 
+def _unknown(data: dict[str, Any], known: frozenset[str], prefix: str, faults: _Faults) -> None:
+    for name in sorted(str(key) for key in set(data) - known):
+        faults.add(f"{prefix}{name[:64]}", "is not a field of an offer")
+
+
 def read_offer(payload: object) -> OfferData:
-    """Check the fields of ``payload``; a :class:`ValidationError` listing every fault."""
+    """Check the fields of ``payload``; a :class:`ValidationError` listing every fault (a key
+    that is no field of an offer among them)."""
     faults = _Faults()
     data = _mapping(payload, "", faults)
+    _unknown(data, FIELDS, "", faults)
     purpose = faults.code("offer-purposes", data.get("purpose"), "purpose")
     level = faults.code("offer-levels", data.get("level", "project"), "level")
     language = faults.code("languages", data.get("language"), "language")
@@ -189,6 +232,7 @@ def read_offer(payload: object) -> OfferData:
         path = f"translations.{lang}"
         code = faults.code("languages", lang, path)
         texts = _mapping(texts, path, faults)
+        _unknown(texts, TRANSLATION_FIELDS, f"{path}.", faults)
         if code and code == language:
             faults.add(path, "is the offer's own language")
         if code:
@@ -206,6 +250,7 @@ def read_offer(payload: object) -> OfferData:
     if len(codes["objectives"]) > MAX_OBJECTIVES:
         faults.add("objectives", f"at most {MAX_OBJECTIVES} objectives")
     org = _mapping(data.get("organisation"), "organisation", faults)
+    _unknown(org, ORGANISATION_FIELDS, "organisation.", faults)
     organisation = {
         "name": faults.text(org.get("name"), "organisation.name", MAX_NAME),
         "type": faults.code("organisation-types", org.get("type"), "organisation.type"),
@@ -216,6 +261,7 @@ def read_offer(payload: object) -> OfferData:
     }
     partners_needed = faults.number(data.get("partners_needed"), "partners_needed", 1, 100)
     fund = _mapping(data.get("funding"), "funding", faults)
+    _unknown(fund, FUNDING_FIELDS, "funding.", faults)
     funding: dict[str, Any] = {
         "programme": faults.text(
             fund.get("programme"), "funding.programme", MAX_NAME, required=False
@@ -232,8 +278,8 @@ def read_offer(payload: object) -> OfferData:
         "duration_months": faults.number(
             fund.get("duration_months"), "funding.duration_months", 1, 120
         ),
-        "budget_min": faults.number(fund.get("budget_min"), "funding.budget_min", 0, 10**12),
-        "budget_max": faults.number(fund.get("budget_max"), "funding.budget_max", 0, 10**12),
+        "budget_min": faults.number(fund.get("budget_min"), "funding.budget_min", 0, MAX_BUDGET),
+        "budget_max": faults.number(fund.get("budget_max"), "funding.budget_max", 0, MAX_BUDGET),
         "currency": None,
     }
     currency = fund.get("currency")

@@ -9,7 +9,7 @@ federates: ``Create`` when it is published, ``Update`` when it is edited, filled
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.content import service as content
 from fedi.db.models import Actor, ContentObject, Offer, OfferChange, OfferCode, utcnow
+from fedi.db.paging import Keyset, keyset_page
 from fedi.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from fedi.federation.outbox import new_activity_id, new_object_id, publish
 from fedi.federation.shapes import read_object
@@ -30,14 +31,20 @@ from fedi.settings import Settings
 
 __all__ = [
     "PARTNER_FORUM",
+    "OfferFilters",
+    "OfferView",
     "create_offer",
     "expire_due",
+    "find_offer",
     "get_offer",
+    "list_offers",
     "offer_codes",
     "offer_data",
+    "offer_payload",
     "set_status",
     "update_offer",
     "validate_offer",
+    "view_of",
 ]
 
 PARTNER_FORUM = "partners"
@@ -222,6 +229,83 @@ async def get_offer(session: AsyncSession, offer_id: int) -> tuple[Offer, Conten
     return offer, row
 
 
+@dataclass(frozen=True, slots=True)
+class OfferView:
+    """One offer as read: its fields, its row, its ``Page`` and its author."""
+
+    offer: Offer
+    row: ContentObject
+    author: Actor
+    data: OfferData
+
+
+@dataclass(frozen=True, slots=True)
+class OfferFilters:
+    """What a list of published offers is narrowed to (``None``: anything); each code checked
+    by the caller."""
+
+    purpose: str | None = None
+    country: str | None = None
+    objective: str | None = None
+    theme: str | None = None
+    target_group: str | None = None
+
+
+async def _view(session: AsyncSession, offer: Offer, row: ContentObject) -> OfferView:
+    author = await session.get(Actor, row.attributed_to_id)
+    if author is None:
+        raise NotFoundError(f"no offer {offer.id}")
+    return OfferView(offer, row, author, await offer_data(session, offer))
+
+
+async def find_offer(session: AsyncSession, uri: str) -> OfferView:
+    """The offer whose ``Page`` is ``uri``, whatever its status; NotFoundError if none."""
+    row = await content.find(session, uri)
+    offer = None
+    if row is not None:
+        offer = await session.scalar(select(Offer).where(Offer.object_id == row.id))
+    if row is None or offer is None:
+        raise NotFoundError("no such offer")
+    return await _view(session, offer, row)
+
+
+async def view_of(session: AsyncSession, offer: Offer) -> OfferView:
+    """The :class:`OfferView` of an offer just written."""
+    _, row = await get_offer(session, offer.id)
+    return await _view(session, offer, row)
+
+
+async def list_offers(
+    session: AsyncSession, filters: OfferFilters, *, limit: int, before: int | None = None
+) -> Keyset[OfferView]:
+    """One page of the published offers ``filters`` selects, newest first."""
+    query = select(Offer).where(Offer.status == "published")
+    if filters.purpose:
+        query = query.where(Offer.purpose == filters.purpose)
+    if filters.country:
+        query = query.where(Offer.organisation_country == filters.country)
+    for name, code in (
+        ("objectives", filters.objective),
+        ("themes", filters.theme),
+        ("target_groups", filters.target_group),
+    ):
+        if code:
+            query = query.where(
+                Offer.id.in_(
+                    select(OfferCode.offer_id).where(
+                        OfferCode.field == name, OfferCode.code == code
+                    )
+                )
+            )
+    page = await keyset_page(session, query, Offer.id, limit=limit, before=before)
+    views = []
+    for offer in page.rows:
+        row = await session.get(ContentObject, offer.object_id)
+        if row is not None:
+            views.append(await _view(session, offer, row))
+    return Keyset(views, page.total, page.next_before)
+
+
 async def _own(session: AsyncSession, author: Actor, offer_id: int) -> tuple[Offer, ContentObject]:
     offer, row = await get_offer(session, offer_id)
     if row.attributed_to_id != author.id or not row.local:
@@ -299,7 +383,7 @@ async def update_offer(
     if offer.status == "withdrawn":
         raise ConflictError("a withdrawn offer cannot be changed")
     old = await offer_data(session, offer)
-    merged = _as_payload(old)
+    merged = offer_payload(old)
     for key, value in changes.items():
         if key in ("organisation", "funding") and isinstance(value, dict):
             merged[key] = {**merged[key], **value}
@@ -319,7 +403,8 @@ async def update_offer(
     return offer
 
 
-def _as_payload(data: OfferData) -> dict[str, Any]:
+def offer_payload(data: OfferData) -> dict[str, Any]:
+    """The fields of ``data`` as a payload :func:`read_offer` reads back (dates as text)."""
     funding = {
         key: value.isoformat() if isinstance(value, date) else value
         for key, value in data.funding.items()

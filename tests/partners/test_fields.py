@@ -123,3 +123,18 @@ def test_expires_must_not_pass_the_call_deadline() -> None:
         read_offer(offer_payload(expires="2027-04-01"))
     assert list(caught.value.errors) == ["expires"]
     assert read_offer(offer_payload(expires="2027-02-01")).expires == date(2027, 2, 1)
+
+
+def test_keys_that_are_no_field_of_an_offer_are_named() -> None:
+    payload = offer_payload(colour="red", status="draft")
+    payload["organisation"] = {**payload["organisation"], "size": 3}
+    payload["funding"] = {**payload["funding"], "budget_max": 3_000_000_000}
+    payload["translations"] = {"en": {"title": "T", "summary": "S", "body": "B"}}
+    with pytest.raises(ValidationError) as caught:
+        read_offer(payload)
+    errors = caught.value.errors
+    assert errors["colour"] == ["is not a field of an offer"]
+    assert errors["organisation.size"] == ["is not a field of an offer"]
+    assert errors["translations.en.body"] == ["is not a field of an offer"]
+    assert "between 0 and 2000000000" in errors["funding.budget_max"][0]
+    assert "status" not in errors

@@ -14,6 +14,7 @@ from fedi.web.api import (
     forums,
     lookup,
     notifications,
+    offers,
     openapi,
     peers,
     people,
@@ -34,4 +35,5 @@ routes: list[BaseRoute] = [
     *peers.routes,
     *lookup.routes,
     *experiences.routes,
+    *offers.routes,
 ]
