@@ -149,7 +149,9 @@ class _Faults:
                 self.add(path, "each keyword must be a non-empty text")
                 continue
             word = " ".join(item.split()).casefold()
-            if len(word) > MAX_KEYWORD:
+            if any(ord(c) < 32 for c in word):
+                self.add(path, "must not contain control characters")
+            elif len(word) > MAX_KEYWORD:
                 self.add(path, f"a keyword has at most {MAX_KEYWORD} characters")
             elif word not in found:
                 found.append(word)

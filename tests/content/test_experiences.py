@@ -99,6 +99,8 @@ async def test_an_experience_is_an_article_sent_to_followers(
         ({"language": "xx"}, "language", "allowed values"),
         ({"title": "  "}, "title", "is required"),
         ({"body": ""}, "body", "is required"),
+        ({"body": "a NUL \u0000 inside"}, "body", "control characters"),
+        ({"title": "bell \u0007"}, "title", "control characters"),
         ({"title": "x" * 301}, "title", "at most 300"),
         ({"programme_period": "1990"}, "programme_period", "2021-2027"),
         ({"tags": ["two words"]}, "tags", "one word"),

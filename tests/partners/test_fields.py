@@ -138,3 +138,11 @@ def test_keys_that_are_no_field_of_an_offer_are_named() -> None:
     assert errors["translations.en.body"] == ["is not a field of an offer"]
     assert "between 0 and 2000000000" in errors["funding.budget_max"][0]
     assert "status" not in errors
+
+
+def test_control_characters_are_refused_in_texts_and_keywords() -> None:
+    payload = offer_payload(title="a NUL \u0000 here", keywords=["peer\u0000support"])
+    with pytest.raises(ValidationError) as caught:
+        read_offer(payload)
+    assert caught.value.errors["title"] == ["must not contain control characters"]
+    assert caught.value.errors["keywords"] == ["must not contain control characters"]

@@ -122,6 +122,10 @@ def _text(value: Any, name: str, limit: int, required: bool = False) -> str:
         raise ValidationError("is required", field=name)
     if len(text) > limit:
         raise ValidationError(f"must be at most {limit} characters", field=name)
+    # NUL and the other control characters have no place in a text (PostgreSQL cannot even
+    # store NUL); line breaks and tabs are text.
+    if any(ord(c) < 32 and c not in "\n\t\r" for c in text):
+        raise ValidationError("must not contain control characters", field=name)
     return text
 
 

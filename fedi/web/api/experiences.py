@@ -101,6 +101,9 @@ def _filters(request: Request) -> ExperienceFilters:
     tag = query.get("tag", "")
     if len(tag) > 65:
         errors["tag"] = ["must be at most 64 characters"]
+    for name, text in (("q", q), ("tag", tag)):
+        if any(ord(c) < 32 for c in text):
+            errors.setdefault(name, []).append("must not contain control characters")
     if errors:
         first, messages = next(iter(errors.items()))
         raise Problem(422, f"{first}: {messages[0]}"[:600], errors=errors)

@@ -33,8 +33,13 @@ class ListQuery:
         return {name: value for name, value in self.values.items() if value}
 
 
+def _printable(value: str) -> str:
+    return "".join(c for c in value if ord(c) >= 32)
+
+
 def read_filters(params: Mapping[str, str]) -> ListQuery:
-    found = {name: params.get(name, "").strip()[:MAX_VALUE] for name in FILTERS}
+    # Control characters (a NUL, a line break) are no part of a filter: the search box drops them.
+    found = {name: _printable(params.get(name, "")).strip()[:MAX_VALUE] for name in FILTERS}
     options = choices()
     allowed: dict[str, dict[str, str | None]] = {
         "country": dict(options.countries),

@@ -161,3 +161,9 @@ def test_uploaded_files_are_attached_by_id(api: Api) -> None:
     assert unknown.status_code == 404
     assert api.client.get("/api/v1/experiences").json()["total"] == 1
     assert api.client.get(image.json()["url"].removeprefix("https://esf.test")).status_code == 200
+
+
+def test_a_control_character_in_a_text_filter_is_a_422(api: Api) -> None:
+    for name in ("q", "tag"):
+        answer = api.client.get("/api/v1/experiences", params={name: "a\u0000b"})
+        assert answer.status_code == 422 and name in answer.json()["errors"]
