@@ -38,6 +38,7 @@ from fedi.web import (
     media,
     notifications,
     objects,
+    offers,
     schemas_routes,
 )
 from fedi.web.access import AccessDenied, AuthenticationMiddleware, bearer_token, public
@@ -163,6 +164,7 @@ def create_app(
             *pages.routes(),
             *accounts.routes(),
             *experiences.routes(),
+            *offers.routes(),
             *media.routes(),
             *notifications.routes(),
             *admin.routes(),

@@ -172,6 +172,13 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/experiences/{key}/edit"): (303, 404, 404, 404),
     ("GET", "/experiences/{key}/delete"): (303, 404, 404, 404),
     ("POST", "/experiences/{key}/delete"): (303, 404, 404, 404),
+    ("GET", "/offers"): (200, 200, 200, 200),
+    ("GET", "/offers/new"): (303, 200, 200, 200),
+    ("POST", "/offers/new"): (303, 422, 422, 422),
+    ("GET", "/offers/{id:int}"): (404, 404, 404, 404),
+    ("GET", "/offers/{id:int}/edit"): (303, 404, 404, 404),
+    ("POST", "/offers/{id:int}/edit"): (303, 404, 404, 404),
+    ("POST", "/offers/{id:int}/status"): (303, 404, 404, 404),
     ("GET", "/media/{name}"): (404, 404, 404, 404),
     ("GET", "/admin/members"): (303, 403, 200, 200),
     # Without a role or an action the forms are refused, nothing changes.
