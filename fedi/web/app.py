@@ -39,6 +39,7 @@ from fedi.web import (
     media,
     notifications,
     objects,
+    offers,
     schemas_routes,
 )
 from fedi.web.access import AccessDenied, AuthenticationMiddleware, bearer_token, public
@@ -165,6 +166,7 @@ def create_app(
             *accounts.routes(),
             *experiences.routes(),
             *feeds.routes(),
+            *offers.routes(),
             *media.routes(),
             *notifications.routes(),
             *admin.routes(),

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -215,7 +216,32 @@ PAGES = [
     ("forums-admin", "admin", "/admin/forums"),
     ("settings-admin", "admin", "/admin/settings"),
     ("domains-admin", "admin", "/admin/domains"),
+    ("offers", "admin", "/offers"),
+    ("offer", "admin", "/offers/{offer}"),
+    ("offer-new", "admin", "/offers/new"),
+    ("offer-edit", "admin", "/offers/{offer}/edit"),
 ]
+
+
+async def _publish_offer(page: Page, served: Served) -> str:
+    """A partner offer published in the form, as a member would; its path."""
+    await _sign_in_any_language(page, served)
+    await page.goto(f"{served.base_url}/offers/new")
+    await page.locator("#purpose-request").check()
+    await page.locator("#title").fill("Partners sought for a youth guarantee pilot")
+    await page.locator("#summary").fill("A job centre in Lublin looks for two partners.")
+    await page.locator("#description").fill("We run *mentoring* for young people.")
+    await page.locator("#objectives-a").check()
+    await page.locator("#themes-youth-employment").check()
+    await page.locator("#organisation_name").fill("Powiatowy Urząd Pracy")
+    await page.locator("#organisation_type").select_option("public-employment-service")
+    await page.locator("#organisation_country").select_option("PL")
+    await page.locator("#countries_sought-IT").check()
+    deadline = datetime.now(UTC).date() + timedelta(days=90)
+    await page.locator("#call_deadline").fill(deadline.isoformat())
+    await page.locator("button[value=publish]").click()
+    assert "done=published" in page.url, page.url
+    return page.url.split("?")[0].removeprefix(served.base_url)
 
 
 async def test_every_page_passes_axe_and_is_photographed(
@@ -224,6 +250,8 @@ async def test_every_page_passes_axe_and_is_photographed(
     invite = served.fedi("invite", "create").strip().splitlines()[-1]
     token = invite.rsplit("/", 1)[1]
     served.fedi("block", "add", "spam.example", "--reason", "spam waves")  # a row on the page
+    async with chromium.new_page() as page:
+        offer = (await _publish_offer(page, served)).rsplit("/", 1)[1]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     found: dict[str, list[dict[str, object]]] = {}
     for language in ("en", "pl"):
@@ -240,7 +268,7 @@ async def test_every_page_passes_axe_and_is_photographed(
                     if login is not None and not signed_in:
                         await _sign_in_any_language(page, served)
                         signed_in = True
-                    await page.goto(served.base_url + path.format(invite=token))
+                    await page.goto(served.base_url + path.format(invite=token, offer=offer))
                     violations = await serious_violations(page)
                     if violations:
                         found[f"{name} ({language}, {width_name})"] = violations

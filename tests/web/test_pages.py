@@ -14,10 +14,11 @@ from fedi.cli.common import run_in_session
 from fedi.db.models import Role, utcnow
 from fedi.services.members import add_member
 from fedi.settings import Settings
-from fedi.testing.web import post_form, sign_in
+from fedi.testing.web import csrf_token, post_form, sign_in
 from fedi.web import create_app
 from fedi.web.access import Access, rule
 from tests.web.test_discovery import bootstrap
+from tests.web.test_offers import FORM as OFFER_FORM
 
 PASSWORD = "a long test password"
 
@@ -42,6 +43,19 @@ def site(settings: Settings) -> Iterator[tuple[TestClient, str]]:
         yield client, _invite(settings)
 
 
+def _draft(client: TestClient) -> str:
+    """A draft offer of anna's, made in the form; its id."""
+    assert sign_in(client, "anna", PASSWORD).status_code == 303
+    made = client.post(
+        "/offers/new",
+        data={"csrf_token": csrf_token(client), **OFFER_FORM, "action": "draft"},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    return str(made.headers["location"]).split("?")[0].rsplit("/", 1)[1]
+
+
 # (who is signed in, path, status, a sentence in English, the same in Polish)
 PAGES = [
     (None, "/", 200, "Follow this network", "Obserwuj tę sieć"),
@@ -53,6 +67,9 @@ PAGES = [
     (None, "/users/nobody", 404, "There is no such account here.", "Nie ma tu takiego konta."),
     (None, "/experiences", 200, "No experiences yet.", "Nie ma jeszcze doświadczeń."),
     ("anna", "/experiences/new", 200, "Language you write in", "Język, w którym piszesz"),
+    (None, "/offers", 200, "No partner offers are published yet.", "Nie opublikowano jeszcze"),
+    ("anna", "/offers/new", 200, "Partners you seek", "Jakich partnerów szukasz"),
+    ("anna", "/offers/{offer}", 200, "Only you can see this draft", "Ten szkic widzisz tylko Ty"),
     ("anna", "/account", 200, "Personal API tokens", "Osobiste tokeny API"),
     ("anna", "/notifications", 200, "You have no notifications.", "Nie masz powiadomień."),
     ("anna", "/admin/invites", 403, "You cannot open this page", "Nie możesz otworzyć tej strony"),
@@ -74,10 +91,11 @@ def test_every_page_renders_in_both_languages(
     polish: str,
 ) -> None:
     client, invite = site
+    offer = _draft(client) if "{offer}" in path else ""
     if login is not None:
         assert sign_in(client, login, PASSWORD).status_code == 303
     response = client.get(
-        path.format(invite=invite), headers={"Accept-Language": f"{language},en;q=0.5"}
+        path.format(invite=invite, offer=offer), headers={"Accept-Language": f"{language},en;q=0.5"}
     )
     assert response.status_code == status
     assert response.headers["content-type"].startswith("text/html")

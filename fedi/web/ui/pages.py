@@ -18,6 +18,7 @@ from fedi.web.ui.rendering import render
 
 __all__ = [
     "MAX_ROW_ID",
+    "error_page",
     "forbidden_page",
     "local_path",
     "not_found_page",

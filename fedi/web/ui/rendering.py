@@ -26,6 +26,7 @@ TEMPLATE_PACKAGES = (
     "fedi.web.ui",
     "fedi.web.accounts",
     "fedi.web.experiences",
+    "fedi.web.offers",
     "fedi.web.notifications",
     "fedi.web.admin",
     "fedi.web.forums",
@@ -49,6 +50,7 @@ def _navigation(request: Request) -> list[NavItem]:
     items = [
         NavItem("/", i18n.gettext("Home")),
         NavItem("/experiences", i18n.gettext("Experiences")),
+        NavItem("/offers", i18n.gettext("Partner offers")),
     ]
     if principal is None:
         items.append(NavItem("/login", i18n.gettext("Sign in")))

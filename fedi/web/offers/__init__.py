@@ -1,0 +1,15 @@
+"""Partner offer pages: the published offers, writing one (a draft or published at once), its
+page with the author's status buttons, and editing it."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from fedi.web.offers import editing, reading
+
+__all__ = ["routes"]
+
+
+def routes() -> list[BaseRoute]:
+    # /offers/new comes before /offers/{id}.
+    return [*editing.routes(), *reading.routes()]
