@@ -45,6 +45,7 @@ __all__ = [
     "update_offer",
     "validate_offer",
     "view_of",
+    "view_offer",
 ]
 
 PARTNER_FORUM = "partners"
@@ -238,6 +239,38 @@ class OfferView:
     author: Actor
     data: OfferData
 
+    @property
+    def id(self) -> int:
+        return self.offer.id
+
+    @property
+    def status(self) -> str:
+        return self.offer.status
+
+    @property
+    def uri(self) -> str:
+        return self.row.uri
+
+    @property
+    def local(self) -> bool:
+        return self.row.local
+
+    @property
+    def created(self) -> datetime:
+        return self.offer.created_at
+
+    @property
+    def updated(self) -> datetime:
+        return self.offer.updated_at
+
+    @property
+    def awaiting_validation(self) -> bool:
+        return self.offer.awaiting_validation
+
+    @property
+    def validated_by(self) -> str | None:
+        return self.offer.validated_by if self.offer.validated else None
+
 
 @dataclass(frozen=True, slots=True)
 class OfferFilters:
@@ -266,6 +299,12 @@ async def find_offer(session: AsyncSession, uri: str) -> OfferView:
         offer = await session.scalar(select(Offer).where(Offer.object_id == row.id))
     if row is None or offer is None:
         raise NotFoundError("no such offer")
+    return await _view(session, offer, row)
+
+
+async def view_offer(session: AsyncSession, offer_id: int) -> OfferView:
+    """The offer ``offer_id`` whatever its status (the caller decides who may see it)."""
+    offer, row = await get_offer(session, offer_id)
     return await _view(session, offer, row)
 
 

@@ -15,8 +15,7 @@ from fedi.db.models import Actor
 from fedi.errors import ConflictError, ForbiddenError, ValidationError
 from fedi.instance import context_of
 from fedi.partners.fields import LAST_MINUTE_DAYS, MAX_OBJECTIVES, OfferData
-from fedi.partners.listing import OfferView
-from fedi.partners.offers import create_offer, set_status, update_offer
+from fedi.partners.offers import OfferView, create_offer, set_status, update_offer
 from fedi.web.access import Access, principal_of, rule
 from fedi.web.offers.choices import offer_choices
 from fedi.web.offers.reading import find_offer, offer_page_response

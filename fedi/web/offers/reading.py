@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute
 from fedi.content.markdown import render_markdown
 from fedi.errors import NotFoundError
 from fedi.instance import context_of
-from fedi.partners.listing import OfferView, list_published, view_offer
+from fedi.partners.offers import OfferFilters, OfferView, list_offers, view_offer
 from fedi.web.access import Access, principal_of, rule
 from fedi.web.offers.choices import offer_choices, status_label
 from fedi.web.ui import i18n
@@ -33,7 +33,7 @@ def _before(request: Request) -> int | None:
 async def offer_list(request: Request) -> Response:
     context = context_of(request)
     async with context.sessions() as session:
-        page = await list_published(session, limit=PAGE_SIZE, before=_before(request))
+        page = await list_offers(session, OfferFilters(), limit=PAGE_SIZE, before=_before(request))
     return render(
         request,
         "offers/list.html",

@@ -1,4 +1,4 @@
-"""The published offers, newest first a page at a time; one offer whatever its status."""
+"""The published offers, newest first a page at a time; one offer whatever its status (the views the pages and the API share)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.errors import NotFoundError
-from fedi.partners import listing, policy
 from fedi.partners import offers as service
+from fedi.partners import policy
 from fedi.services import members
 from fedi.settings import Settings
 from tests.partners.test_fields import offer_payload
@@ -36,12 +36,14 @@ async def test_only_published_offers_are_listed_newest_first_in_pages(
     second = await service.create_offer(
         session, settings, anna, offer_payload(title="Second"), today=TODAY
     )
-    page = await listing.list_published(session, limit=1)
+    page = await service.list_offers(session, service.OfferFilters(), limit=1)
     assert [view.id for view in page.rows] == [second.id] and page.total == 2
     assert page.rows[0].data.title == "Second" and page.rows[0].author.id == anna.id
-    rest = await listing.list_published(session, limit=1, before=page.next_before)
+    rest = await service.list_offers(
+        session, service.OfferFilters(), limit=1, before=page.next_before
+    )
     assert [view.id for view in rest.rows] == [first.id] and rest.next_before is None
-    shown = await listing.view_offer(session, draft.id)
+    shown = await service.view_offer(session, draft.id)
     assert shown.status == "draft" and shown.data.codes["objectives"] == ["h", "a"]
     with pytest.raises(NotFoundError):
-        await listing.view_offer(session, 9999)
+        await service.view_offer(session, 9999)
