@@ -1,4 +1,5 @@
-"""The published offers, newest first a page at a time; one offer whatever its status (the views the pages and the API share)."""
+"""The offer views that the pages and the API share: the published offers, newest first, a page
+at a time; one offer whatever its status."""
 
 from __future__ import annotations
 
