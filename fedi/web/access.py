@@ -23,7 +23,7 @@ from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fedi.db.models import Member, Role
+from fedi.db.models import Actor, Member, Role
 from fedi.errors import FediError
 from fedi.instance import InstanceContext
 from fedi.services.tokens import member_for_token
@@ -40,6 +40,7 @@ __all__ = [
     "principal_of",
     "public",
     "rule",
+    "signed_in_actor",
 ]
 
 
@@ -93,6 +94,17 @@ class AccessDenied(FediError):
 def principal_of(connection: HTTPConnection) -> Principal | None:
     principal: Principal | None = getattr(connection.state, "principal", None)
     return principal
+
+
+async def signed_in_actor(connection: HTTPConnection) -> Actor:
+    """The actor of the member signed in, for a route whose rule asks for a member."""
+    principal = principal_of(connection)
+    assert principal is not None  # the route's rule asks for a member
+    context: InstanceContext = connection.app.state.instance
+    async with context.sessions() as session:
+        actor = await session.get(Actor, principal.actor_id)
+    assert actor is not None
+    return actor
 
 
 def check(access: Access, principal: Principal | None) -> None:

@@ -24,12 +24,11 @@ from fedi.content.experiences.service import (
     list_experiences,
     update_experience,
 )
-from fedi.db.models import Actor
 from fedi.errors import ValidationError
 from fedi.instance import context_of
 from fedi.media.service import media_url, store_upload
 from fedi.vocabulary import vocabulary
-from fedi.web.access import Access, check, principal_of, rule
+from fedi.web.access import Access, check, principal_of, rule, signed_in_actor
 from fedi.web.api.body import read_json_object
 from fedi.web.api.paging import page_of, page_request
 from fedi.web.api.people import actor_summary
@@ -130,19 +129,9 @@ async def list_all(request: Request) -> Response:
     return JSONResponse(page.answer([render_experience(view) for view in page.rows]))
 
 
-async def _author(request: Request) -> Actor:
-    context = context_of(request)
-    principal = principal_of(request)
-    assert principal is not None  # the route's rule asks for a member
-    async with context.sessions() as session:
-        actor = await session.get(Actor, principal.actor_id)
-    assert actor is not None
-    return actor
-
-
 async def create(request: Request) -> Response:
     context = context_of(request)
-    author = await _author(request)
+    author = await signed_in_actor(request)
     body = await read_json_object(request, limit=MAX_EXPERIENCE_BODY)
     async with context.sessions.begin() as session:
         view = await create_experience(session, context.settings, author, body)
@@ -174,7 +163,7 @@ async def read(request: Request) -> Response:
 async def change(request: Request) -> Response:
     context = context_of(request)
     key = _key(request)
-    author = await _author(request)
+    author = await signed_in_actor(request)
     try:
         if request.method == "DELETE":
             async with context.sessions.begin() as session:
@@ -195,7 +184,7 @@ MEDIA_FIELDS = frozenset({"file", "description"})
 async def upload_media(request: Request) -> Response:
     """``multipart/form-data`` with ``file`` and ``description`` (an image's alt text)."""
     context = context_of(request)
-    author = await _author(request)
+    author = await signed_in_actor(request)
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media != "multipart/form-data":
         raise Problem(415, "send the file as multipart/form-data")

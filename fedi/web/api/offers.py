@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from fedi.content.markdown import render_markdown
-from fedi.db.models import Actor, Role, utcnow
+from fedi.db.models import Role, utcnow
 from fedi.errors import ValidationError
 from fedi.instance import context_of
 from fedi.partners.offers import (
@@ -30,7 +30,7 @@ from fedi.partners.offers import (
     view_of,
 )
 from fedi.vocabulary import vocabulary
-from fedi.web.access import Access, check, principal_of, rule
+from fedi.web.access import Access, check, principal_of, rule, signed_in_actor
 from fedi.web.api.body import read_json_object
 from fedi.web.api.paging import page_of, page_request
 from fedi.web.api.people import actor_summary
@@ -131,16 +131,6 @@ async def list_all(request: Request) -> Response:
     return JSONResponse(page.answer(items))
 
 
-async def _author(request: Request) -> Actor:
-    context = context_of(request)
-    principal = principal_of(request)
-    assert principal is not None  # checked by the route's rule or by check()
-    async with context.sessions() as session:
-        actor = await session.get(Actor, principal.actor_id)
-    assert actor is not None
-    return actor
-
-
 def _location(request: Request, view: OfferView) -> str:
     key = view.row.uri.rsplit("/", 1)[1]
     return f"{context_of(request).settings.base_url}/api/v1/offers/{key}"
@@ -148,7 +138,7 @@ def _location(request: Request, view: OfferView) -> str:
 
 async def create(request: Request) -> Response:
     context = context_of(request)
-    author = await _author(request)
+    author = await signed_in_actor(request)
     body = await read_json_object(request, limit=MAX_OFFER_BODY)
     _refuse_read_only(body)
     async with context.sessions.begin() as session:
@@ -195,7 +185,7 @@ async def change(request: Request) -> Response:
     """PATCH changes the fields given, DELETE withdraws (the ``Delete`` goes to followers)."""
     context = context_of(request)
     uri = _uri(request)
-    author = await _author(request)
+    author = await signed_in_actor(request)
     body = {} if request.method == "DELETE" else await read_json_object(request)
     if request.method == "PATCH":
         _refuse_read_only(body)
@@ -224,7 +214,7 @@ async def change(request: Request) -> Response:
 async def change_status(request: Request) -> Response:
     context = context_of(request)
     uri = _uri(request)
-    author = await _author(request)
+    author = await signed_in_actor(request)
     body = await read_json_object(request)
     unknown = sorted(set(body) - {"status"})
     if unknown:

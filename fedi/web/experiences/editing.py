@@ -19,11 +19,10 @@ from fedi.content.experiences.service import (
     update_experience,
 )
 from fedi.content.markdown import render_markdown
-from fedi.db.models import Actor
 from fedi.errors import ForbiddenError, ValidationError
 from fedi.instance import context_of
 from fedi.media.service import store_upload
-from fedi.web.access import Access, principal_of, rule
+from fedi.web.access import Access, principal_of, rule, signed_in_actor
 from fedi.web.experiences.choices import choices
 from fedi.web.experiences.reading import find_experience
 from fedi.web.ui import i18n
@@ -201,7 +200,7 @@ async def _save(
 ) -> str:
     """Store the upload, if any, and the experience, in one transaction; the experience's key."""
     context = context_of(request)
-    author = await _author(request)
+    author = await signed_in_actor(request)
     fields = form.fields()
     async with context.sessions.begin() as session:
         if upload is not None:
@@ -214,16 +213,6 @@ async def _save(
             return (await create_experience(session, context.settings, author, fields)).key
         await update_experience(session, context.settings, author, key, fields)
         return key
-
-
-async def _author(request: Request) -> Actor:
-    context = context_of(request)
-    principal = principal_of(request)
-    assert principal is not None  # the route's rule asks for a member
-    async with context.sessions() as session:
-        actor = await session.get(Actor, principal.actor_id)
-    assert actor is not None
-    return actor
 
 
 async def new_experience(request: Request) -> Response:
@@ -281,7 +270,7 @@ async def remove_experience(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "experiences/delete.html", {"experience": found})
     context = context_of(request)
-    author = await _author(request)
+    author = await signed_in_actor(request)
     async with context.sessions.begin() as session:
         await delete_experience(session, context.settings, author, found.key)
     return RedirectResponse("/experiences?deleted=1", status_code=303)

@@ -11,12 +11,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from fedi.db.models import Actor
 from fedi.errors import ConflictError, ForbiddenError, ValidationError
 from fedi.instance import context_of
 from fedi.partners.fields import LAST_MINUTE_DAYS, MAX_OBJECTIVES, OfferData
 from fedi.partners.offers import OfferView, create_offer, set_status, update_offer
-from fedi.web.access import Access, principal_of, rule
+from fedi.web.access import Access, principal_of, rule, signed_in_actor
 from fedi.web.offers.choices import offer_choices
 from fedi.web.offers.reading import find_offer, offer_page_response
 from fedi.web.ui import i18n
@@ -183,16 +182,6 @@ async def _posted(request: Request) -> tuple[OfferForm, str]:
     return form, action if action in ("draft", "publish") else "draft"
 
 
-async def _author(request: Request) -> Actor:
-    context = context_of(request)
-    principal = principal_of(request)
-    assert principal is not None  # the route's rule asks for a member
-    async with context.sessions() as session:
-        actor = await session.get(Actor, principal.actor_id)
-    assert actor is not None
-    return actor
-
-
 def _done(offer_id: int, status: str, awaiting: bool) -> RedirectResponse:
     notice = "awaiting" if awaiting else status
     return RedirectResponse(f"/offers/{offer_id}?done={notice}", status_code=303)
@@ -205,7 +194,7 @@ async def new_offer(request: Request) -> Response:
         return _form_page(request, form, offer=None)
     form, action = await _posted(request)
     context = context_of(request)
-    author = await _author(request)
+    author = await signed_in_actor(request)
     payload = {**form.payload(), "status": "published" if action == "publish" else "draft"}
     try:
         async with context.sessions.begin() as session:
@@ -248,7 +237,7 @@ async def edit_offer(request: Request) -> Response:
         return _form_page(request, OfferForm.of(found.data), offer=found)
     form, action = await _posted(request)
     context = context_of(request)
-    author = await _author(request)
+    author = await signed_in_actor(request)
     today = context.clock().date()
     try:
         async with context.sessions.begin() as session:
@@ -279,7 +268,7 @@ async def change_status(request: Request) -> Response:
     async with request.form() as data:
         wanted = data.get("status")
     context = context_of(request)
-    author = await _author(request)
+    author = await signed_in_actor(request)
     try:
         async with context.sessions.begin() as session:
             offer = await set_status(
