@@ -131,9 +131,12 @@ def test_refused_fields_come_back_with_their_errors_and_nothing_is_stored(
     )
     assert response.status_code == 422
     page = response.text
-    assert '<a href="#title">This field is required.</a>' in page
-    assert '<a href="#themes">Choose one of the values offered.</a>' in page
-    assert '<a href="#partners_needed">Enter a whole number from 1 to 100.</a>' in page
+    assert '<a href="#title">Title: This field is required.</a>' in page
+    assert '<a href="#themes">Themes: Choose one of the values offered.</a>' in page
+    assert (
+        '<a href="#partners_needed">Number of partners needed: '
+        "Enter a whole number from 1 to 100.</a>" in page
+    )
     assert 'id="title" name="title" type="text" value=" "' in page
     assert 'value="Fundacja Przykład"' in page  # the other values are kept
     assert 'id="countries_sought-IT" name="countries_sought" value="IT" checked' in page
@@ -151,7 +154,7 @@ def test_refused_fields_come_back_with_their_errors_and_nothing_is_stored(
         {**FORM, "title": "", "action": "draft"},
         headers={"Accept-Language": "pl"},
     )
-    assert polish.status_code == 422 and "To pole jest wymagane." in polish.text
+    assert polish.status_code == 422 and "Tytuł: To pole jest wymagane." in polish.text
     assert "No partner offers are published yet." in client.get("/offers").text
     assert client.get("/offers/1").status_code == 404
 
