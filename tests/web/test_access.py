@@ -229,6 +229,7 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/api/v1/media"): (401, 415, 415, 415),
     ("GET", "/api/v1/offers"): (200, 200, 200, 200),
     ("POST", "/api/v1/offers"): (401, 415, 415, 415),
+    ("GET", "/api/v1/offers/search"): (200, 200, 200, 200),
     ("GET", "/api/v1/offers/{id}"): (404, 404, 404, 404),
     ("PATCH", "/api/v1/offers/{id}"): (401, 404, 404, 404),
     ("DELETE", "/api/v1/offers/{id}"): (401, 404, 404, 404),

@@ -23,6 +23,7 @@ __all__ = [
     "MAX_LIMIT",
     "Page",
     "PageRequest",
+    "next_cursor",
     "page_of",
     "page_request",
 ]
@@ -54,6 +55,11 @@ def _encode(before: int) -> str:
         digits = _DIGITS[digit] + digits
         if before == 0:
             return digits
+
+
+def next_cursor(before: int) -> str:
+    """The cursor that names ``before`` (a list that pages by position gives its offset)."""
+    return _encode(before)
 
 
 def _decode(cursor: str) -> int:

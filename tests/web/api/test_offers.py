@@ -206,3 +206,46 @@ def test_the_list_is_newest_first_filtered_and_paged(api: Api) -> None:
     assert bad.status_code == 422 and "allowed values" in bad.json()["errors"]["theme"][0]
     assert api.client.get("/api/v1/offers/nonsense").status_code == 404
     assert api.client.post("/api/v1/offers", json=_payload()).status_code == 401
+
+
+def test_search_finds_published_offers_by_text_and_codes_with_reasons(api: Api) -> None:
+    mentoring = _create(api, title="Mentoring dla młodzieży")
+    _create(
+        api,
+        title="Ekonomia społeczna",
+        summary="Spółdzielnie socjalne szukają partnerów.",
+        description="",
+        keywords=[],
+        translations={},
+        themes=["social-economy"],
+        objectives=["a"],
+        countries_sought=["ES"],
+        funding={"call_deadline": _deadline(30)},
+    )
+    _create(api, title="Draft mentoring", status="draft")
+    found = api.client.get("/api/v1/offers/search?q=mentoring").json()
+    assert [item["offer"]["id"] for item in found["items"]] == [mentoring["id"]]
+    assert found["total"] == 1 and found["peers"] == {"asked": [], "answered": [], "failed": []}
+    assert found["items"][0]["why"][0]["reason"] == "text" and found["items"][0]["score"] > 0
+    both = api.client.get("/api/v1/offers/search?objective=a&sort=deadline").json()
+    assert [i["offer"]["title"] for i in both["items"]] == [
+        "Ekonomia społeczna",
+        "Mentoring dla młodzieży",
+    ]
+    [reason] = both["items"][0]["why"]
+    assert reason["reason"] == "objective"
+    assert reason["detail"].startswith("matches objective a (Access to employment")
+    newest = api.client.get("/api/v1/offers/search?sort=newest&limit=1").json()
+    assert newest["items"][0]["offer"]["title"] == "Ekonomia społeczna" and newest["next"]
+    assert api.client.get(newest["next"]).json()["items"][0]["offer"]["id"] == mentoring["id"]
+    sought = api.client.get("/api/v1/offers/search?countries_sought=IT,FR").json()
+    assert [i["offer"]["id"] for i in sought["items"]] == [mentoring["id"]]
+    assert api.client.get("/api/v1/offers/search?theme=social-economy").json()["total"] == 1
+    path = _path(mentoring)
+    api.client.post(f"{path}/status", json={"status": "filled"}, headers=api.auth("anna"))
+    assert api.client.get("/api/v1/offers/search?q=mentoring").json()["total"] == 0
+    assert api.client.get("/api/v1/offers/search?q=mentoring&status=filled").json()["total"] == 1
+    api.client.delete(path, headers=api.auth("anna"))
+    assert api.client.get("/api/v1/offers/search?status=filled").json()["total"] == 0
+    bad = api.client.get("/api/v1/offers/search?theme=nothing&sort=oldest")
+    assert bad.status_code == 422 and set(bad.json()["errors"]) == {"theme", "sort"}
