@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.engine import make_async_engine, make_sessionmaker
+from fedi.search.text import prepare_dictionaries
 from fedi.settings import Settings, load_settings
 from fedi.testing.databases import BACKENDS, migrated_database, postgres_url, temporary_database
 from fedi.testing.requirements import required_parts, skip_or_fail
@@ -67,6 +68,13 @@ async def session(settings: Settings) -> AsyncIterator[AsyncSession]:
             yield session
     finally:
         await engine.dispose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The search dictionaries are built once per machine (about a minute), before any test
+    # starts a server whose first request would otherwise wait for them. In the process that
+    # runs first (pytest-xdist's controller), so that its workers find them ready.
+    prepare_dictionaries()
 
 
 @pytest.hookimpl(hookwrapper=True)

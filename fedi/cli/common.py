@@ -13,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db import identity, migrate
 from fedi.db.engine import make_async_engine, make_sessionmaker
+from fedi.search.text import dictionaries_ready, prepare_dictionaries
 from fedi.settings import Settings, SettingsError, load_settings
 
 __all__ = [
     "CommandError",
     "check_identity",
     "first_line",
+    "prepare_search",
     "require_migrated",
     "run_in_session",
     "settings_from_args",
@@ -29,6 +31,15 @@ T = TypeVar("T")
 
 class CommandError(Exception):
     """A command failed; the message is printed as one line and the exit status is 1."""
+
+
+def prepare_search() -> None:
+    """Build the search dictionaries before serving when this machine has not yet, saying so:
+    the first start takes about a minute, every later one nothing."""
+    if dictionaries_ready():
+        return
+    print("preparing the search dictionaries (once on this machine, about a minute):", flush=True)
+    prepare_dictionaries(lambda language: print(f"  {language} ready", flush=True))
 
 
 def first_line(exc: BaseException) -> str:

@@ -7,7 +7,7 @@ import asyncio
 import signal
 
 from fedi.actors.remote import actor_by_handle
-from fedi.cli.common import CommandError, settings_from_args
+from fedi.cli.common import CommandError, prepare_search, settings_from_args
 from fedi.db.models import Actor
 from fedi.federation.worker import Worker
 from fedi.follows import service as follows
@@ -24,6 +24,7 @@ __all__ = ["add_commands"]
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     configure_logging(settings.log_level)
+    prepare_search()
 
     async def run() -> None:
         context = build_context(settings)

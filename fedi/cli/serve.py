@@ -8,7 +8,7 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.actors.local import ensure_instance_actors
-from fedi.cli.common import run_in_session, settings_from_args
+from fedi.cli.common import prepare_search, run_in_session, settings_from_args
 from fedi.log import configure_logging
 from fedi.services.members import FirstAdmin, ensure_first_admin
 from fedi.web import create_app
@@ -26,6 +26,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return await ensure_first_admin(session, settings)
 
     first_admin = run_in_session(settings, bootstrap)
+    prepare_search()
     print(f"Transnationality ({settings.instance_name}) at {settings.base_url}", flush=True)
     print(f"listening on {settings.host}:{settings.port}", flush=True)
     if first_admin is not None:

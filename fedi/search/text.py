@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache, lru_cache
+
+from fedi.search import dictionaries
 
 __all__ = [
     "EU_LANGUAGES",
     "LEMMATISED",
     "detect",
+    "dictionaries_ready",
     "document_terms",
     "fold",
+    "prepare_dictionaries",
     "query_forms",
     "reduce",
     "words",
@@ -59,11 +63,21 @@ def words(text: str) -> list[str]:
 def _lemmatizer() -> object:
     from simplemma import Lemmatizer
     from simplemma.strategies import DefaultStrategy
-    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
     # Every language's dictionary stays loaded once read: queries try all of them.
-    factory = DefaultDictionaryFactory(cache_max_size=len(_SIMPLEMMA))
+    factory = dictionaries.dictionary_factory(len(_SIMPLEMMA))
     return Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=factory))
+
+
+def prepare_dictionaries(progress: Callable[[str], None] | None = None) -> None:
+    """Build the dictionaries' tries that are missing (once per machine and simplemma
+    version), so that no query waits for them; ``progress`` hears of each language done."""
+    dictionaries.prepare(sorted(set(_SIMPLEMMA.values())), progress=progress)
+
+
+def dictionaries_ready() -> bool:
+    """Whether every language's trie is built."""
+    return not dictionaries.missing(sorted(set(_SIMPLEMMA.values())))
 
 
 @lru_cache(maxsize=200_000)
