@@ -25,8 +25,8 @@ from fedi.federation.shapes import read_object
 from fedi.federation.vocab import AS2_CONTEXT, PUBLIC
 from fedi.partners.document import offer_page
 from fedi.partners.fields import CODE_FIELDS, OfferData, quality_faults, read_offer
+from fedi.partners.index import index_offer, unindex_offer
 from fedi.partners.policy import offers_need_validation
-from fedi.search import index as search_index
 from fedi.services import forums
 from fedi.settings import Settings
 
@@ -42,7 +42,6 @@ __all__ = [
     "offer_codes",
     "offer_data",
     "offer_payload",
-    "search_offers",
     "set_status",
     "update_offer",
     "validate_offer",
@@ -209,7 +208,7 @@ async def _send(
         row.published = now
     if not public:
         return
-    await _index(session, offer, data)
+    await index_offer(session, offer, data)
     await publish(
         session,
         author,
@@ -223,99 +222,6 @@ async def _send(
             "object": page,
         },
     )
-
-
-# The search filters an offer answers, each a prefix of the codes it is indexed with.
-SEARCH_FILTERS = {
-    "purpose": "purpose",
-    "objective": "objective",
-    "theme": "theme",
-    "target_group": "target_group",
-    "country": "country",
-    "countries_sought": "countries_sought",
-    "organisation_type": "organisation_type",
-    "language": "language",
-    "status": "status",
-}
-
-
-def _search_codes(offer: Offer, data: OfferData) -> list[str]:
-    """Plain codes (for the labels a query spells) and one prefixed code per filter value."""
-    codes = [*data.codes["objectives"], *data.codes["themes"], *data.codes["target_groups"]]
-    codes += [f"objective:{code}" for code in data.codes["objectives"]]
-    codes += [f"theme:{code}" for code in data.codes["themes"]]
-    codes += [f"target_group:{code}" for code in data.codes["target_groups"]]
-    codes += [f"countries_sought:{code}" for code in data.codes["countries_sought"]]
-    codes += [f"language:{code}" for code in data.codes["working_languages"]]
-    codes += [
-        f"purpose:{data.purpose}",
-        f"country:{data.organisation['country']}",
-        f"organisation_type:{data.organisation['type']}",
-        f"status:{offer.status}",
-    ]
-    return codes
-
-
-async def _index(session: AsyncSession, offer: Offer, data: OfferData) -> None:
-    texts = [data.title, data.summary, data.description, *data.codes["keywords"]]
-    for version in data.translations.values():
-        texts += [version["title"], version["summary"], version["description"]]
-    await search_index.index_document(
-        session,
-        kind="offer",
-        ref=offer.id,
-        fields={str(n): text for n, text in enumerate(texts)},
-        language=data.language,
-        codes=_search_codes(offer, data),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class OfferHit:
-    view: OfferView
-    hit: search_index.Hit
-
-
-# How many matches a search ranks at most (a page is cut from them).
-MAX_SEARCH_RESULTS = 1000
-
-
-async def search_offers(
-    session: AsyncSession,
-    *,
-    q: str,
-    filters: dict[str, list[str]],
-    sort: str,
-    ui_language: str | None,
-    offset: int,
-    limit: int,
-) -> tuple[list[OfferHit], int]:
-    """The indexed offers matching ``q`` and every filter (``SEARCH_FILTERS`` to codes; status
-    ``published`` unless given), ordered by ``sort`` (relevance, newest, deadline); one page
-    from ``offset``, and how many matched."""
-    wanted = {"status": ["published"], **{k: v for k, v in filters.items() if v}}
-    groups = [
-        {f"{SEARCH_FILTERS[name]}:{code}" for code in codes} for name, codes in wanted.items()
-    ]
-    page = await search_index.search(
-        session,
-        kind="offer",
-        q=q,
-        filters=groups,
-        ui_language=ui_language,
-        limit=MAX_SEARCH_RESULTS,
-    )
-    found = []
-    for hit in page.hits:
-        offer = await session.get(Offer, hit.ref)
-        row = None if offer is None else await session.get(ContentObject, offer.object_id)
-        if offer is not None and row is not None:
-            found.append(OfferHit(await _view(session, offer, row), hit))
-    if sort == "newest":
-        found.sort(key=lambda item: item.view.offer.id, reverse=True)
-    elif sort == "deadline":
-        found.sort(key=lambda item: (item.view.offer.call_deadline, item.view.offer.id))
-    return found[offset : offset + limit], len(found)
 
 
 async def get_offer(session: AsyncSession, offer_id: int) -> tuple[Offer, ContentObject]:
@@ -593,7 +499,7 @@ async def set_status(
         offer.status = status
         offer.awaiting_validation = False
         await _withdraw(session, settings, row, author, was_public=before != "draft")
-        await search_index.remove_document(session, "offer", offer.id)
+        await unindex_offer(session, offer)
     offer.updated_at = utcnow()
     if offer.status != before:
         await _record(session, offer, author, [], before, offer.status)

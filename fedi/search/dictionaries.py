@@ -28,6 +28,7 @@ from simplemma.strategies.dictionaries.trie_dictionary_factory import TrieDictio
 
 __all__ = ["cache_dir", "dictionary_factory", "missing", "prepare"]
 
+
 def cache_dir() -> Path:
     """The directory of this simplemma version's tries, in the user's cache directory
     (``XDG_CACHE_HOME``, by default ``~/.cache``)."""

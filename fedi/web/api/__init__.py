@@ -14,6 +14,7 @@ from fedi.web.api import (
     forums,
     lookup,
     notifications,
+    offer_search,
     offers,
     openapi,
     peers,
@@ -35,5 +36,7 @@ routes: list[BaseRoute] = [
     *peers.routes,
     *lookup.routes,
     *experiences.routes,
+    # /api/v1/offers/search before /api/v1/offers/{id}.
+    *offer_search.routes,
     *offers.routes,
 ]

@@ -10,7 +10,6 @@ author and the moderators alone, anyone else gets 404; a withdrawn one is 410.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,13 +20,11 @@ from fedi.errors import ValidationError
 from fedi.instance import context_of
 from fedi.partners.offers import (
     OfferFilters,
-    OfferHit,
     OfferView,
     create_offer,
     find_offer,
     list_offers,
     offer_payload,
-    search_offers,
     set_status,
     update_offer,
     view_of,
@@ -35,7 +32,7 @@ from fedi.partners.offers import (
 from fedi.vocabulary import vocabulary
 from fedi.web.access import Access, check, principal_of, rule, signed_in_actor
 from fedi.web.api.body import read_json_object
-from fedi.web.api.paging import next_cursor, page_of, page_request
+from fedi.web.api.paging import page_of, page_request
 from fedi.web.api.people import actor_summary
 from fedi.web.api.problems import Problem
 from fedi.web.experiences.reading import KEY
@@ -241,113 +238,6 @@ async def change_status(request: Request) -> Response:
     return JSONResponse(answer)
 
 
-# The vocabulary of each search filter, and the reason a match on it gives.
-_SEARCH_VOCABULARIES = {
-    "purpose": ("offer-purposes", None),
-    "objective": ("objectives", "objective"),
-    "theme": ("themes", "theme"),
-    "target_group": ("target-groups", "target_group"),
-    "country": ("countries", "country"),
-    "countries_sought": ("countries", "country"),
-    "organisation_type": ("organisation-types", None),
-    "language": ("languages", "language"),
-}
-_STATUSES = ("published", "filled", "expired")
-_SORTS = ("relevance", "newest", "deadline")
-_REASONS = {"objectives": "objective", "themes": "theme", "target-groups": "target_group"}
-
-
-def _values(request: Request, name: str) -> list[str]:
-    return [
-        part.strip()
-        for value in request.query_params.getlist(name)
-        for part in value.split(",")
-        if part.strip()
-    ]
-
-
-def _search_filters(request: Request) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    found: dict[str, list[str]] = {}
-    for name, (vocabulary_name, _reason) in _SEARCH_VOCABULARIES.items():
-        try:
-            found[name] = vocabulary(vocabulary_name).check_all(_values(request, name), name)
-        except ValidationError as error:
-            errors[name] = [str(error)]
-    statuses = _values(request, "status")
-    wrong = [value for value in statuses if value not in _STATUSES]
-    if wrong:
-        errors["status"] = [f"allowed values: {', '.join(_STATUSES)}"]
-    found["status"] = statuses
-    if len(request.query_params.get("q", "")) > 200:
-        errors["q"] = ["must be at most 200 characters"]
-    if request.query_params.get("sort", "relevance") not in _SORTS:
-        errors["sort"] = [f"allowed values: {', '.join(_SORTS)}"]
-    if errors:
-        first, messages = next(iter(errors.items()))
-        raise Problem(422, f"{first}: {messages[0]}"[:600], errors=errors)
-    return found
-
-
-def _why(item: OfferHit, locale: str) -> list[dict[str, str]]:
-    hit = item.hit
-    why = []
-    if hit.terms:
-        why.append({"reason": "text", "detail": "matches " + ", ".join(hit.terms)})
-    for match in hit.codes:
-        reason = _REASONS.get(match.vocabulary)
-        if reason:
-            what = reason.replace("_", " ")
-            why.append({"reason": reason, "detail": f"names {what} {match.code} ({match.label})"})
-    for code in hit.filters:
-        name, _, value = code.partition(":")
-        vocabulary_name, reason = _SEARCH_VOCABULARIES.get(name, ("", None))
-        if reason:
-            label = vocabulary(vocabulary_name).label(value, locale)
-            what = reason.replace("_", " ")
-            why.append({"reason": reason, "detail": f"matches {what} {value} ({label})"})
-    return why
-
-
-async def search(request: Request) -> Response:
-    """``GET /api/v1/offers/search``: this instance's index; peers are not asked yet."""
-    context = context_of(request)
-    filters = _search_filters(request)
-    wanted = page_request(request)
-    offset = wanted.before or 0
-    language = request.headers.get("accept-language", "en")[:2].lower()
-    locale = "pl" if language == "pl" else "en"
-    async with context.sessions() as session:
-        found, total = await search_offers(
-            session,
-            q=request.query_params.get("q", ""),
-            filters=filters,
-            sort=request.query_params.get("sort", "relevance"),
-            ui_language=language,
-            offset=offset,
-            limit=wanted.limit,
-        )
-        items = [
-            {"offer": render_offer(item.view), "score": item.hit.score, "why": _why(item, locale)}
-            for item in found
-        ]
-    next_url = None
-    if offset + wanted.limit < total:
-        params = dict(request.query_params) | {
-            "limit": str(wanted.limit),
-            "cursor": next_cursor(offset + wanted.limit),
-        }
-        next_url = f"{context.settings.base_url}{request.url.path}?{urlencode(params)}"
-    return JSONResponse(
-        {
-            "items": items,
-            "total": total,
-            "next": next_url,
-            "peers": {"asked": [], "answered": [], "failed": []},
-        }
-    )
-
-
 async def offers(request: Request) -> Response:
     """Reading is open to anyone, publishing to members (checked by the access rules' own
     :func:`check`, so that one route answers both methods and its 405 names both)."""
@@ -366,7 +256,6 @@ async def offer(request: Request) -> Response:
 
 routes = [
     rule("/api/v1/offers", offers, Access.PUBLIC, methods=["GET", "POST"]),
-    rule("/api/v1/offers/search", search, Access.PUBLIC, methods=["GET"]),
     rule("/api/v1/offers/{id}", offer, Access.PUBLIC, methods=["GET", "PATCH", "DELETE"]),
     rule("/api/v1/offers/{id}/status", change_status, Access.MEMBER, methods=["POST"]),
 ]

@@ -42,6 +42,7 @@ __all__ = [
     "load_catalogs",
     "negotiate",
     "ngettext",
+    "reader_language",
     "reset_locale",
     "use_locale",
 ]
@@ -163,6 +164,17 @@ def _accepted(header: str) -> list[str]:
         if isinstance(weight, int | float | Decimal) and weight > 0:
             ranked.append((-Decimal(str(weight)), position, str(value)))
     return [value for _, _, value in sorted(ranked)]
+
+
+def reader_language(connection: HTTPConnection) -> str:
+    """The language a reader reads best: their first ``Accept-Language`` (``de`` from
+    ``de-AT``), else the page's locale. Unlike :func:`negotiate`, not limited to the pages'
+    translations (a search ranks offers in the reader's working languages)."""
+    for wanted in _accepted(connection.headers.get("accept-language", "")):
+        primary = wanted.split("-", 1)[0].lower()
+        if primary.isalpha() and len(primary) == 2:
+            return primary
+    return negotiate(connection)
 
 
 def negotiate(connection: HTTPConnection) -> str:

@@ -1,0 +1,73 @@
+"""How an offer is indexed for search: its texts in every language it is written in, and its
+codes, each as the plain code (for the vocabulary labels a query spells) and once per filter.
+
+Local and replicated offers are indexed the same way, while they are published; an offer that
+leaves publication is taken out.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.models import Offer
+from fedi.partners.fields import OfferData
+from fedi.search import index as search_index
+
+__all__ = ["FILTERS", "KIND", "index_offer", "unindex_offer"]
+
+KIND = "offer"
+
+# The search filters, each the prefix of the codes an offer is indexed with.
+FILTERS = (
+    "purpose",
+    "level",
+    "cooperation",
+    "objective",
+    "theme",
+    "target_group",
+    "country",
+    "countries_sought",
+    "organisation_type",
+    "role",
+    "language",
+    "status",
+)
+
+
+def _codes(offer: Offer, data: OfferData) -> list[str]:
+    codes = [*data.codes["objectives"], *data.codes["themes"], *data.codes["target_groups"]]
+    by_filter = {
+        "cooperation": data.codes["cooperation"],
+        "objective": data.codes["objectives"],
+        "theme": data.codes["themes"],
+        "target_group": data.codes["target_groups"],
+        "countries_sought": data.codes["countries_sought"],
+        "role": data.codes["roles_sought"],
+        "language": data.codes["working_languages"],
+        "purpose": [data.purpose],
+        "level": [data.level],
+        "country": [str(data.organisation["country"])],
+        "organisation_type": [str(data.organisation["type"])],
+        "status": [offer.status],
+    }
+    codes += [f"{name}:{code}" for name, values in by_filter.items() for code in values]
+    return codes
+
+
+async def index_offer(session: AsyncSession, offer: Offer, data: OfferData) -> None:
+    """Index (or re-index) ``offer`` with its fields ``data``."""
+    texts = [data.title, data.summary, data.description, *data.codes["keywords"]]
+    for version in data.translations.values():
+        texts += [version["title"], version["summary"], version["description"]]
+    await search_index.index_document(
+        session,
+        kind=KIND,
+        ref=offer.id,
+        fields={str(n): text for n, text in enumerate(texts)},
+        language=data.language,
+        codes=_codes(offer, data),
+    )
+
+
+async def unindex_offer(session: AsyncSession, offer: Offer) -> None:
+    await search_index.remove_document(session, KIND, offer.id)

@@ -1,0 +1,137 @@
+"""``GET /api/v1/offers/search``: this instance's own and replicated offers in one ranked query,
+each with the reasons it matched; as JSON, or as CSV (``Accept: text/csv`` or ``format=csv``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from fedi.db.models import utcnow
+from fedi.errors import ValidationError
+from fedi.instance import context_of
+from fedi.partners.search import OfferHit, reader_of, search_offers
+from fedi.web.access import Access, principal_of, rule
+from fedi.web.api.offers import render_offer
+from fedi.web.api.paging import next_cursor, page_request
+from fedi.web.api.problems import Problem
+from fedi.web.offers.search_params import SearchParams, read_search
+from fedi.web.offers.why import sentence
+from fedi.web.ui import i18n
+
+__all__ = ["CSV_COLUMNS", "routes", "search_results"]
+
+CSV_COLUMNS = (
+    "id", "url", "purpose", "level", "title", "organisation", "organisation_type", "country",
+    "countries_sought", "objectives", "themes", "target_groups", "working_languages",
+    "call_deadline", "status", "origin", "score", "why",
+)  # fmt: skip
+
+
+async def search_results(
+    request: Request, wanted: SearchParams, *, offset: int, limit: int
+) -> tuple[list[OfferHit], int]:
+    """One page of results for ``wanted``, ranked for the reader of ``request``."""
+    context = context_of(request)
+    principal = principal_of(request)
+    async with context.sessions() as session:
+        reader = await reader_of(
+            session,
+            principal.member_id if principal else None,
+            i18n.reader_language(request),
+        )
+        return await search_offers(
+            session,
+            q=wanted.q,
+            filters=wanted.filters,
+            reader=reader,
+            today=utcnow().date(),
+            sort=wanted.sort,
+            bounds=wanted.bounds,
+            offset=offset,
+            limit=limit,
+        )
+
+
+def _item(hit: OfferHit) -> dict[str, Any]:
+    return {
+        "offer": render_offer(hit.view),
+        "score": round(hit.score, 4),
+        "why": [{"reason": reason.code, "detail": sentence(reason)} for reason in hit.why],
+    }
+
+
+def _row(item: dict[str, Any]) -> list[str]:
+    offer = item["offer"]
+    organisation = offer["organisation"]
+    return [
+        offer["id"],
+        offer["url"],
+        offer["purpose"],
+        offer["level"],
+        offer["title"],
+        organisation["name"],
+        organisation["type"],
+        organisation["country"],
+        " ".join(offer["countries_sought"]),
+        " ".join(offer["objectives"]),
+        " ".join(offer["themes"]),
+        " ".join(offer["target_groups"]),
+        " ".join(offer["working_languages"]),
+        offer["funding"]["call_deadline"] or "",
+        offer["status"],
+        offer["origin"],
+        str(item["score"]),
+        " ".join(why["detail"] for why in item["why"]),
+    ]
+
+
+def _csv(items: list[dict[str, Any]]) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(_row(item) for item in items)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="offers.csv"'},
+    )
+
+
+def _wants_csv(request: Request) -> bool:
+    wanted = request.query_params.get("format", "")
+    if wanted not in ("", "json", "csv"):
+        raise Problem(422, "format: allowed values: json, csv", errors={"format": ["json or csv"]})
+    return wanted == "csv" or (not wanted and "text/csv" in request.headers.get("accept", ""))
+
+
+async def search(request: Request) -> Response:
+    """Peers are not asked yet: ``peers`` lists none, whatever ``live`` says."""
+    try:
+        wanted = read_search({k: request.query_params.getlist(k) for k in request.query_params})
+    except ValidationError as error:
+        raise Problem(422, str(error)[:600], errors=error.errors) from error
+    as_csv = _wants_csv(request)
+    page = page_request(request)
+    offset = page.before or 0
+    found, total = await search_results(request, wanted, offset=offset, limit=page.limit)
+    items = [_item(hit) for hit in found]
+    if as_csv:
+        return _csv(items)
+    next_url = None
+    if offset + page.limit < total:
+        params = dict(request.query_params) | {
+            "limit": str(page.limit),
+            "cursor": next_cursor(offset + page.limit),
+        }
+        base = context_of(request).settings.base_url
+        next_url = f"{base}{request.url.path}?{urlencode(params)}"
+    peers: dict[str, list[Any]] = {"asked": [], "answered": [], "failed": []}
+    return JSONResponse({"items": items, "total": total, "next": next_url, "peers": peers})
+
+
+routes = [rule("/api/v1/offers/search", search, Access.PUBLIC, methods=["GET"])]

@@ -1,0 +1,106 @@
+"""The partner search's parameters (../API.md), read the same way for the results page and
+``GET /api/v1/offers/search``: each list parameter repeatable or comma-separated, each code
+checked against its vocabulary, every fault gathered with its parameter's name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from fedi.errors import ValidationError
+from fedi.partners.search import SORTS, Bounds
+from fedi.vocabulary import vocabulary
+
+__all__ = ["CODE_PARAMETERS", "STATUSES", "SearchParams", "read_search"]
+
+# Each code parameter and the vocabulary of its codes.
+CODE_PARAMETERS = {
+    "purpose": "offer-purposes",
+    "level": "offer-levels",
+    "cooperation": "cooperation-kinds",
+    "country": "countries",
+    "countries_sought": "countries",
+    "objective": "objectives",
+    "theme": "themes",
+    "target_group": "target-groups",
+    "organisation_type": "organisation-types",
+    "role": "partner-roles",
+    "language": "languages",
+}
+# The statuses a search may ask for (withdrawn offers are not kept in the index).
+STATUSES = ("published", "filled", "expired")
+MAX_QUERY = 200
+
+
+@dataclass(frozen=True, slots=True)
+class SearchParams:
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    bounds: Bounds = field(default_factory=Bounds)
+    sort: str = "relevance"
+    live: bool = False
+
+
+def _values(params: Mapping[str, Sequence[str]], name: str) -> list[str]:
+    found = (part.strip() for value in params.get(name, ()) for part in value.split(","))
+    return [part for part in found if part]
+
+
+def _one(params: Mapping[str, Sequence[str]], name: str) -> str:
+    values = params.get(name, ())
+    return values[-1].strip() if values else ""
+
+
+def _day(text: str, name: str, errors: dict[str, list[str]]) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[name] = ["must be a date (YYYY-MM-DD)"]
+        return None
+
+
+def _flag(text: str, name: str, errors: dict[str, list[str]]) -> bool | None:
+    if text in ("", "any"):
+        return None
+    if text in ("true", "false"):
+        return text == "true"
+    errors[name] = ["must be true or false"]
+    return None
+
+
+def read_search(params: Mapping[str, Sequence[str]]) -> SearchParams:
+    """The search ``params`` ask for (each name to its values as given); a
+    :class:`ValidationError` listing every parameter at fault."""
+    errors: dict[str, list[str]] = {}
+    filters: dict[str, list[str]] = {}
+    for name, vocabulary_name in CODE_PARAMETERS.items():
+        try:
+            filters[name] = vocabulary(vocabulary_name).check_all(_values(params, name), name)
+        except ValidationError as error:
+            errors.update(error.errors)
+    statuses = _values(params, "status")
+    if any(status not in STATUSES for status in statuses):
+        errors["status"] = [f"allowed values: {', '.join(STATUSES)}"]
+    filters["status"] = statuses
+    q = _one(params, "q")
+    if len(q) > MAX_QUERY:
+        errors["q"] = [f"must be at most {MAX_QUERY} characters"]
+    elif any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in q):
+        errors["q"] = ["must not contain control characters"]
+    sort = _one(params, "sort") or "relevance"
+    if sort not in SORTS:
+        errors["sort"] = [f"allowed values: {', '.join(SORTS)}"]
+    bounds = Bounds(
+        deadline_after=_day(_one(params, "deadline_after"), "deadline_after", errors),
+        deadline_before=_day(_one(params, "deadline_before"), "deadline_before", errors),
+        validated=_flag(_one(params, "validated"), "validated", errors),
+        origins=frozenset(value.lower() for value in _values(params, "origin")),
+    )
+    live = _flag(_one(params, "live"), "live", errors)
+    if errors:
+        first, messages = next(iter(errors.items()))
+        raise ValidationError(f"{first}: {messages[0]}", errors=errors)
+    return SearchParams(q, {k: v for k, v in filters.items() if v}, bounds, sort, bool(live))
