@@ -19,6 +19,7 @@ and the API turn reasons into sentences in the reader's language.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,6 +43,7 @@ __all__ = [
     "OfferHit",
     "Reader",
     "Reason",
+    "SearchPage",
     "reader_of",
     "search_offers",
 ]
@@ -121,6 +123,16 @@ class OfferHit:
     view: OfferView
     score: float
     why: list[Reason] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of results, how many matched, and how many of those come from each country
+    (the proposer's; most first)."""
+
+    hits: list[OfferHit]
+    total: int
+    countries: list[tuple[str, int]]
 
 
 @dataclass(slots=True)
@@ -228,11 +240,10 @@ async def search_offers(
     bounds: Bounds | None = None,
     offset: int = 0,
     limit: int = 20,
-) -> tuple[list[OfferHit], int]:
+) -> SearchPage:
     """One page (from ``offset``) of the offers matching ``q`` and every filter of ``filters``
     (names of :data:`~fedi.partners.index.FILTERS` to codes, one of which an offer must have;
-    ``status`` is ``published`` unless given) within ``bounds``, ordered by ``sort``; and how
-    many matched."""
+    ``status`` is ``published`` unless given) within ``bounds``, ordered by ``sort``."""
     unknown = set(filters) - set(FILTERS)
     if unknown:
         raise ValueError(f"unknown filters: {sorted(unknown)}")
@@ -259,6 +270,7 @@ async def search_offers(
         candidates.append(_Candidate(offer, codes[offer.id], score, why))
     _order(candidates, sort)
     chosen = candidates[offset : offset + limit]
-    return [OfferHit(await view_of(session, c.offer), c.score, c.why) for c in chosen], len(
-        candidates
-    )
+    hits_page = [OfferHit(await view_of(session, c.offer), c.score, c.why) for c in chosen]
+    countries = Counter(c.offer.organisation_country for c in candidates)
+    ranked = sorted(countries.items(), key=lambda item: (-item[1], item[0]))
+    return SearchPage(hits_page, len(candidates), ranked)

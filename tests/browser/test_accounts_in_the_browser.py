@@ -220,6 +220,8 @@ PAGES = [
     ("offer", "admin", "/offers/{offer}"),
     ("offer-new", "admin", "/offers/new"),
     ("offer-edit", "admin", "/offers/{offer}/edit"),
+    ("offer-search", "admin", "/offers/search?q=mentoring"),
+    ("offer-search-error", "admin", "/offers/search?theme=nothing&deadline_after=soon"),
 ]
 
 
@@ -311,3 +313,26 @@ async def _sign_in_any_language(page: Page, served: Served) -> None:
     await page.locator("#password").fill(served.admin_password)
     await page.locator("form.form button[type=submit]").click()
     assert re.search(r"/account$", page.url)
+
+
+async def test_a_member_searches_offers_with_filters_and_reads_why(
+    served: Served, chromium: Chromium
+) -> None:
+    async with chromium.new_page() as page:
+        await _publish_offer(page, served)
+        await page.goto(f"{served.base_url}/offers/search")
+        await page.locator("#q").fill("mentoringiem")  # another form of the word written
+        await page.locator("#theme").select_option("youth-employment")
+        await page.locator("#q").press("Enter")
+        await page.wait_for_url(re.compile(r"/offers/search\?q=mentoringiem"))
+        results = page.locator("ol.cards li")
+        assert await results.count() >= 1
+        first = results.first
+        assert "youth guarantee pilot" in await first.locator("h3").inner_text()
+        await first.locator("summary").click()
+        reasons = await first.locator(".why li").all_inner_texts()
+        assert any(reason.startswith("Its text contains") for reason in reasons), reasons
+        assert any("theme" in reason for reason in reasons), reasons
+        assert await page.locator("figure.chart svg rect").count() >= 1
+        await page.goto(f"{served.base_url}/offers/search?theme=social-economy")
+        assert "No offer matches this search." in await page.locator("main").inner_text()

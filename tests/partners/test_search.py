@@ -40,9 +40,9 @@ async def _titles(session: AsyncSession, **kwargs: Any) -> list[str]:
     kwargs.setdefault("reader", Reader())
     kwargs.setdefault("q", "")
     kwargs.setdefault("filters", {})
-    hits, total = await search_offers(session, today=TODAY, **kwargs)
-    assert total >= len(hits)
-    return [hit.view.data.title for hit in hits]
+    found = await search_offers(session, today=TODAY, **kwargs)
+    assert found.total >= len(found.hits)
+    return [hit.view.data.title for hit in found.hits]
 
 
 async def test_reciprocity_deadline_and_language_rank_offers_and_say_why(
@@ -56,8 +56,9 @@ async def test_reciprocity_deadline_and_language_rank_offers_and_say_why(
         working_languages=["pl"],
     )  # fmt: skip
     reader = Reader(country="IT", language="en")
-    hits, total = await search_offers(session, q="", filters={}, reader=reader, today=TODAY)
-    assert total == 3
+    found = await search_offers(session, q="", filters={}, reader=reader, today=TODAY)
+    hits = found.hits
+    assert found.total == 3 and found.countries == [("PL", 3)]
     titles = [hit.view.data.title for hit in hits]
     assert titles[0] == "Seeks Italy"
     why = {hit.view.data.title: [r.code for r in hit.why] for hit in hits}
@@ -78,9 +79,11 @@ async def test_filters_and_bounds_narrow_and_overlap_counts(
     both = await _offer(session, settings, anna, title="Both", objectives=["a", "h"])
     await _offer(session, settings, anna, days=200, title="Only a", objectives=["a"])
     assert await _titles(session, filters={"objective": ["h"]}) == ["Both"]
-    hits, _ = await search_offers(
-        session, q="", filters={"objective": ["a", "h"]}, reader=Reader(), today=TODAY
-    )
+    hits = (
+        await search_offers(
+            session, q="", filters={"objective": ["a", "h"]}, reader=Reader(), today=TODAY
+        )
+    ).hits
     assert [hit.view.data.title for hit in hits] == ["Both", "Only a"]
     assert [r.value for r in hits[0].why if r.code == "objective"] == ["a", "h"]
     assert await _titles(session, bounds=Bounds(deadline_after=TODAY + timedelta(100))) == [
@@ -103,9 +106,11 @@ async def test_a_query_in_another_language_finds_the_offer_through_a_label(
 ) -> None:
     anna = (await members.add_member(session, settings, "anna", "long enough password")).actor
     await _offer(session, settings, anna, title="Praca", themes=["migrant-integration"])
-    hits, _ = await search_offers(
-        session, q="integrazione dei migranti", filters={}, reader=Reader(), today=TODAY
-    )
+    hits = (
+        await search_offers(
+            session, q="integrazione dei migranti", filters={}, reader=Reader(), today=TODAY
+        )
+    ).hits
     assert [hit.view.data.title for hit in hits] == ["Praca"]
     [reason] = [r for r in hits[0].why if r.code == "theme"]
     assert reason.value == "migrant-integration" and reason.language == "it"

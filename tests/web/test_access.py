@@ -174,6 +174,7 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/experiences/{key}/delete"): (303, 404, 404, 404),
     ("GET", "/offers"): (200, 200, 200, 200),
     ("GET", "/offers/new"): (303, 200, 200, 200),
+    ("GET", "/offers/search"): (200, 200, 200, 200),
     ("POST", "/offers/new"): (303, 422, 422, 422),
     ("GET", "/offers/{id:int}"): (404, 404, 404, 404),
     ("GET", "/offers/{id:int}/edit"): (303, 404, 404, 404),

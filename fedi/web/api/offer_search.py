@@ -11,50 +11,24 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from fedi.db.models import utcnow
 from fedi.errors import ValidationError
 from fedi.instance import context_of
-from fedi.partners.search import OfferHit, reader_of, search_offers
-from fedi.web.access import Access, principal_of, rule
+from fedi.partners.search import OfferHit
+from fedi.web.access import Access, rule
 from fedi.web.api.offers import render_offer
 from fedi.web.api.paging import next_cursor, page_request
 from fedi.web.api.problems import Problem
-from fedi.web.offers.search_params import SearchParams, read_search
+from fedi.web.offers.search_params import read_search
+from fedi.web.offers.searching import search_results
 from fedi.web.offers.why import sentence
-from fedi.web.ui import i18n
 
-__all__ = ["CSV_COLUMNS", "routes", "search_results"]
+__all__ = ["CSV_COLUMNS", "routes"]
 
 CSV_COLUMNS = (
     "id", "url", "purpose", "level", "title", "organisation", "organisation_type", "country",
     "countries_sought", "objectives", "themes", "target_groups", "working_languages",
     "call_deadline", "status", "origin", "score", "why",
 )  # fmt: skip
-
-
-async def search_results(
-    request: Request, wanted: SearchParams, *, offset: int, limit: int
-) -> tuple[list[OfferHit], int]:
-    """One page of results for ``wanted``, ranked for the reader of ``request``."""
-    context = context_of(request)
-    principal = principal_of(request)
-    async with context.sessions() as session:
-        reader = await reader_of(
-            session,
-            principal.member_id if principal else None,
-            i18n.reader_language(request),
-        )
-        return await search_offers(
-            session,
-            q=wanted.q,
-            filters=wanted.filters,
-            reader=reader,
-            today=utcnow().date(),
-            sort=wanted.sort,
-            bounds=wanted.bounds,
-            offset=offset,
-            limit=limit,
-        )
 
 
 def _item(hit: OfferHit) -> dict[str, Any]:
@@ -118,8 +92,9 @@ async def search(request: Request) -> Response:
     as_csv = _wants_csv(request)
     page = page_request(request)
     offset = page.before or 0
-    found, total = await search_results(request, wanted, offset=offset, limit=page.limit)
-    items = [_item(hit) for hit in found]
+    found = await search_results(request, wanted, offset=offset, limit=page.limit)
+    total = found.total
+    items = [_item(hit) for hit in found.hits]
     if as_csv:
         return _csv(items)
     next_url = None

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi.web.offers import editing, reading
+from fedi.web.offers import editing, reading, searching
 
 __all__ = ["routes"]
 
 
 def routes() -> list[BaseRoute]:
-    # /offers/new comes before /offers/{id}.
-    return [*editing.routes(), *reading.routes()]
+    # /offers/new and /offers/search come before /offers/{id}.
+    return [*editing.routes(), *searching.routes(), *reading.routes()]

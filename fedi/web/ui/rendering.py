@@ -51,6 +51,7 @@ def _navigation(request: Request) -> list[NavItem]:
         NavItem("/", i18n.gettext("Home")),
         NavItem("/experiences", i18n.gettext("Experiences")),
         NavItem("/offers", i18n.gettext("Partner offers")),
+        NavItem("/offers/search", i18n.gettext("Partner search")),
     ]
     if principal is None:
         items.append(NavItem("/login", i18n.gettext("Sign in")))
