@@ -57,6 +57,9 @@ def test_results_say_why_and_chart_the_countries(client: TestClient) -> None:
     themed = client.get("/offers/search?theme=social-economy")
     assert "Cooperatives in Italy" in themed.text and "Mentoring for NEET youth" not in themed.text
     assert 'value="social-economy" selected' in themed.text
+    # The form as a browser sends it: every empty field too.
+    submitted = client.get("/offers/search?q=&purpose=&theme=social-economy&deadline_after=&sort=")
+    assert submitted.status_code == 200 and "Cooperatives in Italy" in submitted.text
 
 
 def test_a_bad_filter_is_shown_at_its_field(client: TestClient) -> None:

@@ -4,6 +4,7 @@ checked against its vocabulary, every fault gathered with its parameter's name."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +32,7 @@ CODE_PARAMETERS = {
 # The statuses a search may ask for (withdrawn offers are not kept in the index).
 STATUSES = ("published", "filled", "expired")
 MAX_QUERY = 200
+_HOST = re.compile(r"[a-z0-9.-]{1,253}(:[0-9]{1,5})?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +74,14 @@ def _flag(text: str, name: str, errors: dict[str, list[str]]) -> bool | None:
 
 
 def read_search(params: Mapping[str, Sequence[str]]) -> SearchParams:
-    """The search ``params`` ask for (each name to its values as given); a
-    :class:`ValidationError` listing every parameter at fault."""
-    errors: dict[str, list[str]] = {}
+    """The search ``params`` ask for (each name to its values as given; a parameter given
+    empty is a fault, as the API's document says, and a form leaves its empty fields out
+    first); a :class:`ValidationError` listing every parameter at fault."""
+    errors: dict[str, list[str]] = {
+        name: ["must not be empty"]
+        for name, values in params.items()
+        if name != "q" and any(not value.strip() for value in values)
+    }
     filters: dict[str, list[str]] = {}
     for name, vocabulary_name in CODE_PARAMETERS.items():
         try:
@@ -99,6 +106,8 @@ def read_search(params: Mapping[str, Sequence[str]]) -> SearchParams:
         validated=_flag(_one(params, "validated"), "validated", errors),
         origins=frozenset(value.lower() for value in _values(params, "origin")),
     )
+    if any(not _HOST.fullmatch(origin) for origin in bounds.origins):
+        errors["origin"] = ["must be host names (host or host:port)"]
     live = _flag(_one(params, "live"), "live", errors)
     if errors:
         first, messages = next(iter(errors.items()))

@@ -95,9 +95,16 @@ def _offset(request: Request) -> int:
 
 
 async def search_page(request: Request) -> Response:
-    params = {key: request.query_params.getlist(key) for key in request.query_params}
-    values = {key: found[-1] for key, found in params.items() if found}
-    query = [(key, value) for key, value in request.query_params.multi_items() if key != "start"]
+    # The form sends its empty fields too: they mean "any".
+    query = [
+        (key, value)
+        for key, value in request.query_params.multi_items()
+        if key != "start" and value.strip()
+    ]
+    params: dict[str, list[str]] = {}
+    for key, value in query:
+        params.setdefault(key, []).append(value)
+    values = {key: found[-1] for key, found in params.items()}
     options = offer_choices()
     errors: dict[str, str] = {}
     found = None

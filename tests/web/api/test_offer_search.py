@@ -107,3 +107,11 @@ def test_deadline_validation_and_origin_bounds(api: Api) -> None:
     assert bad.status_code == 422
     assert set(bad.json()["errors"]) == {"deadline_after", "validated"}
     assert api.client.get("/api/v1/offers/search?q=a%01b").status_code == 422
+    empty = api.client.get("/api/v1/offers/search?deadline_before=&theme=")
+    assert empty.status_code == 422
+    assert empty.json()["errors"] == {
+        "deadline_before": ["must not be empty"],
+        "theme": ["must not be empty"],
+    }
+    assert api.client.get("/api/v1/offers/search?q=").status_code == 200
+    assert api.client.get("/api/v1/offers/search?origin=a%20b").status_code == 422
