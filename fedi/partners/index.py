@@ -13,7 +13,7 @@ from fedi.db.models import Offer
 from fedi.partners.fields import OfferData
 from fedi.search import index as search_index
 
-__all__ = ["FILTERS", "KIND", "index_offer", "unindex_offer"]
+__all__ = ["FILTERS", "KIND", "index_offer", "only_code", "unindex_offer"]
 
 KIND = "offer"
 
@@ -51,7 +51,14 @@ def _codes(offer: Offer, data: OfferData) -> list[str]:
         "status": [offer.status],
     }
     codes += [f"{name}:{code}" for name, values in by_filter.items() for code in values]
+    # The offer itself, so that a query can be asked of one offer (a saved search's alert).
+    codes.append(only_code(offer.id))
     return codes
+
+
+def only_code(offer_id: int) -> str:
+    """The code only offer ``offer_id`` is indexed with."""
+    return f"ref:{offer_id}"
 
 
 async def index_offer(session: AsyncSession, offer: Offer, data: OfferData) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.content import service as content
-from fedi.db.models import Actor, ContentObject, Offer, OfferChange, OfferCode, utcnow
+from fedi.db.models import Actor, ContentObject, Member, Offer, OfferChange, OfferCode, utcnow
 from fedi.db.paging import Keyset, keyset_page
 from fedi.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from fedi.federation.outbox import new_activity_id, new_object_id, publish
@@ -27,6 +27,7 @@ from fedi.partners.document import offer_page
 from fedi.partners.fields import CODE_FIELDS, OfferData, quality_faults, read_offer
 from fedi.partners.index import index_offer, unindex_offer
 from fedi.partners.policy import offers_need_validation
+from fedi.partners.saved_searches import alert_saved_searches
 from fedi.services import forums
 from fedi.settings import Settings
 
@@ -209,6 +210,9 @@ async def _send(
     if not public:
         return
     await index_offer(session, offer, data)
+    if kind == "Create" and offer.status == "published":
+        member = await session.scalar(select(Member.id).where(Member.actor_id == author.id))
+        await alert_saved_searches(session, settings, offer, row.uri, author=member)
     await publish(
         session,
         author,

@@ -23,7 +23,6 @@ from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,15 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.models import ContentObject, Offer, OfferCode, Profile
 from fedi.partners.index import FILTERS, KIND
 from fedi.partners.offers import OfferView, view_of
+from fedi.partners.search_params import Bounds, filter_groups
 from fedi.search import index as search_index
 
 __all__ = [
     "FRESH_DAYS",
     "MAX_CANDIDATES",
-    "SORTS",
     "URGENT_DAYS",
     "WEIGHTS",
-    "Bounds",
     "OfferHit",
     "Reader",
     "Reason",
@@ -60,7 +58,6 @@ URGENT_DAYS = 30
 FRESH_DAYS = 14
 # How many candidates a search ranks at most; a page is cut from them.
 MAX_CANDIDATES = 1000
-SORTS = ("relevance", "deadline", "newest")
 # The filters whose codes count towards ``overlap``, and the offer field each reads.
 _OVERLAP = {"objective": "objectives", "theme": "themes", "target_group": "target_groups"}
 
@@ -71,27 +68,6 @@ class Reader:
 
     country: str | None = None
     language: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Bounds:
-    """What a search keeps besides codes: call deadlines from ``deadline_after`` to
-    ``deadline_before`` (inclusive), validated offers only or unvalidated only, offers from the
-    hosts of ``origins`` (none: any)."""
-
-    deadline_after: date | None = None
-    deadline_before: date | None = None
-    validated: bool | None = None
-    origins: frozenset[str] = frozenset()
-
-    def keeps(self, offer: Offer, uri: str) -> bool:
-        if self.deadline_after is not None and offer.call_deadline < self.deadline_after:
-            return False
-        if self.deadline_before is not None and offer.call_deadline > self.deadline_before:
-            return False
-        if self.validated is not None and offer.validated != self.validated:
-            return False
-        return not self.origins or (urlsplit(uri).hostname or "") in self.origins
 
 
 async def reader_of(session: AsyncSession, member_id: int | None, language: str | None) -> Reader:
@@ -141,11 +117,6 @@ class _Candidate:
     codes: dict[str, list[str]]
     score: float
     why: list[Reason]
-
-
-def _filter_groups(filters: Mapping[str, Collection[str]]) -> list[set[str]]:
-    wanted = {"status": ["published"], **{k: v for k, v in filters.items() if v}}
-    return [{f"{name}:{code}" for code in codes} for name, codes in wanted.items()]
 
 
 async def _codes(session: AsyncSession, refs: list[int]) -> dict[int, dict[str, list[str]]]:
@@ -251,7 +222,7 @@ async def search_offers(
         session,
         kind=KIND,
         q=q,
-        filters=_filter_groups(filters),
+        filters=filter_groups(filters),
         ui_language=reader.language,
         limit=MAX_CANDIDATES,
     )

@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 # What a notification can be about; later features add their kinds here.
-NOTIFICATION_KINDS = ("follow", "follow_request", "report", "mention")
+NOTIFICATION_KINDS = ("follow", "follow_request", "report", "mention", "saved_search")
 
 
 async def notify(
@@ -97,6 +97,8 @@ def _subject(translations: Translations, kind: str, who: str) -> str:
         return translations.gettext("%(actor)s asks to follow you") % {"actor": who}
     if kind == "mention":
         return translations.gettext("%(actor)s mentioned you") % {"actor": who}
+    if kind == "saved_search":
+        return translations.gettext("A new partner offer matches your saved search")
     return translations.gettext("New report from %(actor)s") % {"actor": who}
 
 

@@ -222,6 +222,7 @@ PAGES = [
     ("offer-edit", "admin", "/offers/{offer}/edit"),
     ("offer-search", "admin", "/offers/search?q=mentoring"),
     ("offer-search-error", "admin", "/offers/search?theme=nothing&deadline_after=soon"),
+    ("offers-saved", "admin", "/offers/saved"),
 ]
 
 

@@ -43,6 +43,7 @@ EXPECTED_TABLES = {
     "offers",
     "offer_codes",
     "offer_changes",
+    "saved_searches",
     "search_documents",
     "search_codes",
 }

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.models import Actor, Offer, Profile, utcnow
 from fedi.partners import offers as service
 from fedi.partners import policy
-from fedi.partners.search import Bounds, Reader, reader_of, search_offers
+from fedi.partners.search import Reader, reader_of, search_offers
+from fedi.partners.search_params import Bounds
 from fedi.services import members
 from fedi.settings import Settings
 from tests.partners.test_fields import offer_payload

@@ -23,6 +23,7 @@ from fedi.db.models.object_tag import ObjectTag
 from fedi.db.models.offer import Offer, OfferChange, OfferCode
 from fedi.db.models.peer import BlockSeverity, DomainBlock, Peer
 from fedi.db.models.profile import Profile
+from fedi.db.models.saved_search import SavedSearch
 from fedi.db.models.search import SearchCode, SearchDocument
 from fedi.db.models.worker import WorkerProcess
 
@@ -66,6 +67,7 @@ __all__ = [
     "Profile",
     "Report",
     "Role",
+    "SavedSearch",
     "SearchCode",
     "SearchDocument",
     "UTCDateTime",

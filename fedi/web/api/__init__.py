@@ -20,6 +20,7 @@ from fedi.web.api import (
     peers,
     people,
     reports,
+    saved_searches,
     vocabularies,
 )
 from fedi.web.api.problems import exception_handlers
@@ -39,4 +40,5 @@ routes: list[BaseRoute] = [
     # /api/v1/offers/search before /api/v1/offers/{id}.
     *offer_search.routes,
     *offers.routes,
+    *saved_searches.routes,
 ]

@@ -14,11 +14,11 @@ from starlette.responses import JSONResponse, Response
 from fedi.errors import ValidationError
 from fedi.instance import context_of
 from fedi.partners.search import OfferHit
+from fedi.partners.search_params import read_search
 from fedi.web.access import Access, rule
 from fedi.web.api.offers import render_offer
 from fedi.web.api.paging import next_cursor, page_request
 from fedi.web.api.problems import Problem
-from fedi.web.offers.search_params import read_search
 from fedi.web.offers.searching import search_results
 from fedi.web.offers.why import sentence
 

@@ -16,7 +16,7 @@ from feedgen.feed import FeedGenerator
 
 from fedi.content.experiences.service import ExperienceView
 
-__all__ = ["ATOM", "RSS", "FeedFormat", "FeedHead", "experience_feed"]
+__all__ = ["ATOM", "RSS", "FeedFormat", "FeedHead", "clean_text", "experience_feed"]
 
 # What XML 1.0 cannot carry (most C0 controls, lone surrogates, U+FFFE/U+FFFF): a member's text may
 # hold them, and lxml refuses to write them.
@@ -48,7 +48,8 @@ class FeedHead:
     theme_scheme: str
 
 
-def _text(value: str) -> str:
+def clean_text(value: str) -> str:
+    """``value`` without what XML 1.0 cannot carry."""
     return _NOT_XML.sub("", value)
 
 
@@ -60,8 +61,8 @@ def experience_feed(head: FeedHead, views: Sequence[ExperienceView], form: FeedF
     """The feed of ``views``, in their order, as UTF-8 XML."""
     feed = FeedGenerator()
     feed.id(head.url)
-    feed.title(_text(head.title))
-    feed.subtitle(_text(head.subtitle))
+    feed.title(clean_text(head.title))
+    feed.subtitle(clean_text(head.subtitle))
     # RSS's <link> is the last one given: the page, after the feed's own address.
     feed.link(href=head.url, rel="self", type=form.media_type.split(";")[0])
     feed.link(href=head.page, rel="alternate", type="text/html")
@@ -75,12 +76,12 @@ def experience_feed(head: FeedHead, views: Sequence[ExperienceView], form: FeedF
         version = view.data.original
         entry = feed.add_entry(order="append")
         entry.id(view.uri)
-        entry.title(_text(version.title))
+        entry.title(clean_text(version.title))
         entry.link(href=view.url, rel="alternate", type="text/html")
         if version.summary:
-            entry.summary(_text(version.summary))
-        entry.content(_text(view.body_html()), type="html")
-        name = _text(view.author.display_name or view.author.username)
+            entry.summary(clean_text(version.summary))
+        entry.content(clean_text(view.body_html()), type="html")
+        name = clean_text(view.author.display_name or view.author.username)
         entry.author(name=name, uri=view.author.url or view.author.uri)
         entry.dc.dc_creator(name)
         entry.published(view.published)

@@ -69,6 +69,16 @@ def _shown(row: Notification, actors: dict[int, Actor]) -> Shown:
     elif row.kind == "mention":
         text = i18n.gettext("%(actor)s mentioned you.", actor=who)
         link, link_text = row.object_uri, i18n.gettext("The post")
+    elif row.kind == "saved_search":
+        text = i18n.gettext(
+            "A new partner offer matches your saved search “%(search)s”: %(title)s",
+            search=str(row.data.get("search", "")),
+            title=str(row.data.get("title", "")),
+        )
+        offer_id = row.data.get("offer")
+        local = isinstance(offer_id, int) and not isinstance(offer_id, bool)
+        link = f"/offers/{offer_id}" if local else row.object_uri
+        link_text = i18n.gettext("The offer")
     else:
         text = i18n.gettext("Something happened that concerns you.")
         link, link_text = row.object_uri, i18n.gettext("What it is about")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi.web.offers import editing, reading, searching
+from fedi.web.offers import editing, reading, saved, searching
 
 __all__ = ["routes"]
 
 
 def routes() -> list[BaseRoute]:
-    # /offers/new and /offers/search come before /offers/{id}.
-    return [*editing.routes(), *searching.routes(), *reading.routes()]
+    # /offers/new, /offers/search and /offers/saved come before /offers/{id}.
+    return [*editing.routes(), *searching.routes(), *saved.routes(), *reading.routes()]

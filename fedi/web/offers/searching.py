@@ -16,9 +16,9 @@ from fedi.db.models import utcnow
 from fedi.errors import ValidationError
 from fedi.instance import context_of
 from fedi.partners.search import SearchPage, reader_of, search_offers
+from fedi.partners.search_params import SearchParams, read_search
 from fedi.web.access import Access, principal_of, rule
 from fedi.web.offers.choices import offer_choices
-from fedi.web.offers.search_params import SearchParams, read_search
 from fedi.web.offers.why import sentence
 from fedi.web.ui import i18n
 from fedi.web.ui.rendering import render

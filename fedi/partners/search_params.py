@@ -1,19 +1,29 @@
-"""The partner search's parameters (../API.md), read the same way for the results page and
-``GET /api/v1/offers/search``: each list parameter repeatable or comma-separated, each code
-checked against its vocabulary, every fault gathered with its parameter's name."""
+"""The partner search's parameters (docs/api.md), read the same way for the results page,
+``GET /api/v1/offers/search`` and saved searches: each list parameter repeatable or
+comma-separated, each code checked against its vocabulary, every fault gathered with its
+parameter's name."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlsplit
 
+from fedi.db.models import Offer
 from fedi.errors import ValidationError
-from fedi.partners.search import SORTS, Bounds
 from fedi.vocabulary import vocabulary
 
-__all__ = ["CODE_PARAMETERS", "STATUSES", "SearchParams", "read_search"]
+__all__ = [
+    "CODE_PARAMETERS",
+    "SORTS",
+    "STATUSES",
+    "Bounds",
+    "SearchParams",
+    "filter_groups",
+    "read_search",
+]
 
 # Each code parameter and the vocabulary of its codes.
 CODE_PARAMETERS = {
@@ -32,7 +42,36 @@ CODE_PARAMETERS = {
 # The statuses a search may ask for (withdrawn offers are not kept in the index).
 STATUSES = ("published", "filled", "expired")
 MAX_QUERY = 200
+SORTS = ("relevance", "deadline", "newest")
 _HOST = re.compile(r"[a-z0-9.-]{1,253}(:[0-9]{1,5})?")
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """What a search keeps besides codes: call deadlines from ``deadline_after`` to
+    ``deadline_before`` (inclusive), validated offers only or unvalidated only, offers from the
+    hosts of ``origins`` (none: any)."""
+
+    deadline_after: date | None = None
+    deadline_before: date | None = None
+    validated: bool | None = None
+    origins: frozenset[str] = frozenset()
+
+    def keeps(self, offer: Offer, uri: str) -> bool:
+        if self.deadline_after is not None and offer.call_deadline < self.deadline_after:
+            return False
+        if self.deadline_before is not None and offer.call_deadline > self.deadline_before:
+            return False
+        if self.validated is not None and offer.validated != self.validated:
+            return False
+        return not self.origins or (urlsplit(uri).hostname or "") in self.origins
+
+
+def filter_groups(filters: Mapping[str, Collection[str]]) -> list[set[str]]:
+    """The index's filter groups for ``filters`` (one code of each group wanted), ``status``
+    ``published`` unless given."""
+    wanted = {"status": ["published"], **{k: v for k, v in filters.items() if v}}
+    return [{f"{name}:{code}" for code in codes} for name, codes in wanted.items()]
 
 
 @dataclass(frozen=True, slots=True)
