@@ -206,3 +206,82 @@ def test_the_author_marks_it_filled_then_withdraws_it(client: TestClient) -> Non
     assert _post(client, f"{path}/status", {"status": "published"}).status_code == 409
     _switch(client, "bob")
     assert client.get(path).status_code == 404
+
+
+FULL: dict[str, Any] = {
+    **FORM,
+    "keywords": "mentoring, Job coaching",
+    "organisation_region": "Mazowieckie",
+    "call_reference": "FERS.01.05-IP.08-002/25",
+    "planned_start": (datetime.now(UTC).date() + timedelta(days=120)).isoformat(),
+    "duration_months": "24",
+    "budget_min": "100000",
+    "budget_max": "250000",
+    "currency": "eur",
+    "tr0_language": "pl",
+    "tr0_title": "Mentoring dla młodzieży NEET",
+    "tr0_summary": "Wnosimy metodę mentoringu i szukamy dwóch partnerów.",
+    "tr0_description": "Mentorzy spotykają się co tydzień.",
+}
+
+
+def test_every_field_and_a_translation_are_written_in_the_form_and_kept_by_an_edit(
+    client: TestClient,
+) -> None:
+    sign_in(client, "anna", PASSWORD)
+    path = _write(client, **{k: v for k, v in FULL.items() if k not in FORM})
+    page = client.get(path).text
+    assert "mentoring, job coaching" in page  # keywords are kept folded
+    assert "Mazowieckie" in page and "FERS.01.05-IP.08-002/25" in page
+    assert "24 months" in page and "100,000 \N{EN DASH} 250,000 EUR" in page
+    assert 'href="?lang=pl"' in page  # the other language is offered
+    polish = client.get(path, headers={"Accept-Language": "pl"}).text
+    assert "<h1>Mentoring dla młodzieży NEET</h1>" in polish
+    assert 'href="?lang=en"' in polish and "24 miesiące" in polish
+    assert "<h1>Mentoring for NEET youth</h1>" in client.get(f"{path}?lang=en").text
+    # The edit form shows every value, the translation in its slot and room for one more.
+    edit = client.get(f"{path}/edit").text
+    assert 'value="mentoring, job coaching"' in edit and 'value="Mazowieckie"' in edit
+    assert 'value="Mentoring dla młodzieży NEET"' in edit and 'name="tr1_language"' in edit
+    assert 'value="250000"' in edit and 'value="EUR"' in edit
+    # Saving the form as it is loses nothing that was written.
+    fields = {**FULL, "keywords": "mentoring, job coaching", "currency": "EUR"}
+    assert _post(client, f"{path}/edit", {**fields, "action": "draft"}).status_code == 303
+    again = client.get(f"{path}/edit").text
+    assert 'value="Mentoring dla młodzieży NEET"' in again and 'value="24"' in again
+    # Bad values in the new fields are refused at their fields, nothing stored.
+    refused = _post(
+        client,
+        f"{path}/edit",
+        {
+            **fields,
+            "budget_min": "300000",
+            "duration_months": "500",
+            "currency": "euro",
+            "tr0_language": "en",
+            "action": "draft",
+        },
+    )
+    assert refused.status_code == 422
+    assert "Largest budget: The largest budget cannot be less than the smallest." in refused.text
+    assert "Duration in months: Enter a whole number from 1 to 120." in refused.text
+    assert "Currency: Give the currency as its three-letter code" in refused.text
+    assert "This is the language of the original; choose another one." in refused.text
+    assert "24 months" in client.get(path).text
+
+
+def test_the_preview_shows_the_offer_as_other_servers_read_it_and_stores_nothing(
+    client: TestClient,
+) -> None:
+    sign_in(client, "anna", PASSWORD)
+    preview = _post(client, "/offers/new", {**FULL, "action": "preview"})
+    assert preview.status_code == 200
+    assert 'aria-labelledby="preview-heading"' in preview.text
+    assert "<li>Fundacja Przykład (Poland)</li>" in preview.text
+    assert "<em>every week</em>" in preview.text and "<script>alert" not in preview.text
+    assert 'value="Mentoring dla młodzieży NEET"' in preview.text  # the form keeps its values
+    assert client.get("/offers/1").status_code == 404
+    bad = _post(client, "/offers/new", {**FULL, "title": "", "action": "preview"})
+    assert bad.status_code == 422
+    assert '<a href="#title">Title: This field is required.</a>' in bad.text
+    assert 'aria-labelledby="preview-heading"' not in bad.text

@@ -87,13 +87,20 @@ def offer_page_response(
     faults: list[str] | None = None,
     status: int = 200,
 ) -> Response:
-    locale = i18n.current_locale()
     data = offer.data
-    texts = data.translations.get(locale) if locale != data.language else None
-    language = locale if texts else data.language
-    title = texts["title"] if texts else data.title
-    summary = texts["summary"] if texts else data.summary
-    description = texts["description"] if texts else data.description
+    versions = {
+        data.language: {
+            "title": data.title,
+            "summary": data.summary,
+            "description": data.description,
+        },
+        **data.translations,
+    }
+    wanted = request.query_params.get("lang", "")
+    locale = i18n.current_locale()
+    language = next((code for code in (wanted, locale) if code in versions), data.language)
+    texts = versions[language]
+    title, summary, description = texts["title"], texts["summary"], texts["description"]
     principal = principal_of(request)
     notice = request.query_params.get("done", "")
     return render(
@@ -103,6 +110,7 @@ def offer_page_response(
             "offer": offer,
             "data": data,
             "language": language,
+            "others": [code for code in versions if code != language],
             "title": title,
             "summary": summary,
             "description_html": render_markdown(description) if description else "",
