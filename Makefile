@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench check clean messages
+.PHONY: run demo test lint bench check clean messages
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -29,6 +29,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/fedi migrate
 	$(BIN)/fedi serve
+
+# Three peered national networks (PL, IT, DE) on loopback, seeded; data in var/demo.
+demo: $(VENV)/.installed-run
+	$(BIN)/fedi demo
 
 # One worker per core (pytest-xdist); `make test PYTEST_WORKERS=0` runs in this process.
 PYTEST_WORKERS ?= auto

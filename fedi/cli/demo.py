@@ -1,0 +1,234 @@
+"""``fedi demo``: three national networks (Poland, Italy, Germany) on this machine's loopback,
+each a ``fedi serve`` of its own with its own database, peered with the other two and seeded
+with offers, requests, experiences and discussions in their languages. It prints each URL with
+an admin login and stops all three on Ctrl-C. A second run starts the same networks again, with
+what was written in them, without seeding twice."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.cli.common import CommandError, prepare_search, run_in_session
+from fedi.cli.demo_content import NETWORKS, Network
+from fedi.db import identity, migrate
+from fedi.db.models import Role
+from fedi.files import private_directory, private_file
+from fedi.services import members, tokens
+from fedi.settings import load_settings
+
+__all__ = ["add_commands"]
+
+ADMIN = "admin"
+# How long a network may take to answer its health check after it was started.
+START_TIMEOUT = 60.0
+_SEEDED = "seeded"
+
+
+@dataclass(frozen=True)
+class DemoNetwork:
+    network: Network
+    port: int
+    directory: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        """This network's settings, over the caller's environment without its ``FEDI_*``."""
+        env = {key: value for key, value in os.environ.items() if not key.startswith("FEDI_")}
+        env.update(
+            FEDI_BASE_URL=self.base_url,
+            FEDI_HOST="127.0.0.1",
+            FEDI_PORT=str(self.port),
+            FEDI_DATA_DIR=str(self.directory),
+            FEDI_COUNTRY=self.network.country,
+            FEDI_INSTANCE_NAME=self.network.name,
+            FEDI_ALLOW_PRIVATE_ADDRESSES="127.0.0.0/8",
+            FEDI_LOG_LEVEL="warning",
+        )
+        return env
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _password(network: DemoNetwork, login: str) -> str:
+    """The demo password of ``login`` on ``network``, made once and kept in its directory."""
+    path = network.directory / f"{login}.password"
+    if path.exists():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(12)
+    private_file(path)
+    path.write_text(password + "\n")
+    return password
+
+
+def _set_up(network: DemoNetwork) -> dict[str, str]:
+    """Migrate the network's database and add its admin and members (once); their bearer
+    tokens for seeding, by login (none once the network was seeded)."""
+    private_directory(network.directory)
+    settings = load_settings(network.environment())
+    migrate.upgrade(settings.database_url)
+    identity.claim_base_url(settings.database_url, settings.base_url)
+    if (network.directory / _SEEDED).exists():
+        return {}
+    people = [(ADMIN, Role.ADMIN), *((login, Role.MEMBER) for login in network.network.members)]
+    passwords = {login: _password(network, login) for login, _ in people}
+
+    async def work(session: AsyncSession) -> dict[str, str]:
+        known = {member.login for member in await members.list_members(session)}
+        for login, role in people:
+            if login not in known:
+                await members.add_member(
+                    session, settings, login, passwords[login], role, allow_reserved=True
+                )
+        return {login: await tokens.issue_token(session, login, "demo") for login, _ in people}
+
+    return run_in_session(settings, work)
+
+
+def _wait_ready(network: DemoNetwork, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CommandError(f"{network.network.name} stopped while starting")
+        try:
+            if httpx.get(f"{network.base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise CommandError(f"{network.network.name} did not answer within {START_TIMEOUT:.0f} s")
+
+
+def _api(client: httpx.Client, token: str, method: str, path: str, body: Any) -> Any:
+    response = client.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+    if response.status_code >= 400:
+        raise CommandError(f"{method} {path} answered {response.status_code}: {response.text}")
+    return response.json() if response.content else None
+
+
+def _seed(network: DemoNetwork, tokens: dict[str, str]) -> None:
+    """Publish the network's offers, experiences and discussions through its JSON API, as its
+    members would."""
+    content = network.network
+    authors = [tokens[login] for login in content.members]
+    today = datetime.now(UTC).date()
+    with httpx.Client(base_url=network.base_url, timeout=30) as client:
+        for index, offer in enumerate(content.offer_payloads(today)):
+            _api(client, authors[index % len(authors)], "POST", "/api/v1/offers", offer)
+        for index, experience in enumerate(content.experiences):
+            author = authors[index % len(authors)]
+            _api(client, author, "POST", "/api/v1/experiences", experience)
+    (network.directory / _SEEDED).write_text(today.isoformat() + "\n")
+
+
+@contextmanager
+def _serving(networks: list[DemoNetwork]) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Each network's ``fedi serve``, stopped (SIGTERM, then SIGKILL) when the block ends."""
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for network in networks:
+            log = (network.directory / "serve.log").open("ab")
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "fedi", "serve"],
+                    env=network.environment(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        yield processes
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped as by Ctrl-C: the networks stop too
+    root: Path = args.dir
+    networks = [
+        DemoNetwork(content, args.port + index, root / content.country.lower())
+        for index, content in enumerate(NETWORKS)
+    ]
+    taken = [str(n.port) for n in networks if not _port_is_free(n.port)]
+    if taken:
+        raise CommandError(f"port {', '.join(taken)} is in use: choose others with --port")
+    private_directory(root)
+    print(f"setting up {len(networks)} networks in {root}", flush=True)
+    prepare_search()
+    tokens = {network.port: _set_up(network) for network in networks}
+    with _serving(networks) as processes:
+        for network, process in zip(networks, processes, strict=True):
+            _wait_ready(network, process)
+        for network in networks:
+            if tokens[network.port]:
+                print(f"seeding {network.network.name}", flush=True)
+                _seed(network, tokens[network.port])
+        print(flush=True)
+        for network in networks:
+            print(
+                f"{network.network.name}: {network.base_url}  "
+                f"(login {ADMIN}, password {_password(network, ADMIN)})",
+                flush=True,
+            )
+        print("demo ready; Ctrl-C stops all three", flush=True)
+        try:
+            while all(process.poll() is None for process in processes):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            print("\nstopping", flush=True)
+            return 0
+    stopped = [n.network.name for n, p in zip(networks, processes, strict=True) if p.returncode]
+    raise CommandError(f"{', '.join(stopped) or 'a network'} stopped; see serve.log in {root}")
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="run three peered demo networks (PL, IT, DE) on loopback",
+        description="Start three national networks on this machine, peered and seeded with "
+        "partner offers, experiences and discussions in several languages; print each URL "
+        "and admin login. Ctrl-C stops all three. Data is kept in --dir for the next run.",
+    )
+    parser.add_argument(
+        "--dir", type=Path, default=Path("var/demo"), help="where the networks keep their data"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8401, help="the first network's port (default 8401)"
+    )
+    parser.set_defaults(handler=cmd_demo)
