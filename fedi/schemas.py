@@ -47,6 +47,7 @@ SCHEMA_NAMES: tuple[str, ...] = (
     "tombstone",
     "delete",
     "update",
+    "announce",
     "ordered-collection",
     "ordered-collection-page",
     "webfinger",

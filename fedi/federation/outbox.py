@@ -24,6 +24,7 @@ from fedi.log import request_id_var
 from fedi.settings import Settings
 
 __all__ = [
+    "forward",
     "inboxes_for",
     "new_activity_id",
     "new_object_id",
@@ -87,10 +88,6 @@ async def publish(
     ``inboxes`` overrides the addressing (for example, an ``Accept`` goes to the follower's inbox).
     """
     targets = inboxes if inboxes is not None else await inboxes_for(session, sender, document)
-    # Nothing is sent to a suspended domain (SECURITY.md rule 22 works both ways).
-    targets = await without_blocked(session, targets)
-    # In allowlist-only mode, hosts not on the allowlist get a row marked skipped, never sent.
-    refused = (await split_by_allowlist(session, targets))[1]
     public_document = {k: v for k, v in document.items() if k not in ("bto", "bcc")}
     activity = Activity(
         uri=document["id"],
@@ -105,8 +102,18 @@ async def publish(
     )
     session.add(activity)
     await session.flush()
-    await delivery.enqueue(session, activity, targets, skipped=refused)
+    await forward(session, activity, targets)
     return activity
+
+
+async def forward(session: AsyncSession, activity: Activity, inboxes: list[str]) -> None:
+    """Queue a stored local ``activity`` for ``inboxes`` too (those it is already queued for are
+    skipped), under the same rules as :func:`publish`."""
+    # Nothing is sent to a suspended domain (SECURITY.md rule 22 works both ways).
+    targets = await without_blocked(session, inboxes)
+    # In allowlist-only mode, hosts not on the allowlist get a row marked skipped, never sent.
+    refused = (await split_by_allowlist(session, targets))[1]
+    await delivery.enqueue(session, activity, targets, skipped=refused)
 
 
 async def public_activity(session: AsyncSession, uri: str) -> dict[str, Any] | None:

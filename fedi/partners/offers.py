@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.content import service as content
+from fedi.content.network import share_with_network
 from fedi.db.models import Actor, ContentObject, Member, Offer, OfferChange, OfferCode, utcnow
 from fedi.db.paging import Keyset, keyset_page
 from fedi.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
@@ -213,7 +214,7 @@ async def _send(
     if kind == "Create" and offer.status == "published":
         member = await session.scalar(select(Member.id).where(Member.actor_id == author.id))
         await alert_saved_searches(session, settings, offer, row.uri, author=member)
-    await publish(
+    activity = await publish(
         session,
         author,
         {
@@ -226,6 +227,7 @@ async def _send(
             "object": page,
         },
     )
+    await share_with_network(session, settings, activity)
 
 
 async def get_offer(session: AsyncSession, offer_id: int) -> tuple[Offer, ContentObject]:
@@ -521,7 +523,7 @@ async def _withdraw(
     to, cc = list(row.document.get("to") or []), list(row.document.get("cc") or [])
     stone = content.tombstone(row, now=utcnow())
     if was_public and to:
-        await publish(
+        activity = await publish(
             session,
             author,
             {
@@ -534,6 +536,7 @@ async def _withdraw(
                 "object": stone,
             },
         )
+        await share_with_network(session, settings, activity)
 
 
 async def validate_offer(

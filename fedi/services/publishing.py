@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.content import service as content
+from fedi.content.network import share_with_network
 from fedi.crypto import keys
 from fedi.db.models import Activity, Actor, ContentObject, utcnow
 from fedi.errors import ForbiddenError, NotFoundError, ValidationError
@@ -238,7 +239,9 @@ async def publish_object(
         **{key: iris for key, iris in blind.items() if iris},
         "object": document,
     }
-    return await publish(session, author, create)
+    activity = await publish(session, author, create)
+    await share_with_network(session, settings, activity)
+    return activity
 
 
 async def _own_object(session: AsyncSession, author: Actor, object_id: str) -> ContentObject:
@@ -296,7 +299,9 @@ async def update_object(
         "cc": list(ids_of(document.get("cc"))),
         "object": document,
     }
-    return await publish(session, author, update)
+    activity = await publish(session, author, update)
+    await share_with_network(session, settings, activity)
+    return activity
 
 
 async def delete_object(
@@ -315,7 +320,9 @@ async def delete_object(
         "cc": cc,
         "object": tombstone,
     }
-    return await publish(session, author, delete)
+    activity = await publish(session, author, delete)
+    await share_with_network(session, settings, activity)
+    return activity
 
 
 async def rotate_keys(session: AsyncSession, settings: Settings, actor: Actor) -> Activity:

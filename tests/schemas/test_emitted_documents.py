@@ -294,6 +294,15 @@ def _activities(settings: Settings) -> Documents:
             keep(kind.lower(), label, dict(activity.document))
             keep("experience", f"embedded in {label}", dict(activity.document["object"]))
         keep("experience", "stored experience", await _stored_object(session, experience.uri))
+        announce = await session.scalar(
+            select(Activity).where(
+                Activity.type == "Announce",
+                Activity.actor_id == network.id,
+                Activity.object_uri == experience.uri,
+            )
+        )
+        assert announce is not None
+        keep("announce", "the network announces an experience", dict(announce.document))
         await delete_experience(session, settings, anna, experience.key)
         keep(
             "tombstone",
@@ -526,6 +535,10 @@ BROKEN: list[tuple[str, str, Mutation]] = [
     ("reject", "embedded Follow without actor", _drop("object.actor")),
     ("undo", "object only an IRI", _set("object", "https://esf.test/activities/1")),
     ("undo", "embedded Follow without id", _drop("object.id")),
+    ("announce", "object embedded", _set("object", {"type": "Article"})),
+    ("announce", "object relative", _set("object", "objects/1")),
+    ("announce", "not public", _set("to", ["https://esf.test/groups/network/followers"])),
+    ("announce", "no published", _drop("published")),
     ("create", "as:Public shorthand", _set("to", ["as:Public"])),
     ("create", "Public shorthand", _set("to", ["Public"])),
     ("create", "to as a single string", _set("to", PUBLIC)),

@@ -22,6 +22,7 @@ from fedi.content import service as content
 from fedi.content.experiences.document import article
 from fedi.content.experiences.fields import ExperienceInput, Version, merge, read_input
 from fedi.content.markdown import render_markdown
+from fedi.content.network import share_with_network
 from fedi.db.models import Actor, ContentObject, Experience, ExperienceCode, utcnow
 from fedi.db.paging import Keyset, keyset_page
 from fedi.errors import ForbiddenError, NotFoundError, ValidationError
@@ -221,7 +222,7 @@ async def create_experience(
     session.add(row)
     await _write_codes(session, obj.id, data)
     body = {k: v for k, v in document.items() if k != "@context"}
-    await publish(
+    activity = await publish(
         session,
         author,
         {
@@ -235,6 +236,7 @@ async def create_experience(
             "object": body,
         },
     )
+    await share_with_network(session, settings, activity)
     await session.flush()
     return _view(settings, row, obj, author)
 
@@ -298,7 +300,7 @@ async def update_experience(
     _write_fields(row, data)
     row.attachments = attachments
     await _write_codes(session, obj.id, data)
-    await publish(
+    activity = await publish(
         session,
         author,
         {
@@ -311,6 +313,7 @@ async def update_experience(
             "object": {k: v for k, v in document.items() if k != "@context"},
         },
     )
+    await share_with_network(session, settings, activity)
     await session.flush()
     return _view(settings, row, obj, author)
 
