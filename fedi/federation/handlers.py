@@ -33,6 +33,7 @@ from fedi.federation.shapes import CONTENT_TYPES, ObjectFields, read_object, typ
 from fedi.federation.vocab import ids_of
 from fedi.follows.inbound import handle_accept, handle_follow, handle_reject
 from fedi.net.urls import same_document
+from fedi.partners.interest_inbound import is_interest_note, receive_interest
 from fedi.services.notifications import notify_mentions
 
 __all__ = ["HANDLERS", "Dropped", "Handler", "HandlerKey", "Job", "handler_for"]
@@ -105,6 +106,14 @@ async def handle_create(job: Job) -> str:
     if parent is not None and await content.find(job.session, parent) is None:
         job.missing_parents.append(parent)
     return "stored"
+
+
+async def handle_create_note(job: Job) -> str:
+    """A ``Note``: an interest message (a direct message about a partner offer, handled by
+    :mod:`fedi.partners.interest_inbound`, never stored as content), else any content."""
+    if is_interest_note(job.shape.object):
+        return await receive_interest(job)
+    return await handle_create(job)
 
 
 async def update_actor(job: Job) -> str:
@@ -215,6 +224,7 @@ HANDLERS: dict[HandlerKey, Handler] = {
     ("Undo", "Like"): handle_undo_like,
     ("Like", None): handle_like,
     ("Create", None): handle_create,
+    ("Create", "Note"): handle_create_note,
     ("Update", None): handle_update,
     **{("Update", kind): update_actor for kind in sorted(ACTOR_TYPES)},
     ("Delete", None): handle_delete,

@@ -47,7 +47,15 @@ __all__ = [
 ]
 
 # What a notification can be about; later features add their kinds here.
-NOTIFICATION_KINDS = ("follow", "follow_request", "report", "mention", "saved_search")
+NOTIFICATION_KINDS = (
+    "follow",
+    "follow_request",
+    "report",
+    "mention",
+    "saved_search",
+    "interest",
+    "interest_reply",
+)
 
 
 async def notify(
@@ -99,6 +107,12 @@ def _subject(translations: Translations, kind: str, who: str) -> str:
         return translations.gettext("%(actor)s mentioned you") % {"actor": who}
     if kind == "saved_search":
         return translations.gettext("A new partner offer matches your saved search")
+    if kind == "interest":
+        return translations.gettext("%(actor)s is interested in your partner offer") % {
+            "actor": who
+        }
+    if kind == "interest_reply":
+        return translations.gettext("%(actor)s answered about a partner offer") % {"actor": who}
     return translations.gettext("New report from %(actor)s") % {"actor": who}
 
 

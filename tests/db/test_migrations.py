@@ -44,6 +44,7 @@ EXPECTED_TABLES = {
     "offer_codes",
     "offer_changes",
     "saved_searches",
+    "interest_messages",
     "search_documents",
     "search_codes",
 }

@@ -12,6 +12,7 @@ from fedi.db.models.follow import Follow, FollowState
 from fedi.db.models.forum import Forum
 from fedi.db.models.instance import InstanceIdentity
 from fedi.db.models.instance_settings import InstanceSettings
+from fedi.db.models.interest import InterestMessage
 from fedi.db.models.media import MediaFile
 from fedi.db.models.member import ApiToken, Member, Role
 from fedi.db.models.notification import EmailMessage, Notification, Report
@@ -50,6 +51,7 @@ __all__ = [
     "Forum",
     "InstanceIdentity",
     "InstanceSettings",
+    "InterestMessage",
     "Invite",
     "LoginFailure",
     "MediaFile",

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 from fedi.web.api import (
     experiences,
     forums,
+    interest,
     lookup,
     notifications,
     offer_search,
@@ -40,5 +41,6 @@ routes: list[BaseRoute] = [
     # /api/v1/offers/search before /api/v1/offers/{id}.
     *offer_search.routes,
     *offers.routes,
+    *interest.routes,
     *saved_searches.routes,
 ]

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 from fedi.db.models import Actor, Notification
 from fedi.instance import context_of
 from fedi.services.notifications import actors_of, mark_read, notifications_page
+from fedi.vocabulary import vocabulary
 from fedi.web.access import Access, Principal, principal_of, rule
 from fedi.web.ui import i18n
 from fedi.web.ui.forms import read_form
@@ -79,10 +80,39 @@ def _shown(row: Notification, actors: dict[int, Actor]) -> Shown:
         local = isinstance(offer_id, int) and not isinstance(offer_id, bool)
         link = f"/offers/{offer_id}" if local else row.object_uri
         link_text = i18n.gettext("The offer")
+    elif row.kind in ("interest", "interest_reply"):
+        text, comment = _interest_text(row, who), str(row.data.get("comment") or "")
+        interest = row.data.get("interest")
+        held = isinstance(interest, int) and not isinstance(interest, bool)
+        link = f"/interests/{interest}" if held else row.object_uri
+        link_text = i18n.gettext("Read and answer")
     else:
         text = i18n.gettext("Something happened that concerns you.")
         link, link_text = row.object_uri, i18n.gettext("What it is about")
     return Shown(row.id, text, link, link_text, comment, row.created_at, row.read_at is not None)
+
+
+def _interest_text(row: Notification, who: str) -> str:
+    """Who is interested in which offer, for which organisation and from which country."""
+    title = str(row.data.get("offer_title") or "")
+    if row.kind == "interest_reply":
+        return i18n.gettext(
+            "%(actor)s answered about the offer “%(title)s”.", actor=who, title=title
+        )
+    country = row.data.get("country")
+    kind = row.data.get("organisation_type")
+    organisation = str(row.data.get("organisation") or "")
+    facts = [organisation] if organisation else []
+    if isinstance(kind, str) and kind:
+        facts.append(vocabulary("organisation-types").label(kind, i18n.current_locale()))
+    if isinstance(country, str) and country:
+        facts.append(vocabulary("countries").label(country, i18n.current_locale()))
+    return i18n.gettext(
+        "%(actor)s is interested in your offer “%(title)s”, for %(organisation)s.",
+        actor=who,
+        title=title,
+        organisation=", ".join(facts) or i18n.gettext("an organisation not named"),
+    )
 
 
 def _before(request: Request) -> int | None:

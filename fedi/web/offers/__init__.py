@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi.web.offers import editing, reading, saved, searching
+from fedi.web.offers import editing, interest, reading, saved, searching
 
 __all__ = ["routes"]
 
 
 def routes() -> list[BaseRoute]:
     # /offers/new, /offers/search and /offers/saved come before /offers/{id}.
-    return [*editing.routes(), *searching.routes(), *saved.routes(), *reading.routes()]
+    return [
+        *editing.routes(),
+        *searching.routes(),
+        *saved.routes(),
+        *interest.routes(),
+        *reading.routes(),
+    ]

@@ -10,10 +10,12 @@ from starlette.routing import BaseRoute
 from fedi.content.markdown import render_markdown
 from fedi.errors import NotFoundError
 from fedi.instance import context_of
+from fedi.partners.interest import sender_defaults
 from fedi.partners.offers import OfferFilters, OfferView, list_offers, view_offer
-from fedi.web.access import Access, principal_of, rule
+from fedi.web.access import Access, principal_of, rule, signed_in_actor
 from fedi.web.offers.choices import offer_choices, status_label
 from fedi.web.ui import i18n
+from fedi.web.ui.forms import FormState
 from fedi.web.ui.pages import MAX_ROW_ID, not_found_page
 from fedi.web.ui.rendering import render
 
@@ -79,6 +81,33 @@ def _actions(offer: OfferView) -> list[tuple[str, str, str]]:
     return actions
 
 
+def _may_express(request: Request, offer: OfferView) -> bool:
+    """A signed-in member other than the owner, and the offer open."""
+    principal = principal_of(request)
+    return (
+        principal is not None
+        and principal.actor_id != offer.author.id
+        and offer.status == "published"
+    )
+
+
+async def _interest_defaults(request: Request, offer: OfferView) -> FormState | None:
+    if not _may_express(request, offer):
+        return None
+    context = context_of(request)
+    actor = await signed_in_actor(request)
+    async with context.sessions() as session:
+        found = await sender_defaults(session, context.settings, actor)
+    return FormState(
+        {
+            "message": "",
+            "organisation_name": found.name,
+            "organisation_type": found.type or "",
+            "organisation_country": found.country or "",
+        }
+    )
+
+
 def offer_page_response(
     request: Request,
     offer: OfferView,
@@ -86,6 +115,8 @@ def offer_page_response(
     error: str | None = None,
     faults: list[str] | None = None,
     status: int = 200,
+    interest: FormState | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     data = offer.data
     versions = {
@@ -121,8 +152,10 @@ def offer_page_response(
             "notice": notice if notice in NOTICES else None,
             "error": error,
             "faults": faults or [],
+            "interest": interest if _may_express(request, offer) else None,
         },
         status_code=status,
+        headers=headers,
     )
 
 
@@ -130,7 +163,7 @@ async def offer_page(request: Request) -> Response:
     found = await find_offer(request)
     if isinstance(found, Response):
         return found
-    return offer_page_response(request, found)
+    return offer_page_response(request, found, interest=await _interest_defaults(request, found))
 
 
 def routes() -> list[BaseRoute]:
