@@ -43,6 +43,7 @@ SCHEMA_NAMES: tuple[str, ...] = (
     "article",
     "experience",
     "page",
+    "offer",
     "create",
     "tombstone",
     "delete",

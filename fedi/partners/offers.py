@@ -16,15 +16,16 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.actors.local import local_actor
 from fedi.content import service as content
 from fedi.content.network import share_with_network
 from fedi.db.models import Actor, ContentObject, Member, Offer, OfferChange, OfferCode, utcnow
 from fedi.db.paging import Keyset, keyset_page
 from fedi.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from fedi.federation.outbox import new_activity_id, new_object_id, publish
+from fedi.federation.outbox import inboxes_for, new_activity_id, new_object_id, publish
 from fedi.federation.shapes import read_object
 from fedi.federation.vocab import AS2_CONTEXT, PUBLIC
-from fedi.partners.document import offer_page
+from fedi.partners.document import offer_context, offer_page
 from fedi.partners.fields import CODE_FIELDS, OfferData, quality_faults, read_offer
 from fedi.partners.index import index_offer, unindex_offer
 from fedi.partners.policy import offers_need_validation
@@ -194,17 +195,20 @@ async def _send(
     forum = await _partner_forum(session, settings)
     public = offer.status in ("published", "filled", "expired")
     now = utcnow()
+    network = await _network(session, settings)
     page = offer_page(
         data,
         object_id=row.uri,
         author_uri=author.uri,
         forum_uri=forum.uri,
         to=[PUBLIC, forum.uri] if public else [],
-        cc=[author.followers_url or ""] if public else [],
+        cc=_followers(author, network) if public else [],
         published=_iso(now if kind == "Create" else row.published),
+        status=offer.status,
+        validated_by=offer.validated_by if offer.validated else None,
         updated=_iso(now) if kind == "Update" else None,
     )
-    stored = {"@context": AS2_CONTEXT, **page}
+    stored = {"@context": offer_context(), **page}
     content.revise(row, read_object(stored), stored, now=now)
     if kind == "Create":
         row.published = now
@@ -214,20 +218,43 @@ async def _send(
     if kind == "Create" and offer.status == "published":
         member = await session.scalar(select(Member.id).where(Member.actor_id == author.id))
         await alert_saved_searches(session, settings, offer, row.uri, author=member)
-    activity = await publish(
-        session,
-        author,
-        {
-            "@context": AS2_CONTEXT,
-            "id": new_activity_id(settings),
-            "type": kind,
-            "actor": author.uri,
-            "to": page["to"],
-            "cc": page["cc"],
-            "object": page,
-        },
+    activity = {
+        "@context": offer_context(),
+        "id": new_activity_id(settings),
+        "type": kind,
+        "actor": author.uri,
+        "published": _iso(now),
+        "to": page["to"],
+        "cc": page["cc"],
+        "object": page,
+    }
+    sent = await publish(
+        session, author, activity, inboxes=await _inboxes(session, author, network, activity)
     )
-    await share_with_network(session, settings, activity)
+    await share_with_network(session, settings, sent)
+
+
+async def _network(session: AsyncSession, settings: Settings) -> Actor | None:
+    return await local_actor(session, settings, settings.network_handle)
+
+
+def _followers(author: Actor, network: Actor | None) -> list[str]:
+    """``cc`` of a public offer: the author's followers and the network group's (peer
+    instances of ours follow the group, docs/federation.md "Peering")."""
+    found = [author.followers_url or ""]
+    if network is not None and network.followers_url:
+        found.append(network.followers_url)
+    return found
+
+
+async def _inboxes(
+    session: AsyncSession, author: Actor, network: Actor | None, activity: dict[str, Any]
+) -> list[str]:
+    """The inboxes of the author's followers and of the network group's, each once."""
+    found = dict.fromkeys(await inboxes_for(session, author, activity))
+    if network is not None:
+        found.update(dict.fromkeys(await inboxes_for(session, network, activity)))
+    return list(found)
 
 
 async def get_offer(session: AsyncSession, offer_id: int) -> tuple[Offer, ContentObject]:
@@ -523,20 +550,19 @@ async def _withdraw(
     to, cc = list(row.document.get("to") or []), list(row.document.get("cc") or [])
     stone = content.tombstone(row, now=utcnow())
     if was_public and to:
-        activity = await publish(
-            session,
-            author,
-            {
-                "@context": AS2_CONTEXT,
-                "id": new_activity_id(settings),
-                "type": "Delete",
-                "actor": author.uri,
-                "to": to,
-                "cc": cc,
-                "object": stone,
-            },
-        )
-        await share_with_network(session, settings, activity)
+        activity = {
+            "@context": AS2_CONTEXT,
+            "id": new_activity_id(settings),
+            "type": "Delete",
+            "actor": author.uri,
+            "to": to,
+            "cc": cc,
+            "object": stone,
+        }
+        network = await _network(session, settings)
+        inboxes = await _inboxes(session, author, network, activity)
+        sent = await publish(session, author, activity, inboxes=inboxes)
+        await share_with_network(session, settings, sent)
 
 
 async def validate_offer(

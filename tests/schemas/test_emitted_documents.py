@@ -31,6 +31,7 @@ from fedi.errors import ValidationError as ContentError
 from fedi.federation.inbound import InboxProcessor
 from fedi.federation.vocab import PUBLIC
 from fedi.follows.service import answer_follow_request, follow, unfollow
+from fedi.partners.offers import create_offer, set_status, update_offer, view_of
 from fedi.schemas import (
     SCHEMA_MEDIA_TYPE,
     SCHEMA_NAMES,
@@ -55,6 +56,8 @@ from fedi.testing.peers import (
 )
 from fedi.web import create_app
 from tests.conftest import make_settings
+from tests.partners.test_fields import TODAY as OFFER_DAY
+from tests.partners.test_fields import offer_payload
 from tests.web.test_discovery import bootstrap
 
 AS2 = "application/activity+json"
@@ -309,10 +312,34 @@ def _activities(settings: Settings) -> Documents:
             "stored experience tombstone",
             await _stored_object(session, experience.uri),
         )
+        await _offers(session, settings, anna, keep)
         return found
 
     result: Documents = run_in_session(settings, work)
     return result
+
+
+async def _offers(
+    session: AsyncSession,
+    settings: Settings,
+    anna: Actor,
+    keep: Callable[[str, str, dict[str, Any]], None],
+) -> None:
+    """A partner offer published, edited and filled: its Create, Updates and stored Page."""
+    offer = await create_offer(session, settings, anna, offer_payload(), today=OFFER_DAY)
+    await update_offer(
+        session, settings, anna, offer.id, {"keywords": ["peer learning"]}, today=OFFER_DAY
+    )
+    await set_status(session, settings, anna, offer.id, "filled", today=OFFER_DAY)
+    view = await view_of(session, offer)
+    activities = await session.scalars(
+        select(Activity).where(Activity.object_uri == view.uri).order_by(Activity.id)
+    )
+    for activity in activities:
+        label = f"{activity.type}(offer)"
+        keep(activity.type.lower(), label, dict(activity.document))
+        keep("offer", f"embedded in {label}", dict(activity.document["object"]))
+    keep("offer", "stored offer", await _stored_object(session, view.uri))
 
 
 def _served(settings: Settings) -> Documents:
@@ -581,6 +608,17 @@ BROKEN: list[tuple[str, str, Mutation]] = [
             [{"type": "Image", "mediaType": "image/png", "url": "https://esf.test/media/a.png"}],
         ),
     ),
+    ("offer", "unknown objective", _set("esfObjectives", ["z"])),
+    ("offer", "more than three objectives", _set("esfObjectives", ["a", "b", "c", "d"])),
+    ("offer", "unknown purpose", _set("purpose", "barter")),
+    ("offer", "withdrawn is never sent as a Page", _set("offerStatus", "withdrawn")),
+    ("offer", "no proposer", _drop("proposer")),
+    ("offer", "proposer with an e-mail address", _set("proposer.email", "a@b.test")),
+    ("offer", "proposer of an unknown type", _set("proposer.organisationType", "pirates")),
+    ("offer", "no call deadline", _drop("funding.callDeadline")),
+    ("offer", "deadline not a date", _set("funding.callDeadline", "soon")),
+    ("offer", "budget negative", _set("funding.budgetMin", -1)),
+    ("offer", "countries sought not codes", _set("countriesSought", ["Italy"])),
     ("tombstone", "no id", _drop("id")),
     ("tombstone", "unknown formerType", _set("formerType", "Person")),
     ("delete", "object not a Tombstone", _set("object.type", "Note")),
