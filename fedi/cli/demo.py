@@ -1,6 +1,6 @@
 """``fedi demo``: three national networks (Poland, Italy, Germany) on this machine's loopback,
-each a ``fedi serve`` of its own with its own database, peered with the other two and seeded
-with offers, requests, experiences and discussions in their languages. It prints each URL with
+each a ``fedi serve`` of its own with its own database, seeded with offers, requests and
+experiences in their languages. It prints each URL with
 an admin login and stops all three on Ctrl-C. A second run starts the same networks again, with
 what was written in them, without seeding twice."""
 
@@ -220,9 +220,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "demo",
-        help="run three peered demo networks (PL, IT, DE) on loopback",
-        description="Start three national networks on this machine, peered and seeded with "
-        "partner offers, experiences and discussions in several languages; print each URL "
+        help="run three demo networks (PL, IT, DE) on loopback",
+        description="Start three national networks on this machine, seeded with "
+        "partner offers and experiences in several languages; print each URL "
         "and admin login. Ctrl-C stops all three. Data is kept in --dir for the next run.",
     )
     parser.add_argument(

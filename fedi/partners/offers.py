@@ -240,7 +240,7 @@ async def _network(session: AsyncSession, settings: Settings) -> Actor | None:
 
 def _followers(author: Actor, network: Actor | None) -> list[str]:
     """``cc`` of a public offer: the author's followers and the network group's (peer
-    instances of ours follow the group, docs/federation.md "Peering")."""
+    instances of ours follow the group)."""
     found = [author.followers_url or ""]
     if network is not None and network.followers_url:
         found.append(network.followers_url)
