@@ -333,7 +333,9 @@ async def _offers(
     await set_status(session, settings, anna, offer.id, "filled", today=OFFER_DAY)
     view = await view_of(session, offer)
     activities = await session.scalars(
-        select(Activity).where(Activity.object_uri == view.uri).order_by(Activity.id)
+        select(Activity)
+        .where(Activity.object_uri == view.uri, Activity.actor_id == anna.id)
+        .order_by(Activity.id)
     )
     for activity in activities:
         label = f"{activity.type}(offer)"
