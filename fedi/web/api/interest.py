@@ -26,6 +26,7 @@ from fedi.partners.interest import (
 )
 from fedi.web.access import Access, rule, signed_in_actor
 from fedi.web.api.body import read_json_object
+from fedi.web.api.paging import MAX_ID
 from fedi.web.api.people import actor_summary
 from fedi.web.api.problems import Problem
 from fedi.web.experiences.reading import KEY
@@ -33,7 +34,6 @@ from fedi.web.experiences.reading import KEY
 __all__ = ["render_message", "routes"]
 
 MAX_INTEREST_BODY = 64 * 1024
-_MAX_ROW_ID = 2**63 - 1
 
 
 def _time(message: InterestMessage) -> str:
@@ -97,7 +97,7 @@ async def express(request: Request) -> Response:
 
 def _interest_id(request: Request) -> int:
     raw = str(request.path_params["id"])
-    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= _MAX_ROW_ID:
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
         raise Problem(404, "no such interest message")
     return int(raw)
 
