@@ -111,6 +111,8 @@ class Settings:
     # Missing ancestors of a received reply: at most this many fetches, within this many seconds.
     reply_fetch_limit: int = 10
     reply_fetch_deadline: int = 30
+    # Peered instances: seconds between two readings of a peer's offers collection.
+    peer_sync_interval: int = 3600
     log_level: str = "INFO"
     # The front door: proxies whose X-Forwarded-For and X-Request-Id are believed; seconds a
     # client has to send a request's headers and body; connections served at once.
@@ -164,6 +166,7 @@ class Settings:
             "FEDI_DELIVERY_CONCURRENCY_PER_HOST": str(self.delivery_concurrency_per_host),
             "FEDI_REPLY_FETCH_LIMIT": str(self.reply_fetch_limit),
             "FEDI_REPLY_FETCH_DEADLINE": str(self.reply_fetch_deadline),
+            "FEDI_PEER_SYNC_INTERVAL": str(self.peer_sync_interval),
             "FEDI_LOG_LEVEL": self.log_level,
             "FEDI_TRUSTED_PROXIES": ",".join(str(network) for network in self.trusted_proxies),
             "FEDI_RECEIVE_TIMEOUT": str(self.receive_timeout),
@@ -249,6 +252,9 @@ def load_settings(
         ),
         "reply_fetch_limit": reader.integer("FEDI_REPLY_FETCH_LIMIT", 10, low=0, high=100),
         "reply_fetch_deadline": reader.integer("FEDI_REPLY_FETCH_DEADLINE", 30, low=1, high=600),
+        "peer_sync_interval": reader.integer(
+            "FEDI_PEER_SYNC_INTERVAL", 3600, low=10, high=7 * 24 * 3600
+        ),
         "log_level": reader.choice("FEDI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         "language": reader.choice("FEDI_LANGUAGE", "en", LOCALES, upper=False),
         "trusted_proxies": reader.networks("FEDI_TRUSTED_PROXIES"),

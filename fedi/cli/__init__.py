@@ -12,7 +12,17 @@ from alembic.util import CommandError as AlembicError
 from sqlalchemy.exc import SQLAlchemyError
 
 from fedi import __version__
-from fedi.cli import database, demo, federation, forums, invites, moderation, serve, users
+from fedi.cli import (
+    database,
+    demo,
+    federation,
+    forums,
+    invites,
+    moderation,
+    peers,
+    serve,
+    users,
+)
 from fedi.cli.common import CommandError, first_line
 from fedi.errors import FediError
 
@@ -37,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     forums.add_commands(commands)
     federation.add_commands(commands)
     moderation.add_commands(commands)
+    peers.add_commands(commands)
     demo.add_commands(commands)
     return parser
 

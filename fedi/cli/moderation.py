@@ -1,15 +1,14 @@
-"""``fedi block add|list|remove`` and ``fedi peer list``."""
+"""``fedi block add|list|remove``."""
 
 from __future__ import annotations
 
 import argparse
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.blocks import service as blocks
 from fedi.cli.common import run_in_session, settings_from_args
-from fedi.db.models import BlockSeverity, Delivery, DeliveryState, Peer
+from fedi.db.models import BlockSeverity
 
 __all__ = ["add_commands"]
 
@@ -48,33 +47,6 @@ def cmd_block_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_peer_list(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-
-    async def work(session: AsyncSession) -> list[tuple[Peer, int]]:
-        pending = (
-            select(Delivery.host, func.count().label("n"))
-            .where(Delivery.state == DeliveryState.PENDING)
-            .group_by(Delivery.host)
-            .subquery()
-        )
-        rows = await session.execute(
-            select(Peer, func.coalesce(pending.c.n, 0))
-            .outerjoin(pending, pending.c.host == Peer.host)
-            .order_by(Peer.host)
-        )
-        return [(peer, int(count)) for peer, count in rows.all()]
-
-    print("host\tstate\tfailures\tpending deliveries\tlast success")
-    for peer, waiting in run_in_session(settings, work):
-        state = "available" if peer.available else "unavailable"
-        if peer.circuit_open_until is not None and peer.available:
-            state = f"paused until {peer.circuit_open_until:%Y-%m-%d %H:%M} UTC"
-        last = f"{peer.last_success_at:%Y-%m-%d %H:%M} UTC" if peer.last_success_at else "never"
-        print(f"{peer.host}\t{state}\t{peer.consecutive_failures}\t{waiting}\t{last}")
-    return 0
-
-
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     block = commands.add_parser(
         "block", help="block remote domains", description="Manage domain blocks."
@@ -97,15 +69,3 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(handler=cmd_block_remove)
     parser = sub.add_parser("list", help="list blocks", description="List domain blocks.")
     parser.set_defaults(handler=cmd_block_list)
-
-    peer = commands.add_parser(
-        "peer", help="remote servers", description="Remote servers we deliver to."
-    )
-    sub = peer.add_subparsers(dest="peer_command", metavar="COMMAND", required=True)
-    parser = sub.add_parser(
-        "list",
-        help="delivery health of every remote server",
-        description="Show each remote server's delivery state: available, paused by the circuit "
-        "breaker, or unavailable after failing for days; with pending deliveries.",
-    )
-    parser.set_defaults(handler=cmd_peer_list)

@@ -26,7 +26,7 @@ from fedi.actors.document import (
 from fedi.actors.remote import fetch_actor, fetch_document, store_actor
 from fedi.content import service as content
 from fedi.content.likes import handle_like, handle_undo, handle_undo_like
-from fedi.db.models import Follow
+from fedi.db.models import ContentObject, Follow
 from fedi.federation.flags import handle_flag
 from fedi.federation.job import Dropped, Job, object_host
 from fedi.federation.shapes import CONTENT_TYPES, ObjectFields, read_object, type_of
@@ -34,6 +34,7 @@ from fedi.federation.vocab import ids_of
 from fedi.follows.inbound import handle_accept, handle_follow, handle_reject
 from fedi.net.urls import same_document
 from fedi.partners.interest_inbound import is_interest_note, receive_interest
+from fedi.partners.replication import drop_replica, is_offer_page, is_peer, keep_replica
 from fedi.services.notifications import notify_mentions
 
 __all__ = ["HANDLERS", "Dropped", "Handler", "HandlerKey", "Job", "handler_for"]
@@ -105,7 +106,16 @@ async def handle_create(job: Job) -> str:
     parent = fields.in_reply_to
     if parent is not None and await content.find(job.session, parent) is None:
         job.missing_parents.append(parent)
-    return "stored"
+    return await _replicated(job, row, document) or "stored"
+
+
+async def _replicated(job: Job, row: ContentObject, document: dict[str, Any]) -> str | None:
+    """Keep a peer instance's partner offer as a replica (:mod:`fedi.partners.replication`);
+    ``None`` when ``document`` is no peer's offer."""
+    if not is_offer_page(document) or not await is_peer(job.session, job.actor.domain):
+        return None
+    await job.session.flush()
+    return await keep_replica(job.session, job.ctx.settings, row, document, now=job.ctx.clock())
 
 
 async def handle_create_note(job: Job) -> str:
@@ -144,11 +154,11 @@ async def handle_update(job: Job) -> str:
     if existing is None:
         row = content.create(job.session, fields, document, author_id=job.actor.id, local=False)
         row.updated = fields.updated or job.ctx.clock()
-        return "updated"
+        return await _replicated(job, row, document) or "updated"
     if existing.deleted_at is not None:
         return "already deleted"
     content.revise(existing, fields, document, now=job.ctx.clock())
-    return "updated"
+    return await _replicated(job, existing, document) or "updated"
 
 
 def _key_material(
@@ -211,6 +221,8 @@ async def handle_delete(job: Job) -> str:
         raise Dropped("object belongs to another actor")
     if existing.deleted_at is None:
         content.tombstone(existing, now=now)
+    if await drop_replica(job.session, existing):
+        return "offer replica withdrawn"
     return "object deleted"
 
 

@@ -1,5 +1,5 @@
-"""The background worker of one instance: inbox processing, outgoing deliveries, e-mail and
-the expiry of partner offers.
+"""The background worker of one instance: inbox processing, outgoing deliveries, e-mail, the
+expiry of partner offers and the synchronisation of peers' offers.
 
 ``fedi worker`` runs it as its own process (several can share a PostgreSQL database); ``fedi
 serve`` also runs one inside the web process unless told not to. Tests call :meth:`Worker.run_once`.
@@ -19,6 +19,7 @@ from fedi.federation.inbound import InboxProcessor
 from fedi.federation.liveness import Liveness
 from fedi.instance import InstanceContext
 from fedi.partners.expiry import OfferExpiry
+from fedi.peers.sync import PeerSync
 from fedi.services.mail import MailQueue
 
 __all__ = ["Worker"]
@@ -41,6 +42,7 @@ class Worker:
         # E-mail for notifications: only when FEDI_SMTP_URL names a server.
         self.mail = MailQueue(context)
         self.offers = OfferExpiry(context)
+        self.peers = PeerSync(context)
 
     async def run_once(self) -> int:
         """Process what is due now, once; returns how many jobs were worked."""
@@ -49,6 +51,7 @@ class Worker:
             + await self.delivery.run_once()
             + await self.mail.run_once()
             + await self.offers.run_once()
+            + await self.peers.run_once()
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -61,6 +64,7 @@ class Worker:
                 group.create_task(_supervise("inbox", self.inbox.run, stop))
                 group.create_task(_supervise("delivery", self.delivery.run, stop))
                 group.create_task(_supervise("offers", self.offers.run, stop))
+                group.create_task(_supervise("peers", self.peers.run, stop))
                 if self.mail.server is not None:
                     group.create_task(_supervise("mail", self.mail.run, stop))
         finally:

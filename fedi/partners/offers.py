@@ -13,13 +13,13 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.actors.local import local_actor
 from fedi.content import service as content
 from fedi.content.network import share_with_network
-from fedi.db.models import Actor, ContentObject, Member, Offer, OfferChange, OfferCode, utcnow
+from fedi.db.models import Actor, ContentObject, Member, Offer, OfferCode, utcnow
 from fedi.db.paging import Keyset, keyset_page
 from fedi.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from fedi.federation.outbox import inboxes_for, new_activity_id, new_object_id, publish
@@ -29,6 +29,7 @@ from fedi.partners.document import offer_context, offer_page
 from fedi.partners.fields import CODE_FIELDS, OfferData, quality_faults, read_offer
 from fedi.partners.index import index_offer, unindex_offer
 from fedi.partners.policy import offers_need_validation
+from fedi.partners.rows import fill_offer, offer_codes, offer_data, record_change, write_codes
 from fedi.partners.saved_searches import alert_saved_searches
 from fedi.services import forums
 from fedi.settings import Settings
@@ -83,103 +84,11 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _fill(offer: Offer, data: OfferData) -> None:
-    org, fund = data.organisation, data.funding
-    offer.purpose, offer.level, offer.language = data.purpose, data.level, data.language
-    offer.title, offer.summary, offer.description = data.title, data.summary, data.description
-    offer.translations = data.translations
-    offer.organisation_name = str(org["name"])
-    offer.organisation_type = str(org["type"])
-    offer.organisation_country = str(org["country"])
-    offer.organisation_region, offer.organisation_city = org["region"], org["city"]
-    offer.partners_needed = data.partners_needed
-    offer.funding_programme = fund["programme"]
-    offer.funding_call_reference = fund["call_reference"]
-    offer.call_deadline = data.call_deadline
-    offer.planned_start = fund["planned_start"]
-    offer.duration_months = fund["duration_months"]
-    offer.budget_min, offer.budget_max = fund["budget_min"], fund["budget_max"]
-    offer.currency = fund["currency"]
-    offer.last_minute = data.last_minute
-    offer.expires = data.expires or data.call_deadline
-
-
-async def offer_codes(session: AsyncSession, offer: Offer) -> dict[str, list[str]]:
-    """The list fields of ``offer``, each in the order given."""
-    rows = await session.scalars(
-        select(OfferCode).where(OfferCode.offer_id == offer.id).order_by(OfferCode.position)
-    )
-    codes: dict[str, list[str]] = {name: [] for name in CODE_FIELDS}
-    for row in rows:
-        codes.setdefault(row.field, []).append(row.code)
-    return codes
-
-
-async def offer_data(session: AsyncSession, offer: Offer) -> OfferData:
-    """The stored fields of ``offer`` in the shape :func:`read_offer` returns."""
-    return OfferData(
-        purpose=offer.purpose,
-        level=offer.level,
-        language=offer.language,
-        title=offer.title,
-        summary=offer.summary,
-        description=offer.description,
-        translations=dict(offer.translations),
-        codes=await offer_codes(session, offer),
-        organisation={
-            "name": offer.organisation_name,
-            "type": offer.organisation_type,
-            "country": offer.organisation_country,
-            "region": offer.organisation_region,
-            "city": offer.organisation_city,
-        },
-        partners_needed=offer.partners_needed,
-        funding={
-            "programme": offer.funding_programme,
-            "call_reference": offer.funding_call_reference,
-            "call_deadline": offer.call_deadline,
-            "planned_start": offer.planned_start,
-            "duration_months": offer.duration_months,
-            "budget_min": offer.budget_min,
-            "budget_max": offer.budget_max,
-            "currency": offer.currency,
-        },
-        last_minute=offer.last_minute,
-        expires=offer.expires,
-    )
-
-
-async def _write_codes(session: AsyncSession, offer: Offer, codes: dict[str, list[str]]) -> None:
-    await session.execute(delete(OfferCode).where(OfferCode.offer_id == offer.id))
-    for name, values in codes.items():
-        for position, code in enumerate(values):
-            session.add(OfferCode(offer_id=offer.id, field=name, code=code, position=position))
-
-
 def _changed(old: OfferData, new: OfferData) -> list[str]:
     before, after = asdict(old), asdict(new)
     names = [key for key in after if key not in ("codes", "extra") and before[key] != after[key]]
     names += [key for key in CODE_FIELDS if old.codes.get(key, []) != new.codes.get(key, [])]
     return names
-
-
-async def _record(
-    session: AsyncSession,
-    offer: Offer,
-    actor: Actor | None,
-    fields: list[str],
-    status_from: str | None,
-    status_to: str | None,
-) -> None:
-    session.add(
-        OfferChange(
-            offer_id=offer.id,
-            actor_id=actor.id if actor is not None else None,
-            fields=fields,
-            status_from=status_from,
-            status_to=status_to,
-        )
-    )
 
 
 async def _send(
@@ -427,16 +336,16 @@ async def create_offer(
     row = content.create(session, read_object(document), document, author_id=author.id, local=True)
     await session.flush()
     offer = Offer(object_id=row.id, status="draft")
-    _fill(offer, data)
+    fill_offer(offer, data)
     session.add(offer)
     await session.flush()
-    await _write_codes(session, offer, data.codes)
-    await _record(session, offer, author, [], None, "draft")
+    await write_codes(session, offer, data.codes)
+    await record_change(session, offer, author, [], None, "draft")
     await session.flush()
     if status == "published":
         await _publish_or_queue(session, settings, offer, row, author)
         if offer.status == "published":
-            await _record(session, offer, author, [], "draft", "published")
+            await record_change(session, offer, author, [], "draft", "published")
     else:
         await _send(session, settings, offer, row, author, "Update")
     return offer
@@ -469,10 +378,10 @@ async def update_offer(
     fields = _changed(old, data)
     if not fields:
         return offer
-    _fill(offer, data)
+    fill_offer(offer, data)
     offer.updated_at = utcnow()
-    await _write_codes(session, offer, data.codes)
-    await _record(session, offer, author, fields, None, None)
+    await write_codes(session, offer, data.codes)
+    await record_change(session, offer, author, fields, None, None)
     await _send(session, settings, offer, row, author, "Update")
     return offer
 
@@ -535,7 +444,7 @@ async def set_status(
         await unindex_offer(session, offer)
     offer.updated_at = utcnow()
     if offer.status != before:
-        await _record(session, offer, author, [], before, offer.status)
+        await record_change(session, offer, author, [], before, offer.status)
     return offer
 
 
@@ -576,12 +485,12 @@ async def validate_offer(
     author = await session.get(Actor, row.attributed_to_id)
     assert author is not None
     offer.validated, offer.validated_by = True, network
-    await _record(session, offer, moderator, ["validated"], None, None)
+    await record_change(session, offer, moderator, ["validated"], None, None)
     if offer.awaiting_validation:
         offer.awaiting_validation = False
         offer.status = "published"
         await _send(session, settings, offer, row, author, "Create")
-        await _record(session, offer, moderator, [], "draft", "published")
+        await record_change(session, offer, moderator, [], "draft", "published")
     elif offer.status != "draft":
         await _send(session, settings, offer, row, author, "Update")
     return offer
@@ -606,6 +515,6 @@ async def expire_due(session: AsyncSession, settings: Settings, *, today: date) 
             continue
         before, offer.status = offer.status, "expired"
         await _send(session, settings, offer, row, author, "Update")
-        await _record(session, offer, None, [], before, "expired")
+        await record_change(session, offer, None, [], before, "expired")
         count += 1
     return count

@@ -7,7 +7,7 @@ import asyncio
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,7 +25,7 @@ from fedi.db.engine import make_async_engine, make_sessionmaker
 from fedi.db.models import Actor, ContentObject
 from fedi.federation.vocab import ACTIVITY_JSON as AS2
 from fedi.follows import service as follows
-from fedi.instance import build_context
+from fedi.instance import InstanceContext, build_context
 from fedi.net.client import FetchBudget
 from fedi.services.members import add_member, find_member
 from fedi.services.tokens import issue_token
@@ -68,6 +68,18 @@ class RunningInstance:
                     return await work(session)
             finally:
                 await engine.dispose()
+
+        return asyncio.run(runner())
+
+    def call(self, work: Callable[[InstanceContext], Awaitable[T]]) -> T:
+        """Run ``work(context)`` with an instance context of its own (fetches, peering)."""
+
+        async def runner() -> T:
+            context = build_context(self.settings)
+            try:
+                return await work(context)
+            finally:
+                await context.aclose()
 
         return asyncio.run(runner())
 

@@ -47,11 +47,11 @@ def test_block_add_list_remove(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.usefixtures("env")
-def test_peer_list_shows_delivery_health(
+def test_peer_health_shows_delivery_health(
     capsys: pytest.CaptureFixture[str], migrated_url: str
 ) -> None:
     header = "host\tstate\tfailures\tpending deliveries\tlast success"
-    assert run(capsys, "peer", "list")[1].splitlines() == [header]
+    assert run(capsys, "peer", "health")[1].splitlines() == [header]
     engine = make_sync_engine(migrated_url)
     with Session(engine) as session, session.begin():
         session.add_all(
@@ -65,7 +65,7 @@ def test_peer_list_shows_delivery_health(
             ]
         )
     engine.dispose()
-    status, out, _ = run(capsys, "peer", "list")
+    status, out, _ = run(capsys, "peer", "health")
     assert status == 0
     assert out.splitlines() == [
         header,
@@ -75,7 +75,14 @@ def test_peer_list_shows_delivery_health(
 
 
 @pytest.mark.parametrize(
-    "command", [["block", "add"], ["block", "list"], ["block", "remove"], ["peer", "list"]]
+    "command",
+    [
+        ["block", "add"],
+        ["block", "list"],
+        ["block", "remove"],
+        ["peer", "list"],
+        ["peer", "health"],
+    ],
 )
 def test_moderation_commands_have_help(
     command: list[str], capsys: pytest.CaptureFixture[str]

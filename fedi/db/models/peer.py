@@ -14,7 +14,9 @@ __all__ = ["BlockSeverity", "DomainBlock", "Peer"]
 
 
 class Peer(Base):
-    """A remote host. ``partner`` marks another instance of ours followed for replication."""
+    """A remote host. ``partner`` marks another instance of ours peered with this one (``fedi peer
+    add``): our instance actor follows its network group (``network_uri``), its offers are
+    replicated here, and the worker re-reads its offers collection at ``next_sync_at``."""
 
     __tablename__ = "peers"
 
@@ -29,6 +31,12 @@ class Peer(Base):
     first_failure_at: Mapped[datetime | None]
     circuit_open_until: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]
+    network_uri: Mapped[str | None] = mapped_column(String(2048))
+    peered_at: Mapped[datetime | None]
+    synced_at: Mapped[datetime | None]
+    next_sync_at: Mapped[datetime | None]
+    # Why the last synchronisation failed (``None`` after a successful one).
+    sync_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
