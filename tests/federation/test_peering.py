@@ -7,6 +7,7 @@ replica; removing a peer takes its offers out of search."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import timedelta
@@ -18,13 +19,16 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.actors.remote import instance_actor_auth
 from fedi.db.models import Actor, Follow, FollowState, Offer, Peer, utcnow
 from fedi.instance import InstanceContext
 from fedi.partners import policy
+from fedi.partners.offers import expire_due
 from fedi.peers import service as peers
 from fedi.peers.sync import SyncError, SyncResult, sync_peer
 from fedi.testing.databases import temporary_database
 from fedi.testing.instances import RunningInstance, running_instance, wait_until
+from fedi.web import catalogue
 from tests.partners.test_fields import offer_payload
 
 pytestmark = pytest.mark.federation
@@ -276,3 +280,70 @@ def test_the_offers_collection_answers_only_signed_requests(
     assert answer.status_code == 401
     assert "signed" in answer.json()["error"]
     assert httpx.get(f"{pl.base_url}/groups/forum/offers", timeout=10).status_code == 404
+
+
+def test_a_saved_search_alerts_on_a_peers_offer_and_expiry_reaches_the_replica(
+    three: dict[str, RunningInstance],
+) -> None:
+    pl, it = three["PL"], three["IT"]
+    anna, marco = pl.add_member("anna"), it.add_member("marco")
+    _peer(it, pl)
+    wait_until(lambda: _listed(it)[0].following == "accepted", timeout=30)
+    saved = _api(
+        it,
+        marco,
+        "POST",
+        "/api/v1/saved-searches",
+        json={"name": "NEET", "theme": ["social-inclusion"]},
+    )
+    assert saved.status_code == 201, saved.text
+    offer = _offer(pl, anna, "Mentoring for young people not in work")
+
+    def alerts() -> list[dict[str, Any]]:
+        items = _api(it, marco, "GET", "/api/v1/notifications").json()["items"]
+        return [item for item in items if item["kind"] == "saved_search"]
+
+    (alert,) = wait_until(alerts, timeout=30)
+    assert offer["id"] in json.dumps(alert) and alert["data"]["search"] == "NEET"
+
+    # The offer expires on PL (the job's run at a later date): IT's replica leaves the default
+    # results and is found among the expired ones.
+    async def expire(session: AsyncSession) -> int:
+        later = utcnow().date() + timedelta(days=365)
+        return await expire_due(session, pl.settings, today=later)
+
+    assert pl.run(expire) == 1
+    wait_until(lambda: offer["id"] not in _found(it, marco), timeout=30)
+    assert _found(it, marco, status="expired")[offer["id"]]["status"] == "expired"
+
+
+def test_the_offers_collection_is_paged_oldest_first_without_drafts(
+    three: dict[str, RunningInstance], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pl, it = three["PL"], three["IT"]
+    anna = pl.add_member("anna")
+    offers = [_offer(pl, anna, f"Offer number {n}") for n in range(3)]
+    draft = _offer(pl, anna, "Only a draft", status="draft")
+    monkeypatch.setattr(catalogue, "PAGE_SIZE", 2)  # the server runs in this process
+
+    async def read(context: InstanceContext) -> list[dict[str, Any]]:
+        async with context.sessions() as session:
+            auth = await instance_actor_auth(context, session)
+        url: str | None = f"{pl.base_url}/groups/network/offers"
+        top = (await context.client.fetch_json(str(url), auth=auth)).data
+        pages, url = [top], top["first"]
+        while url is not None:
+            page = (await context.client.fetch_json(url, auth=auth)).data
+            pages.append(page)
+            url = page.get("next")
+        return pages
+
+    top, *pages = it.call(read)
+    assert top["type"] == "OrderedCollection" and top["totalItems"] == 3
+    assert [len(page["orderedItems"]) for page in pages] == [2, 1]
+    listed = [item["id"] for page in pages for item in page["orderedItems"]]
+    assert listed == [offer["id"] for offer in offers]
+    assert draft["id"] not in listed
+    assert all(
+        item["offerStatus"] == "published" for page in pages for item in page["orderedItems"]
+    )
