@@ -67,6 +67,7 @@ _VARIABLES = (
     "FEDI_NETWORK_HANDLE",
     "FEDI_AUTHORIZED_FETCH",
     "FEDI_DELIVERY_CONCURRENCY_PER_HOST",
+    "FEDI_LIVE_SEARCH_DEADLINE",
     "FEDI_LOG_LEVEL",
     # The front door (fedi serve facing clients, and the proxies in front of it).
     "FEDI_TRUSTED_PROXIES",
@@ -111,6 +112,8 @@ class Settings:
     # Missing ancestors of a received reply: at most this many fetches, within this many seconds.
     reply_fetch_limit: int = 10
     reply_fetch_deadline: int = 30
+    # Seconds a live partner search waits for each partner instance's answer.
+    live_search_deadline: int = 3
     log_level: str = "INFO"
     # The front door: proxies whose X-Forwarded-For and X-Request-Id are believed; seconds a
     # client has to send a request's headers and body; connections served at once.
@@ -164,6 +167,7 @@ class Settings:
             "FEDI_DELIVERY_CONCURRENCY_PER_HOST": str(self.delivery_concurrency_per_host),
             "FEDI_REPLY_FETCH_LIMIT": str(self.reply_fetch_limit),
             "FEDI_REPLY_FETCH_DEADLINE": str(self.reply_fetch_deadline),
+            "FEDI_LIVE_SEARCH_DEADLINE": str(self.live_search_deadline),
             "FEDI_LOG_LEVEL": self.log_level,
             "FEDI_TRUSTED_PROXIES": ",".join(str(network) for network in self.trusted_proxies),
             "FEDI_RECEIVE_TIMEOUT": str(self.receive_timeout),
@@ -249,6 +253,7 @@ def load_settings(
         ),
         "reply_fetch_limit": reader.integer("FEDI_REPLY_FETCH_LIMIT", 10, low=0, high=100),
         "reply_fetch_deadline": reader.integer("FEDI_REPLY_FETCH_DEADLINE", 30, low=1, high=600),
+        "live_search_deadline": reader.integer("FEDI_LIVE_SEARCH_DEADLINE", 3, low=1, high=60),
         "log_level": reader.choice("FEDI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         "language": reader.choice("FEDI_LANGUAGE", "en", LOCALES, upper=False),
         "trusted_proxies": reader.networks("FEDI_TRUSTED_PROXIES"),

@@ -39,6 +39,7 @@ from fedi.web import (
     media,
     notifications,
     objects,
+    offer_queries,
     offers,
     schemas_routes,
 )
@@ -159,6 +160,7 @@ def create_app(
             *public(home.routes),
             *public(discovery.routes),
             *public(c2s.routes),
+            *public(offer_queries.routes),
             *public(actors.routes),
             *public(objects.routes),
             *public(schemas_routes.routes),
