@@ -155,6 +155,25 @@ def test_a_live_search_finds_a_partner_offer_and_names_the_peers_that_failed(
     assert failed[_host(silent)] == "timeout"
     assert failed[_host(dead)] and failed[_host(dead)] != "timeout"
 
+    # The results page says the same, in English and in Polish, and links the offer at IT.
+    for language, answered, missed, late in (
+        ("en", "Partner instances that answered:", "did not answer", "no answer in time"),
+        ("pl", "Serwery partnerskie, które odpowiedziały:", "nie odpowiedziały", "brak odpowiedzi"),
+    ):
+        page = httpx.get(
+            f"{pl.base_url}/offers/search",
+            params={"q": "agricoltura", "live": "true"},
+            headers={"Accept-Language": language},
+            timeout=30,
+        )
+        assert page.status_code == 200, page.text
+        assert f"{answered} {it.settings.domain}" in page.text
+        assert missed in page.text
+        assert f"{_host(silent)}: {late}" in page.text
+        assert f'href="{offer["id"]}"' in page.text
+    quiet = httpx.get(f"{pl.base_url}/offers/search", params={"q": "agricoltura"}, timeout=30)
+    assert "Partner instances that" not in quiet.text
+
     # Local and live results rank together: every item has its reasons.
     both = _search(pl, q="", live="true", objective="h").json()
     titles = [item["offer"]["title"] for item in both["items"]]

@@ -144,6 +144,8 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/groups/{name}/following"): (404, 404, 404, 404),
     ("GET", "/groups/{name}/outbox"): (404, 404, 404, 404),
     ("GET", "/groups/{name}/moderators"): (404, 404, 404, 404),
+    # The partner query endpoint answers signed requests only, whoever is signed in.
+    ("GET", "/groups/{network}/offers/search"): (401, 401, 401, 401),
     ("GET", "/objects/{id}"): (404, 404, 404, 404),
     ("GET", "/schemas/activitypub/{filename}"): (200, 200, 200, 200),
     ("POST", "/language"): (303, 303, 303, 303),
@@ -264,6 +266,7 @@ SAMPLE_PARAMETERS = {
     "key": "00000000-0000-0000-0000-000000000000",
     "slug": "no_such_forum",
     "host": "no-such-host.test",
+    "network": "network",
 }
 
 
