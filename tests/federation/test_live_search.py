@@ -30,6 +30,7 @@ from fedi.partners.live import query_url
 from fedi.testing.databases import temporary_database
 from fedi.testing.instances import RunningInstance, running_instance
 from tests.partners.test_fields import offer_payload
+from tests.schemas.test_emitted_documents import errors
 
 pytestmark = pytest.mark.federation
 
@@ -194,6 +195,7 @@ def test_the_query_endpoint_answers_signed_requests_with_local_offers_only(
     assert unsigned.status_code == 401, unsigned.text
 
     answer = _signed_get(pl, url)
+    assert errors("ordered-collection", answer) == []
     assert answer["type"] == "OrderedCollection"
     assert answer["id"] == url
     assert answer["totalItems"] == 1
