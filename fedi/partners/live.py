@@ -86,14 +86,15 @@ async def _partners(session: AsyncSession) -> list[_Partner]:
 
 
 def _published(document: dict[str, Any]) -> datetime:
+    """When the Page says it was published (UTC), or now when it does not say it readably."""
     raw = document.get("published")
     try:
         found = datetime.fromisoformat(raw) if isinstance(raw, str) else None
     except ValueError:
         found = None
     if found is None:
-        return datetime.now(UTC).replace(tzinfo=None)
-    return found.astimezone(UTC).replace(tzinfo=None) if found.tzinfo else found
+        return datetime.now(UTC)
+    return found.astimezone(UTC) if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 def _read(partner: _Partner, document: dict[str, Any]) -> _Answer:

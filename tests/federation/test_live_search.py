@@ -124,7 +124,7 @@ def test_a_live_search_finds_a_partner_offer_and_names_the_peers_that_failed(
     pl, it = pair
     marco = it.add_member("marco")
     offer = _offer(it, marco, title="Agricoltura sociale per giovani", translations={})
-    _offer(pl, pl.add_member("anna"), title="Cyfrowe kompetencje seniorów", translations={})
+    own = _offer(pl, pl.add_member("anna"), title="Cyfrowe kompetencje seniorów", translations={})
     dead = _dead()
     _add_peers(pl, it.base_url, dead, silent)
 
@@ -181,6 +181,11 @@ def test_a_live_search_finds_a_partner_offer_and_names_the_peers_that_failed(
     assert sorted(titles) == ["Agricoltura sociale per giovani", "Cyfrowe kompetencje seniorów"]
     assert all(any(w["reason"] == "objective" for w in item["why"]) for item in both["items"])
     assert both["total"] == 2
+    # Every order takes the offers of both: PL's was published after IT's.
+    newest = _search(pl, q="", live="true", sort="newest").json()["items"]
+    assert [item["offer"]["id"] for item in newest] == [own["id"], offer["id"]]
+    by_deadline = _search(pl, q="", live="true", sort="deadline", limit="1").json()
+    assert by_deadline["total"] == 2 and len(by_deadline["items"]) == 1
 
 
 def test_the_query_endpoint_answers_signed_requests_with_local_offers_only(
