@@ -4,13 +4,13 @@ partner instance asked the same query at its query endpoint
 
 Each partner gets one GET signed as the instance actor, bounded by
 ``FEDI_LIVE_SEARCH_DEADLINE`` seconds; one that does not answer in time, or answers with an
-error or no collection, is listed as failed with the reason, and its offers are absent. Each
-``Page`` of an answer is read as a replica would be (:func:`~fedi.partners.wire.read_offer_page`);
-malformed ones, and ones whose id is not on the partner's host, are skipped. An offer already
-held here (a replica) counts once: the stored one is the one ranked. Offers from answers are
-scored in memory (:mod:`fedi.search.memory`) and ranked by the same
-:func:`~fedi.partners.search.rank_offer`, so each has its reasons. Nothing of an answer is
-stored.
+error or no collection, is listed as failed with the reason, and its offers are absent; one on
+a suspended domain is not asked. Each ``Page`` of an answer is read as a replica would be
+(:func:`~fedi.partners.wire.read_offer_page`); malformed ones, and ones whose id or author is
+not on the partner's host, are skipped. An offer already held here (a replica) counts once:
+the stored one is the one ranked. Offers from answers are scored in memory
+(:mod:`fedi.search.memory`) and ranked by the same :func:`~fedi.partners.search.rank_offer`,
+so each has its reasons. Nothing of an answer is stored.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.actors.remote import instance_actor_auth
+from fedi.blocks.service import domain_blocked
 from fedi.db.models import Actor, ActorType, ContentObject, Offer, Peer
 from fedi.instance import InstanceContext
 from fedi.net.errors import FetchError, FetchTimeout, HttpStatusError
@@ -77,12 +78,14 @@ def query_url(base_url: str, query: list[tuple[str, str]]) -> str:
 
 
 async def _partners(session: AsyncSession) -> list[_Partner]:
+    """The partner peers to ask: those with a base URL, less those on a suspended domain."""
     rows = await session.execute(
         select(Peer.host, Peer.base_url)
         .where(Peer.partner.is_(True), Peer.base_url.is_not(None))
         .order_by(Peer.host)
     )
-    return [_Partner(host, base_url) for host, base_url in rows if base_url]
+    found = [_Partner(host, base_url) for host, base_url in rows.all() if base_url]
+    return [partner for partner in found if not await domain_blocked(session, partner.host)]
 
 
 def _published(document: dict[str, Any]) -> datetime:
@@ -110,7 +113,7 @@ def _read(partner: _Partner, document: dict[str, Any]) -> _Answer:
         except MalformedOffer:
             continue
         try:
-            same_host = host_of(wire.uri) == partner.host
+            same_host = host_of(wire.uri) == host_of(wire.author) == partner.host
         except FetchError:
             same_host = False
         if same_host:

@@ -7,11 +7,14 @@ for the same offer count once."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.actors.remote import instance_actor_auth
-from fedi.db.models import ContentObject, Offer, Peer, utcnow
+from fedi.db.models import BlockSeverity, ContentObject, DomainBlock, Offer, Peer, utcnow
 from fedi.instance import build_context
 from fedi.net.errors import HttpStatusError
 from fedi.partners import policy
@@ -263,3 +266,68 @@ def test_bad_live_parameters_are_refused(pair: tuple[RunningInstance, RunningIns
     for bad in ({"live": "yes"}, {"live": ""}, {"live": "true", "limit": "0"}):
         refused = _search(pl, **bad)
         assert refused.status_code == 422, (bad, refused.text)
+
+
+@pytest.fixture
+def answering() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A server that answers every GET with a collection of the Pages put in its list."""
+    pages: list[dict[str, Any]] = []
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            base = f"http://127.0.0.1:{self.server.server_address[1]}"
+            body = json.dumps(
+                {
+                    "id": f"{base}{self.path}",
+                    "type": "OrderedCollection",
+                    "totalItems": len(pages),
+                    "orderedItems": pages,
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/activity+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", pages
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_only_well_formed_pages_of_the_partners_own_host_are_kept(
+    pair: tuple[RunningInstance, RunningInstance], answering: tuple[str, list[dict[str, Any]]]
+) -> None:
+    pl, it = pair
+    base, pages = answering
+    offer = _offer(it, it.add_member("marco"), title="Agricoltura sociale", translations={})
+    served = _signed_get(pl, offer["id"])
+    del served["@context"]
+    own = {**served, "id": f"{base}/objects/1", "attributedTo": f"{base}/users/marco"}
+    pages += [
+        own,
+        served,  # IT's offer, not the answering host's
+        {**own, "id": f"{base}/objects/2", "attributedTo": served["attributedTo"]},
+        {**own, "id": f"{base}/objects/3", "offerStatus": "draft"},
+        {**own, "id": f"{base}/objects/4", "esfObjectives": ["zz"]},
+        "not a Page",
+    ]
+    suspended = _dead()
+    _add_peers(pl, base, suspended)
+
+    async def suspend(session: AsyncSession) -> None:
+        session.add(DomainBlock(domain=_host(suspended), severity=BlockSeverity.SUSPEND))
+
+    pl.run(suspend)
+    body = _search(pl, q="agricoltura", live="true").json()
+    assert [item["offer"]["id"] for item in body["items"]] == [own["id"]]
+    assert body["items"][0]["offer"]["author"]["handle"] == f"@marco@{_host(base)}"
+    assert body["peers"] == {"asked": [_host(base)], "answered": [_host(base)], "failed": []}
