@@ -40,6 +40,7 @@ from fedi.web import (
     media,
     notifications,
     objects,
+    offer_queries,
     offers,
     schemas_routes,
 )
@@ -160,6 +161,7 @@ def create_app(
             *public(home.routes),
             *public(discovery.routes),
             *public(c2s.routes),
+            *public(offer_queries.routes),
             *public(actors.routes),
             *public(catalogue.routes),
             *public(objects.routes),

@@ -187,6 +187,7 @@ def test_a_synchronisation_catches_up_what_was_missed_and_then_changes_nothing(
     gone = _offer(pl, anna, "Withdrawn while peering was broken")
     _peer(it, pl)
     assert set(_found(it, marco)) == {kept["id"], gone["id"]}
+    wait_until(lambda: _listed(it)[0].following == "accepted", timeout=30)
 
     # PL loses IT as a follower of its network (as if IT's follow had been lost), so what it
     # publishes now does not reach IT.
