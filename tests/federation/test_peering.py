@@ -25,7 +25,7 @@ from fedi.instance import InstanceContext
 from fedi.partners import policy
 from fedi.partners.offers import expire_due
 from fedi.peers import service as peers
-from fedi.peers.sync import SyncError, SyncResult, sync_peer
+from fedi.peers.sync import PeerSync, SyncError, SyncResult, sync_peer
 from fedi.testing.databases import temporary_database
 from fedi.testing.instances import RunningInstance, running_instance, wait_until
 from fedi.web import catalogue
@@ -215,23 +215,46 @@ def test_a_synchronisation_catches_up_what_was_missed_and_then_changes_nothing(
     assert it.run(replicas) == 3  # one row per offer: the withdrawn one is kept as withdrawn
 
 
-def test_an_unreachable_peer_is_recorded_and_tried_again(
+def test_an_unreachable_peer_is_recorded_tried_again_and_caught_up_when_it_returns(
     three: dict[str, RunningInstance],
 ) -> None:
     pl, it = three["PL"], three["IT"]
+    anna, marco = pl.add_member("anna"), it.add_member("marco")
     _peer(it, pl)
+    wait_until(lambda: _listed(it)[0].following == "accepted", timeout=30)
+    network = _listed(it)[0].network_uri
 
-    async def point_elsewhere(session: AsyncSession) -> None:
+    async def point_at(session: AsyncSession, uri: str | None) -> None:
         peer = await session.scalar(select(Peer).where(Peer.host == pl.settings.domain))
         assert peer is not None
-        peer.network_uri = "http://127.0.0.1:9/groups/network"  # nobody listens there
+        peer.network_uri = uri
 
-    it.run(point_elsewhere)
+    # PL cannot be reached (its address answers nothing), and misses IT as a follower, so an
+    # offer it publishes meanwhile reaches IT only through a later synchronisation.
+    it.run(lambda session: point_at(session, "http://127.0.0.1:9/groups/network"))
+
+    async def forget_follower(session: AsyncSession) -> None:
+        remote = select(Actor.id).where(Actor.domain == it.settings.domain)
+        await session.execute(delete(Follow).where(Follow.follower_id.in_(remote)))
+
+    pl.run(forget_follower)
+    offer = _offer(pl, anna, "Published while the peer was unreachable")
     with pytest.raises(SyncError):
         _sync(it, pl)
     (listed,) = _listed(it)
     assert listed.sync_error and listed.next_sync_at is not None
     assert listed.next_sync_at > utcnow() + timedelta(minutes=4)
+
+    async def worker_pass(context: InstanceContext, minutes: int) -> int:
+        context.clock = lambda: utcnow() + timedelta(minutes=minutes)
+        return await PeerSync(context).run_once()
+
+    assert it.call(lambda context: worker_pass(context, 1)) == 0  # not due yet
+    it.run(lambda session: point_at(session, network))  # PL answers again
+    assert it.call(lambda context: worker_pass(context, 6)) == 1
+    assert offer["id"] in _found(it, marco)
+    (listed,) = _listed(it)
+    assert listed.sync_error is None and listed.replicas == 1
 
 
 def test_a_page_from_a_server_we_do_not_peer_with_is_no_replica(
