@@ -120,6 +120,7 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/healthz"): (200, 200, 200, 200),
     ("GET", "/readyz"): (200, 200, 200, 200),
     ("GET", "/"): (200, 200, 200, 200),
+    ("GET", "/new"): (200, 200, 200, 200),
     ("GET", "/.well-known/webfinger"): (400, 400, 400, 400),
     ("GET", "/.well-known/host-meta"): (200, 200, 200, 200),
     ("GET", "/.well-known/host-meta.json"): (200, 200, 200, 200),
