@@ -187,5 +187,6 @@ def test_peering_with_a_bad_address_is_refused_and_changes_nothing(
         answer = post_form(client, "/admin/peers/add", {"url": url})
         assert answer.status_code == status
         assert 'role="alert"' in answer.text and message in answer.text
+        assert 'id="peer-url-error"' in answer.text and 'aria-invalid="true"' in answer.text
         assert f'value="{url}"' in answer.text
     assert _partners(settings) == []

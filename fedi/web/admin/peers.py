@@ -48,6 +48,7 @@ async def _page(
     peer_error: str | None = None,
     notice: str | None = None,
     url: str = "",
+    add_error: str | None = None,
 ) -> Response:
     context = context_of(request)
     number = _page_number(request)
@@ -70,6 +71,7 @@ async def _page(
             "peer_error": peer_error,
             "notice": notice,
             "url": url,
+            "add_error": add_error,
         },
         status_code=status,
     )
@@ -108,16 +110,18 @@ async def add_network(request: Request) -> Response:
     context = context_of(request)
     form = await read_form(request, "url")
     url = form.value("url").strip()
+    message = None
     if not url:
-        return await _page(request, 422, peer_error=i18n.gettext("Enter the address of a network"))
-    try:
-        peer = await peering.add_peer(context, url)
-    except ValidationError:
-        message = i18n.gettext("Enter an address such as https://esf.example.it")
-        return await _page(request, 422, peer_error=message, url=url)
-    except peering.PeeringError as exc:
-        message = i18n.gettext("No peering with %(url)s: %(reason)s", url=url, reason=str(exc))
-        return await _page(request, 422, peer_error=message, url=url)
+        message = i18n.gettext("Enter the address of a network")
+    else:
+        try:
+            peer = await peering.add_peer(context, url)
+        except ValidationError:
+            message = i18n.gettext("Enter an address such as https://esf.example.it")
+        except peering.PeeringError as exc:
+            message = i18n.gettext("No peering with %(url)s: %(reason)s", url=url, reason=str(exc))
+    if message is not None:
+        return await _page(request, 422, peer_error=message, url=url, add_error=message)
     try:
         read = _read(await sync_peer(context, peer.host))
     except SyncError:
