@@ -131,6 +131,40 @@ POLAND = Network(
             "target_groups": ["long-term-unemployed"],
             "tags": ["ekonomiaspoleczna"],
         },
+        {
+            "kind": "resource",
+            "language": "pl",
+            "title": "Lista kontrolna: projekt ponadnarodowy krok po kroku",
+            "summary": "Co przygotować przed złożeniem wniosku z partnerem zagranicznym.",
+            "body": "## Przed naborem
+
+- Partner i jego rola
+- List intencyjny
+"
+            "- Budżet z kosztami podróży
+
+## Po podpisaniu umowy
+
+"
+            "- Porozumienie o współpracy ponadnarodowej
+- Plan wizyt studyjnych",
+            "translations": {
+                "en": {
+                    "title": "Checklist: a transnational project step by step",
+                    "summary": "What to prepare before applying with a partner abroad.",
+                    "body": "## Before the call
+
+- The partner and its role
+"
+                    "- A letter of intent
+- A budget with travel costs",
+                }
+            },
+            "country": "PL",
+            "objectives": ["h"],
+            "themes": ["partnership"],
+            "target_groups": ["long-term-unemployed"],
+        },
     ),
     discussions=(
         {
