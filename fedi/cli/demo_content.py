@@ -136,28 +136,15 @@ POLAND = Network(
             "language": "pl",
             "title": "Lista kontrolna: projekt ponadnarodowy krok po kroku",
             "summary": "Co przygotować przed złożeniem wniosku z partnerem zagranicznym.",
-            "body": "## Przed naborem
-
-- Partner i jego rola
-- List intencyjny
-"
-            "- Budżet z kosztami podróży
-
-## Po podpisaniu umowy
-
-"
-            "- Porozumienie o współpracy ponadnarodowej
-- Plan wizyt studyjnych",
+            "body": "## Przed naborem\n\n- Partner i jego rola\n- List intencyjny\n"
+            "- Budżet z kosztami podróży\n\n## Po podpisaniu umowy\n\n"
+            "- Porozumienie o współpracy ponadnarodowej\n- Plan wizyt studyjnych",
             "translations": {
                 "en": {
                     "title": "Checklist: a transnational project step by step",
                     "summary": "What to prepare before applying with a partner abroad.",
-                    "body": "## Before the call
-
-- The partner and its role
-"
-                    "- A letter of intent
-- A budget with travel costs",
+                    "body": "## Before the call\n\n- The partner and its role\n"
+                    "- A letter of intent\n- A budget with travel costs",
                 }
             },
             "country": "PL",
