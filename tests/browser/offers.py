@@ -44,11 +44,10 @@ class Pair:
         self, instance: RunningInstance, login: str, **changes: Any
     ) -> dict[str, Any]:
         """An offer published through ``POST /api/v1/offers``, its call 90 days away."""
-        return await asyncio.to_thread(self._publish, instance, login, changes)
+        return await asyncio.to_thread(lambda: self.publish_now(instance, login, **changes))
 
-    def _publish(
-        self, instance: RunningInstance, login: str, changes: dict[str, Any]
-    ) -> dict[str, Any]:
+    def publish_now(self, instance: RunningInstance, login: str, **changes: Any) -> dict[str, Any]:
+        """:meth:`publish` for sync fixtures."""
         payload = offer_payload(**changes)
         deadline = (utcnow().date() + timedelta(days=90)).isoformat()
         payload["funding"] = {**payload["funding"], "call_deadline": deadline}

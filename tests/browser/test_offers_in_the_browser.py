@@ -125,3 +125,109 @@ async def test_a_member_writes_previews_and_publishes_an_offer(
         await page.get_by_role("link", name=title).click()
         assert await page.locator("h1").inner_text() == title
     assert camera.found == {}
+
+
+@pytest.fixture(scope="module")
+def searched(pair: Pair) -> tuple[str, str]:
+    """Two offers of PL with "coaching" in their text: one on youth employment from Poland,
+    one on the social economy from Germany. Their titles."""
+    pair.tokens["olga"] = pair.pl.add_member("olga")
+    wanted = "Coaching young jobseekers in Lublin"
+    other = "Coaching social enterprises in Leipzig"
+    common = {"language": "en", "translations": {}}
+    pair.publish_now(
+        pair.pl,
+        "olga",
+        title=wanted,
+        summary="A job centre brings peer coaching for young people out of work.",
+        description="Coaching by people who found work themselves.",
+        objectives=["a"],
+        themes=["youth-employment"],
+        **common,
+    )
+    pair.publish_now(
+        pair.pl,
+        "olga",
+        title=other,
+        summary="A social enterprise network offers coaching to new social enterprises.",
+        description="Coaching for founders.",
+        objectives=["h"],
+        themes=["social-economy"],
+        organisation={
+            "name": "Netzwerk Soziale Unternehmen",
+            "type": "social-economy-enterprise",
+            "country": "DE",
+            "city": "Leipzig",
+        },
+        **common,
+    )
+    return wanted, other
+
+
+async def _titles(page: Page) -> list[str]:
+    return await page.locator("ol.cards li h3").all_inner_texts()
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_a_reader_searches_with_filters_and_reads_why_in_english_and_polish(
+    pair: Pair, searched: tuple[str, str], chromium: Chromium, width: str
+) -> None:
+    wanted, other = searched
+    camera = Camera(chromium, "offer-search", (width,))
+    base = pair.pl.base_url
+    async with chromium.new_page() as page:
+        await page.set_viewport_size({"width": WIDTHS[width], "height": 900})
+        await page.goto(base)
+        await page.get_by_role("navigation").get_by_role("link", name="Partner search").click()
+        assert page.url == f"{base}/offers/search"
+        await camera.shoot(page, "empty")
+
+        # The word alone finds both offers.
+        await page.get_by_label("Words").fill("coaching")
+        await page.get_by_label("Words").press("Enter")
+        assert wanted in await _titles(page) and other in await _titles(page)
+
+        # With a theme and a country, only the one that has both.
+        await page.get_by_label("Theme", exact=True).select_option(label="Youth employment")
+        await page.get_by_label("Organisation's country", exact=True).select_option(label="Poland")
+        await page.get_by_role("button", name="Search", exact=True).click()
+        assert "theme=youth-employment" in page.url and "country=PL" in page.url
+        assert await page.get_by_label("Words").input_value() == "coaching"
+        assert await _titles(page) == [wanted]
+        assert await page.get_by_role("status").inner_text() == "1 offer matches"
+        card = page.locator("ol.cards li").first
+        await card.get_by_text("Why it matched").click()
+        reasons = await card.locator(".why li").all_inner_texts()
+        assert any(reason.startswith("Its text contains") for reason in reasons), reasons
+        assert "It shares the theme Youth employment." in reasons, reasons
+        assert "Its organisation is in Poland." in reasons, reasons
+        await camera.shoot(page, "filtered")
+        english = page.url
+
+        # The same page in Polish, through the language switch.
+        await page.get_by_role("button", name="polski").click()
+        assert page.url == english
+        assert await page.locator("h1").inner_text() == "Wyszukiwarka partnerów"
+        assert await _titles(page) == [wanted]
+        card = page.locator("ol.cards li").first
+        await card.get_by_text("Dlaczego pasuje").click()
+        reasons = await card.locator(".why li").all_inner_texts()
+        assert "Wspólny temat: Zatrudnienie młodzieży." in reasons, reasons
+        assert any(reason.startswith("Tekst zawiera:") for reason in reasons), reasons
+        await camera.shoot(page, "filtered-pl")
+
+        # A filter nothing matches says so, with a way back.
+        await page.get_by_label("Temat", exact=True).select_option("social-inclusion")
+        await page.get_by_role("button", name="Szukaj", exact=True).click()
+        assert await page.locator("ol.cards li").count() == 0
+        assert await page.get_by_role("link", name="Wyczyść filtry").count() >= 1
+        await camera.shoot(page, "none-pl")
+
+    # A reader whose browser asks for Polish gets it at once.
+    async with chromium.new_page() as page:
+        await page.set_extra_http_headers({"Accept-Language": "pl-PL,pl;q=0.9"})
+        await page.goto(english)
+        assert await page.locator("html").get_attribute("lang") == "pl"
+        assert await page.get_by_label("Słowa").input_value() == "coaching"
+        assert await _titles(page) == [wanted]
+    assert camera.found == {}
