@@ -1,4 +1,5 @@
-"""Partner offers in a real browser against two real instances (PL and IT) on loopback: a member
+"""Partner offers in a real browser against two real instances (PL and IT, IT peered with PL) on
+loopback: a member
 writes an offer in the form (a missing field refused at the field, the preview, publishing), a
 reader searches with filters in English and in Polish and reads why each result matched, and a
 member of IT expresses interest in an offer of PL, whose owner reads it and answers on PL, the
@@ -14,10 +15,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from fedi.instance import InstanceContext
+from fedi.peers import service as peers
 from fedi.testing.browser import Chromium
 from fedi.testing.databases import temporary_database
 from fedi.testing.instances import running_instance
-from tests.browser.offers import WIDTHS, Camera, Pair, sign_in
+from tests.browser.offers import WIDTHS, Camera, Pair, reload_until, sign_in
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -35,6 +38,11 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
         it_url = stack.enter_context(temporary_database("sqlite", directory))
         pl = stack.enter_context(running_instance(directory / "pl", pl_url, country="PL"))
         it = stack.enter_context(running_instance(directory / "it", it_url, country="IT"))
+
+        async def peer(context: InstanceContext) -> None:
+            await peers.add_peer(context, pl.base_url)
+
+        it.call(peer)  # IT keeps replicas of PL's offers, as `fedi peer add` does
         yield Pair(pl, it)
 
 
@@ -230,4 +238,95 @@ async def test_a_reader_searches_with_filters_and_reads_why_in_english_and_polis
         assert await page.locator("html").get_attribute("lang") == "pl"
         assert await page.get_by_label("Słowa").input_value() == "coaching"
         assert await _titles(page) == [wanted]
+    assert camera.found == {}
+
+
+async def test_interest_from_it_reaches_the_owner_on_pl_who_answers(
+    pair: Pair, chromium: Chromium
+) -> None:
+    anna = await pair.member(pair.pl, "anna")
+    marco = await pair.member(pair.it, "marco")
+    title = "Apprenticeships in the care sector, with a partner from Piedmont"
+    await pair.publish(
+        pair.pl,
+        anna,
+        language="en",
+        title=title,
+        summary="A vocational school in Gdańsk looks for a partner for care apprenticeships.",
+        description="Two years of **work-based learning** in elderly care.",
+        translations={},
+    )
+    message = "Siamo una cooperativa sociale di Torino.\n\nWe train care workers."
+    camera = Camera(chromium, "offer-interest")
+
+    async with chromium.new_page() as page:
+        await sign_in(page, pair.it, marco)
+        await page.get_by_role("navigation").get_by_role("link", name="Partner search").click()
+        await page.get_by_label("Words").fill("apprenticeships care")
+        await page.get_by_label("Words").press("Enter")
+        await reload_until(page, title)  # the replica comes with PL's Create
+        card = page.locator("ol.cards li").filter(has_text=title)
+        assert pair.pl.settings.domain in await card.locator(".meta").inner_text()
+        await card.get_by_role("link", name=title).click()
+        assert await page.locator("h1").inner_text() == title
+        await camera.shoot(page, "remote-offer")
+
+        # Sent without a message: refused at the field, the organisation kept.
+        form = page.locator("section.interest")
+        await form.get_by_label("Your organisation").fill("Cooperativa Aurora")
+        await form.get_by_label("Type of organisation").select_option(
+            label="Social economy enterprise"
+        )
+        await form.get_by_role("button", name="Send to the offer's owner").click()
+        form = page.locator("section.interest")
+        said = await form.locator(".field-error").text_content() or ""
+        assert " ".join(said.split()) == "Error: Write your message."
+        assert await form.get_by_label("Your message").get_attribute("aria-invalid") == "true"
+        assert await form.get_by_label("Your organisation").input_value() == "Cooperativa Aurora"
+        await camera.shoot(page, "missing-message")
+
+        await form.get_by_label("Your message").click()
+        await page.keyboard.type(message)
+        await form.get_by_role("button", name="Send to the offer's owner").click()
+        assert re.search(r"/interests/\d+\?done=sent$", page.url), page.url
+        sent = page.url.split("?")[0]
+        assert "sent to the offer's owner" in await page.get_by_role("status").inner_text()
+        mine = await page.locator(".interest-message").all_inner_texts()
+        assert len(mine) == 1 and "We train care workers." in mine[0]
+        await camera.shoot(page, "sent")
+
+    async with chromium.new_page() as page:
+        await sign_in(page, pair.pl, anna)
+        await page.get_by_role("link", name=re.compile(r"^Notifications")).click()
+        await reload_until(page, "is interested in your offer")
+        item = page.locator(".notification").filter(has_text="is interested in your offer")
+        told = await item.inner_text()
+        assert f"@marco@{pair.it.settings.domain}" in told
+        assert "Cooperativa Aurora" in told and "Italy" in told, told
+        await camera.shoot(page, "notified")
+        await item.get_by_role("link", name="Read and answer").click()
+        assert re.search(r"/interests/\d+$", page.url), page.url
+        facts = await page.locator(".interest-message dl.facts").inner_text()
+        assert "Cooperativa Aurora" in facts and "Social economy enterprise" in facts
+        assert "Italy" in facts
+        paragraphs = await page.locator(".interest-message blockquote p").all_inner_texts()
+        assert paragraphs == ["Siamo una cooperativa sociale di Torino.", "We train care workers."]
+        await camera.shoot(page, "received")
+        await page.get_by_label("Your answer").fill("Volentieri! Shall we talk on Monday?")
+        await page.get_by_role("button", name="Send the answer").click()
+        assert page.url.endswith("?done=answered"), page.url
+        assert await page.locator(".interest-message").count() == 2
+        await camera.shoot(page, "answered")
+
+    async with chromium.new_page() as page:
+        await sign_in(page, pair.it, marco)
+        await page.get_by_role("link", name=re.compile(r"^Notifications")).click()
+        await reload_until(page, "answered about the offer")
+        item = page.locator(".notification").filter(has_text="answered about the offer")
+        assert f"@anna@{pair.pl.settings.domain}" in await item.inner_text()
+        await item.get_by_role("link", name="Read and answer").click()
+        assert page.url == sent
+        said_back = await page.locator(".interest-message blockquote").all_inner_texts()
+        assert said_back[-1] == "Volentieri! Shall we talk on Monday?"
+        await camera.shoot(page, "answer-read")
     assert camera.found == {}
