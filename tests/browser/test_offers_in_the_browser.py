@@ -269,6 +269,8 @@ async def test_interest_from_it_reaches_the_owner_on_pl_who_answers(
         assert pair.pl.settings.domain in await card.locator(".meta").inner_text()
         await card.get_by_role("link", name=title).click()
         assert await page.locator("h1").inner_text() == title
+        facts = await page.locator("dl.facts").inner_text()
+        assert f"anna @anna@{pair.pl.settings.domain}" in facts  # who, and on which network
         await camera.shoot(page, "remote-offer")
 
         # Sent without a message: refused at the field, the organisation kept.
@@ -312,11 +314,16 @@ async def test_interest_from_it_reaches_the_owner_on_pl_who_answers(
         paragraphs = await page.locator(".interest-message blockquote p").all_inner_texts()
         assert paragraphs == ["Siamo una cooperativa sociale di Torino.", "We train care workers."]
         await camera.shoot(page, "received")
-        await page.get_by_label("Your answer").fill("Volentieri! Shall we talk on Monday?")
-        await page.get_by_role("button", name="Send the answer").click()
-        assert page.url.endswith("?done=answered"), page.url
+        # Anna answers with the site in Polish.
+        talk = page.url
+        await page.get_by_role("button", name="polski").click()
+        assert page.url == talk
+        assert await page.locator("h1").inner_text() == f"Zainteresowanie ofertą „{title}”"
+        await page.get_by_label("Twoja odpowiedź").fill("Volentieri! Shall we talk on Monday?")
+        await page.get_by_role("button", name="Wyślij odpowiedź").click()
+        assert page.url == f"{talk}?done=answered", page.url
         assert await page.locator(".interest-message").count() == 2
-        await camera.shoot(page, "answered")
+        await camera.shoot(page, "answered-pl")
 
     async with chromium.new_page() as page:
         await sign_in(page, pair.it, marco)
