@@ -285,7 +285,12 @@ async def test_interest_from_it_reaches_the_owner_on_pl_who_answers(
         assert " ".join(said.split()) == "Error: Write your message."
         assert await form.get_by_label("Your message").get_attribute("aria-invalid") == "true"
         assert await form.get_by_label("Your organisation").input_value() == "Cooperativa Aurora"
+        # The problem is told first on the page, linked to the field far below.
+        first = page.locator("main > *").first
+        assert await first.get_attribute("class") == "error-summary"
         await camera.shoot(page, "missing-message")
+        await first.get_by_role("link", name="Your message: Write your message.").click()
+        assert page.url.endswith("#message")
 
         await form.get_by_label("Your message").click()
         await page.keyboard.type(message)
