@@ -317,6 +317,8 @@ async def test_interest_from_it_reaches_the_owner_on_pl_who_answers(
         facts = await page.locator(".interest-message dl.facts").inner_text()
         assert "Cooperativa Aurora" in facts and "Social economy enterprise" in facts
         assert "Italy" in facts
+        menu = page.get_by_role("navigation")  # opening the conversation read its notification
+        assert await menu.get_by_role("link", name="Notifications", exact=True).count() == 1
         paragraphs = await page.locator(".interest-message blockquote p").all_inner_texts()
         assert paragraphs == ["Siamo una cooperativa sociale di Torino.", "We train care workers."]
         await camera.shoot(page, "received")
