@@ -11,7 +11,13 @@ from collections.abc import Callable
 
 __all__ = ["main"]
 
-BENCHMARKS = ("bench.fanout", "bench.distant_peer", "bench.inbox", "bench.search")
+BENCHMARKS = (
+    "bench.fanout",
+    "bench.distant_peer",
+    "bench.inbox",
+    "bench.search",
+    "bench.convergence",
+)
 
 
 def main() -> None:

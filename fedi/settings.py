@@ -67,6 +67,7 @@ _VARIABLES = (
     "FEDI_NETWORK_HANDLE",
     "FEDI_AUTHORIZED_FETCH",
     "FEDI_DELIVERY_CONCURRENCY_PER_HOST",
+    "FEDI_LIVE_SEARCH_DEADLINE",
     "FEDI_LOG_LEVEL",
     # The front door (fedi serve facing clients, and the proxies in front of it).
     "FEDI_TRUSTED_PROXIES",
@@ -113,6 +114,8 @@ class Settings:
     reply_fetch_deadline: int = 30
     # Peered instances: seconds between two readings of a peer's offers collection.
     peer_sync_interval: int = 3600
+    # Seconds a live partner search waits for each partner instance's answer.
+    live_search_deadline: int = 3
     log_level: str = "INFO"
     # The front door: proxies whose X-Forwarded-For and X-Request-Id are believed; seconds a
     # client has to send a request's headers and body; connections served at once.
@@ -167,6 +170,7 @@ class Settings:
             "FEDI_REPLY_FETCH_LIMIT": str(self.reply_fetch_limit),
             "FEDI_REPLY_FETCH_DEADLINE": str(self.reply_fetch_deadline),
             "FEDI_PEER_SYNC_INTERVAL": str(self.peer_sync_interval),
+            "FEDI_LIVE_SEARCH_DEADLINE": str(self.live_search_deadline),
             "FEDI_LOG_LEVEL": self.log_level,
             "FEDI_TRUSTED_PROXIES": ",".join(str(network) for network in self.trusted_proxies),
             "FEDI_RECEIVE_TIMEOUT": str(self.receive_timeout),
@@ -255,6 +259,7 @@ def load_settings(
         "peer_sync_interval": reader.integer(
             "FEDI_PEER_SYNC_INTERVAL", 3600, low=10, high=7 * 24 * 3600
         ),
+        "live_search_deadline": reader.integer("FEDI_LIVE_SEARCH_DEADLINE", 3, low=1, high=60),
         "log_level": reader.choice("FEDI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         "language": reader.choice("FEDI_LANGUAGE", "en", LOCALES, upper=False),
         "trusted_proxies": reader.networks("FEDI_TRUSTED_PROXIES"),

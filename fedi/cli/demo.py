@@ -1,12 +1,14 @@
 """``fedi demo``: three national networks (Poland, Italy, Germany) on this machine's loopback,
 each a ``fedi serve`` of its own with its own database, seeded with offers, requests and
-experiences in their languages. It prints each URL with
-an admin login and stops all three on Ctrl-C. A second run starts the same networks again, with
-what was written in them, without seeding twice."""
+experiences in their languages, and peered with each other (``fedi peer add``), so that partner
+search on any one finds the offers of all three. It prints each URL with an admin login and stops
+all three on Ctrl-C. A second run starts the same networks again, with what was written in them,
+without seeding twice, and peers them again (which reads each one's offers anew)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import secrets
 import signal
@@ -29,6 +31,9 @@ from fedi.cli.demo_content import NETWORKS, Network
 from fedi.db import identity, migrate
 from fedi.db.models import Role
 from fedi.files import private_directory, private_file
+from fedi.instance import build_context
+from fedi.peers import service as peering
+from fedi.peers.sync import SyncError, sync_peer
 from fedi.services import members, tokens
 from fedi.settings import load_settings
 
@@ -67,7 +72,10 @@ class DemoNetwork:
 
 
 def _port_is_free(port: int) -> bool:
+    """Nothing listens on ``port``: connections of an earlier run waiting out their close
+    (TIME_WAIT) do not count, as the server binds it with SO_REUSEADDR too."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -146,6 +154,30 @@ def _seed(network: DemoNetwork, tokens: dict[str, str]) -> None:
     (network.directory / _SEEDED).write_text(today.isoformat() + "\n")
 
 
+def _peer(networks: list[DemoNetwork]) -> None:
+    """Peer every network with the two others, as their admins would with ``fedi peer add``:
+    each follows the others' network groups and reads their offers now."""
+
+    async def peer(network: DemoNetwork) -> None:
+        context = build_context(load_settings(network.environment()))
+        try:
+            for other in networks:
+                if other is network:
+                    continue
+                try:
+                    added = await peering.add_peer(context, other.base_url)
+                    await sync_peer(context, added.host)
+                except (peering.PeeringError, SyncError) as exc:
+                    raise CommandError(
+                        f"{network.network.name} could not peer with {other.base_url}: {exc}"
+                    ) from exc
+        finally:
+            await context.aclose()
+
+    for network in networks:
+        asyncio.run(peer(network))
+
+
 @contextmanager
 def _serving(networks: list[DemoNetwork]) -> Iterator[list[subprocess.Popen[bytes]]]:
     """Each network's ``fedi serve``, stopped (SIGTERM, then SIGKILL) when the block ends."""
@@ -199,6 +231,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             if tokens[network.port]:
                 print(f"seeding {network.network.name}", flush=True)
                 _seed(network, tokens[network.port])
+        print("peering the networks", flush=True)
+        _peer(networks)
         print(flush=True)
         for network in networks:
             print(
@@ -222,7 +256,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "demo",
         help="run three demo networks (PL, IT, DE) on loopback",
         description="Start three national networks on this machine, seeded with "
-        "partner offers and experiences in several languages; print each URL "
+        "partner offers and experiences in several languages and peered with each other, so "
+        "that partner search on any one finds the offers of all three; print each URL "
         "and admin login. Ctrl-C stops all three. Data is kept in --dir for the next run.",
     )
     parser.add_argument(

@@ -165,7 +165,7 @@ class DeliveryWorker:
         retry_policy: RetryPolicy | None = None,
         circuit_policy: CircuitPolicy | None = None,
         rng: random.Random | None = None,
-        idle_interval: float = 0.5,
+        idle_interval: float = 0.2,
         signing_executor: Executor | None = None,
         liveness: Liveness | None = None,
     ) -> None:

@@ -60,7 +60,7 @@ class InboxProcessor:
         batch_size: int = 100,
         concurrency: int = 8,
         lane_length: int = 20,
-        poll_interval: float = 1.0,
+        poll_interval: float = 0.25,
     ) -> None:
         if concurrency < 1 or lane_length < 1 or batch_size < 1:
             raise ValueError("batch_size, concurrency and lane_length must be at least 1")

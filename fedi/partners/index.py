@@ -13,7 +13,15 @@ from fedi.db.models import Offer
 from fedi.partners.fields import OfferData
 from fedi.search import index as search_index
 
-__all__ = ["FILTERS", "KIND", "index_offer", "only_code", "unindex_offer"]
+__all__ = [
+    "FILTERS",
+    "KIND",
+    "index_codes",
+    "index_offer",
+    "index_texts",
+    "only_code",
+    "unindex_offer",
+]
 
 KIND = "offer"
 
@@ -34,7 +42,8 @@ FILTERS = (
 )
 
 
-def _codes(offer: Offer, data: OfferData) -> list[str]:
+def index_codes(offer: Offer, data: OfferData) -> list[str]:
+    """The codes ``offer`` (fields ``data``) is indexed with."""
     codes = [*data.codes["objectives"], *data.codes["themes"], *data.codes["target_groups"]]
     by_filter = {
         "cooperation": data.codes["cooperation"],
@@ -56,6 +65,15 @@ def _codes(offer: Offer, data: OfferData) -> list[str]:
     return codes
 
 
+def index_texts(data: OfferData) -> list[str]:
+    """The texts of an offer the index reads: title, summary, description and keywords, and
+    the texts of each translation."""
+    texts = [data.title, data.summary, data.description, *data.codes["keywords"]]
+    for version in data.translations.values():
+        texts += [version["title"], version["summary"], version["description"]]
+    return texts
+
+
 def only_code(offer_id: int) -> str:
     """The code only offer ``offer_id`` is indexed with."""
     return f"ref:{offer_id}"
@@ -63,16 +81,14 @@ def only_code(offer_id: int) -> str:
 
 async def index_offer(session: AsyncSession, offer: Offer, data: OfferData) -> None:
     """Index (or re-index) ``offer`` with its fields ``data``."""
-    texts = [data.title, data.summary, data.description, *data.codes["keywords"]]
-    for version in data.translations.values():
-        texts += [version["title"], version["summary"], version["description"]]
+    texts = index_texts(data)
     await search_index.index_document(
         session,
         kind=KIND,
         ref=offer.id,
         fields={str(n): text for n, text in enumerate(texts)},
         language=data.language,
-        codes=_codes(offer, data),
+        codes=index_codes(offer, data),
     )
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "offer_data",
     "offer_payload",
     "set_status",
+    "unstored_view",
     "update_offer",
     "validate_offer",
     "view_of",
@@ -249,6 +250,41 @@ async def find_offer(session: AsyncSession, uri: str) -> OfferView:
     if row is None or offer is None:
         raise NotFoundError("no such offer")
     return await _view(session, offer, row)
+
+
+def unstored_view(
+    data: OfferData,
+    *,
+    document: dict[str, Any],
+    author: Actor,
+    status: str,
+    validated_by: str | None,
+    published: datetime,
+) -> OfferView:
+    """The view of an offer held nowhere here (a partner instance's answer to a live search):
+    its rows are built in memory, with the id 0, as a replica of it would hold them."""
+    offer = Offer(
+        id=0,
+        object_id=0,
+        status=status,
+        validated=validated_by is not None,
+        validated_by=validated_by,
+        awaiting_validation=False,
+        created_at=published,
+        updated_at=published,
+    )
+    fill_offer(offer, data)
+    row = ContentObject(
+        id=0,
+        uri=document["id"],
+        url=document["id"],
+        type="Page",
+        local=False,
+        attributed_to_id=author.id,
+        document=document,
+        published=published,
+    )
+    return OfferView(offer, row, author, data)
 
 
 async def view_offer(session: AsyncSession, offer_id: int) -> OfferView:

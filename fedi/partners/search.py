@@ -20,9 +20,10 @@ and the API turn reasons into sentences in the reader's language.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,9 +40,13 @@ __all__ = [
     "URGENT_DAYS",
     "WEIGHTS",
     "OfferHit",
+    "PeerFailure",
+    "PeersAsked",
     "Reader",
     "Reason",
     "SearchPage",
+    "order_hits",
+    "rank_offer",
     "reader_of",
     "search_offers",
 ]
@@ -58,6 +63,7 @@ URGENT_DAYS = 30
 FRESH_DAYS = 14
 # How many candidates a search ranks at most; a page is cut from them.
 MAX_CANDIDATES = 1000
+T = TypeVar("T")
 # The filters whose codes count towards ``overlap``, and the offer field each reads.
 _OVERLAP = {"objective": "objectives", "theme": "themes", "target_group": "target_groups"}
 
@@ -102,13 +108,33 @@ class OfferHit:
 
 
 @dataclass(frozen=True, slots=True)
+class PeerFailure:
+    """A partner instance asked by a live search that gave no answer, and why (``timeout``,
+    ``HTTP 500``, ...)."""
+
+    host: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PeersAsked:
+    """The partner instances a live search asked (hosts), those that answered, those that
+    did not; all empty for a search of this instance's index alone."""
+
+    asked: list[str] = field(default_factory=list)
+    answered: list[str] = field(default_factory=list)
+    failed: list[PeerFailure] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class SearchPage:
     """One page of results, how many matched, and how many of those come from each country
-    (the proposer's; most first)."""
+    (the proposer's; most first); ``peers``: who a live search asked."""
 
     hits: list[OfferHit]
     total: int
     countries: list[tuple[str, int]]
+    peers: PeersAsked = field(default_factory=PeersAsked)
 
 
 @dataclass(slots=True)
@@ -131,7 +157,7 @@ async def _codes(session: AsyncSession, refs: list[int]) -> dict[int, dict[str, 
     return found
 
 
-def _rank(
+def rank_offer(
     offer: Offer,
     codes: dict[str, list[str]],
     hit: search_index.Hit,
@@ -139,6 +165,8 @@ def _rank(
     reader: Reader,
     today: date,
 ) -> tuple[float, list[Reason]]:
+    """The score of ``offer`` (its list fields ``codes``, its index ``hit``) for ``filters``
+    and ``reader`` on ``today``, and the reasons behind it."""
     why: list[Reason] = []
     if hit.terms:
         why.append(Reason("text", terms=hit.terms))
@@ -191,13 +219,22 @@ def _rank(
     return sum(WEIGHTS[name] * value for name, value in parts.items()), why
 
 
-def _order(candidates: list[_Candidate], sort: str) -> None:
+def _order(
+    items: list[T], sort: str, offer_of: Callable[[T], Offer], score_of: Callable[[T], float]
+) -> None:
+    """Order ``items`` (each an offer and its score) by ``sort``, ties by the offer's id."""
     if sort == "newest":
-        candidates.sort(key=lambda c: (c.offer.created_at, c.offer.id), reverse=True)
+        items.sort(key=lambda i: (offer_of(i).created_at, offer_of(i).id), reverse=True)
     elif sort == "deadline":
-        candidates.sort(key=lambda c: (c.offer.call_deadline, c.offer.id))
+        items.sort(key=lambda i: (offer_of(i).call_deadline, offer_of(i).id))
     else:
-        candidates.sort(key=lambda c: (-c.score, -c.offer.id))
+        items.sort(key=lambda i: (-score_of(i), -offer_of(i).id))
+
+
+def order_hits(hits: list[OfferHit], sort: str) -> None:
+    """Order ``hits`` as :func:`search_offers` orders its candidates (an offer not stored
+    here has the id 0)."""
+    _order(hits, sort, lambda h: h.view.offer, lambda h: h.score)
 
 
 async def search_offers(
@@ -211,10 +248,12 @@ async def search_offers(
     bounds: Bounds | None = None,
     offset: int = 0,
     limit: int = 20,
+    local_only: bool = False,
 ) -> SearchPage:
     """One page (from ``offset``) of the offers matching ``q`` and every filter of ``filters``
     (names of :data:`~fedi.partners.index.FILTERS` to codes, one of which an offer must have;
-    ``status`` is ``published`` unless given) within ``bounds``, ordered by ``sort``."""
+    ``status`` is ``published`` unless given) within ``bounds``, ordered by ``sort``; only
+    this instance's own offers (no replicas) with ``local_only``."""
     unknown = set(filters) - set(FILTERS)
     if unknown:
         raise ValueError(f"unknown filters: {sorted(unknown)}")
@@ -227,19 +266,22 @@ async def search_offers(
         limit=MAX_CANDIDATES,
     )
     hits = {hit.ref: hit for hit in page.hits}
-    rows = await session.execute(
+    query = (
         select(Offer, ContentObject.uri)
         .join(ContentObject, ContentObject.id == Offer.object_id)
         .where(Offer.id.in_(list(hits)))
     )
+    if local_only:
+        query = query.where(ContentObject.local.is_(True))
+    rows = await session.execute(query)
     kept = bounds or Bounds()
     offers = [offer for offer, uri in rows.all() if kept.keeps(offer, uri)]
     codes = await _codes(session, [offer.id for offer in offers])
     candidates = []
     for offer in offers:
-        score, why = _rank(offer, codes[offer.id], hits[offer.id], filters, reader, today)
+        score, why = rank_offer(offer, codes[offer.id], hits[offer.id], filters, reader, today)
         candidates.append(_Candidate(offer, codes[offer.id], score, why))
-    _order(candidates, sort)
+    _order(candidates, sort, lambda c: c.offer, lambda c: c.score)
     chosen = candidates[offset : offset + limit]
     hits_page = [OfferHit(await view_of(session, c.offer), c.score, c.why) for c in chosen]
     countries = Counter(c.offer.organisation_country for c in candidates)

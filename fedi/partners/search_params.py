@@ -23,6 +23,7 @@ __all__ = [
     "SearchParams",
     "filter_groups",
     "read_search",
+    "search_query",
 ]
 
 # Each code parameter and the vocabulary of its codes.
@@ -152,3 +153,24 @@ def read_search(params: Mapping[str, Sequence[str]]) -> SearchParams:
         first, messages = next(iter(errors.items()))
         raise ValidationError(f"{first}: {messages[0]}", errors=errors)
     return SearchParams(q, {k: v for k, v in filters.items() if v}, bounds, sort, bool(live))
+
+
+def search_query(wanted: SearchParams) -> list[tuple[str, str]]:
+    """The query parameters that :func:`read_search` reads back as ``wanted`` (without
+    ``live``): what a live search asks each partner instance."""
+    query = [("q", wanted.q)] if wanted.q else []
+    query += [(name, ",".join(codes)) for name, codes in wanted.filters.items() if codes]
+    bounds = wanted.bounds
+    for name, day in (
+        ("deadline_after", bounds.deadline_after),
+        ("deadline_before", bounds.deadline_before),
+    ):
+        if day is not None:
+            query.append((name, day.isoformat()))
+    if bounds.validated is not None:
+        query.append(("validated", "true" if bounds.validated else "false"))
+    if bounds.origins:
+        query.append(("origin", ",".join(sorted(bounds.origins))))
+    if wanted.sort != "relevance":
+        query.append(("sort", wanted.sort))
+    return query

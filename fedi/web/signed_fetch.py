@@ -24,7 +24,8 @@ async def require_signature(request: Request, *, always: bool = False) -> Respon
     """``None`` when the request may proceed; otherwise the answer: 401 when a signature is
     required and absent or invalid, 403 when the signer's domain is suspended or the signer is
     suspended or deleted (rule 22), 503 while key fetches are saturated. Without
-    ``FEDI_AUTHORIZED_FETCH`` every GET may proceed, unless ``always`` (what only peers read).
+    ``FEDI_AUTHORIZED_FETCH`` every GET may proceed, unless ``always`` (endpoints that answer
+    only other servers, such as the partner query) requires the signature whatever the setting.
 
     A key fetched to verify is kept only once every condition has passed, as in the inbox.
     """

@@ -7,6 +7,7 @@ replica; removing a peer takes its offers out of search."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import timedelta
@@ -18,13 +19,16 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.actors.remote import instance_actor_auth
 from fedi.db.models import Actor, Follow, FollowState, Offer, Peer, utcnow
 from fedi.instance import InstanceContext
 from fedi.partners import policy
+from fedi.partners.offers import expire_due
 from fedi.peers import service as peers
-from fedi.peers.sync import SyncError, SyncResult, sync_peer
+from fedi.peers.sync import PeerSync, SyncError, SyncResult, sync_peer
 from fedi.testing.databases import temporary_database
 from fedi.testing.instances import RunningInstance, running_instance, wait_until
+from fedi.web import catalogue
 from tests.partners.test_fields import offer_payload
 
 pytestmark = pytest.mark.federation
@@ -183,6 +187,7 @@ def test_a_synchronisation_catches_up_what_was_missed_and_then_changes_nothing(
     gone = _offer(pl, anna, "Withdrawn while peering was broken")
     _peer(it, pl)
     assert set(_found(it, marco)) == {kept["id"], gone["id"]}
+    wait_until(lambda: _listed(it)[0].following == "accepted", timeout=30)
 
     # PL loses IT as a follower of its network (as if IT's follow had been lost), so what it
     # publishes now does not reach IT.
@@ -210,23 +215,46 @@ def test_a_synchronisation_catches_up_what_was_missed_and_then_changes_nothing(
     assert it.run(replicas) == 3  # one row per offer: the withdrawn one is kept as withdrawn
 
 
-def test_an_unreachable_peer_is_recorded_and_tried_again(
+def test_an_unreachable_peer_is_recorded_tried_again_and_caught_up_when_it_returns(
     three: dict[str, RunningInstance],
 ) -> None:
     pl, it = three["PL"], three["IT"]
+    anna, marco = pl.add_member("anna"), it.add_member("marco")
     _peer(it, pl)
+    wait_until(lambda: _listed(it)[0].following == "accepted", timeout=30)
+    network = _listed(it)[0].network_uri
 
-    async def point_elsewhere(session: AsyncSession) -> None:
+    async def point_at(session: AsyncSession, uri: str | None) -> None:
         peer = await session.scalar(select(Peer).where(Peer.host == pl.settings.domain))
         assert peer is not None
-        peer.network_uri = "http://127.0.0.1:9/groups/network"  # nobody listens there
+        peer.network_uri = uri
 
-    it.run(point_elsewhere)
+    # PL cannot be reached (its address answers nothing), and misses IT as a follower, so an
+    # offer it publishes meanwhile reaches IT only through a later synchronisation.
+    it.run(lambda session: point_at(session, "http://127.0.0.1:9/groups/network"))
+
+    async def forget_follower(session: AsyncSession) -> None:
+        remote = select(Actor.id).where(Actor.domain == it.settings.domain)
+        await session.execute(delete(Follow).where(Follow.follower_id.in_(remote)))
+
+    pl.run(forget_follower)
+    offer = _offer(pl, anna, "Published while the peer was unreachable")
     with pytest.raises(SyncError):
         _sync(it, pl)
     (listed,) = _listed(it)
     assert listed.sync_error and listed.next_sync_at is not None
     assert listed.next_sync_at > utcnow() + timedelta(minutes=4)
+
+    async def worker_pass(context: InstanceContext, minutes: int) -> int:
+        context.clock = lambda: utcnow() + timedelta(minutes=minutes)
+        return await PeerSync(context).run_once()
+
+    assert it.call(lambda context: worker_pass(context, 1)) == 0  # not due yet
+    it.run(lambda session: point_at(session, network))  # PL answers again
+    assert it.call(lambda context: worker_pass(context, 6)) == 1
+    assert offer["id"] in _found(it, marco)
+    (listed,) = _listed(it)
+    assert listed.sync_error is None and listed.replicas == 1
 
 
 def test_a_page_from_a_server_we_do_not_peer_with_is_no_replica(
@@ -276,3 +304,70 @@ def test_the_offers_collection_answers_only_signed_requests(
     assert answer.status_code == 401
     assert "signed" in answer.json()["error"]
     assert httpx.get(f"{pl.base_url}/groups/forum/offers", timeout=10).status_code == 404
+
+
+def test_a_saved_search_alerts_on_a_peers_offer_and_expiry_reaches_the_replica(
+    three: dict[str, RunningInstance],
+) -> None:
+    pl, it = three["PL"], three["IT"]
+    anna, marco = pl.add_member("anna"), it.add_member("marco")
+    _peer(it, pl)
+    wait_until(lambda: _listed(it)[0].following == "accepted", timeout=30)
+    saved = _api(
+        it,
+        marco,
+        "POST",
+        "/api/v1/saved-searches",
+        json={"name": "NEET", "theme": ["social-inclusion"]},
+    )
+    assert saved.status_code == 201, saved.text
+    offer = _offer(pl, anna, "Mentoring for young people not in work")
+
+    def alerts() -> list[dict[str, Any]]:
+        items = _api(it, marco, "GET", "/api/v1/notifications").json()["items"]
+        return [item for item in items if item["kind"] == "saved_search"]
+
+    (alert,) = wait_until(alerts, timeout=30)
+    assert offer["id"] in json.dumps(alert) and alert["data"]["search"] == "NEET"
+
+    # The offer expires on PL (the job's run at a later date): IT's replica leaves the default
+    # results and is found among the expired ones.
+    async def expire(session: AsyncSession) -> int:
+        later = utcnow().date() + timedelta(days=365)
+        return await expire_due(session, pl.settings, today=later)
+
+    assert pl.run(expire) == 1
+    wait_until(lambda: offer["id"] not in _found(it, marco), timeout=30)
+    assert _found(it, marco, status="expired")[offer["id"]]["status"] == "expired"
+
+
+def test_the_offers_collection_is_paged_oldest_first_without_drafts(
+    three: dict[str, RunningInstance], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pl, it = three["PL"], three["IT"]
+    anna = pl.add_member("anna")
+    offers = [_offer(pl, anna, f"Offer number {n}") for n in range(3)]
+    draft = _offer(pl, anna, "Only a draft", status="draft")
+    monkeypatch.setattr(catalogue, "PAGE_SIZE", 2)  # the server runs in this process
+
+    async def read(context: InstanceContext) -> list[dict[str, Any]]:
+        async with context.sessions() as session:
+            auth = await instance_actor_auth(context, session)
+        url: str | None = f"{pl.base_url}/groups/network/offers"
+        top = (await context.client.fetch_json(str(url), auth=auth)).data
+        pages, url = [top], top["first"]
+        while url is not None:
+            page = (await context.client.fetch_json(url, auth=auth)).data
+            pages.append(page)
+            url = page.get("next")
+        return pages
+
+    top, *pages = it.call(read)
+    assert top["type"] == "OrderedCollection" and top["totalItems"] == 3
+    assert [len(page["orderedItems"]) for page in pages] == [2, 1]
+    listed = [item["id"] for page in pages for item in page["orderedItems"]]
+    assert listed == [offer["id"] for offer in offers]
+    assert draft["id"] not in listed
+    assert all(
+        item["offerStatus"] == "published" for page in pages for item in page["orderedItems"]
+    )

@@ -120,6 +120,7 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/healthz"): (200, 200, 200, 200),
     ("GET", "/readyz"): (200, 200, 200, 200),
     ("GET", "/"): (200, 200, 200, 200),
+    ("GET", "/new"): (200, 200, 200, 200),
     ("GET", "/.well-known/webfinger"): (400, 400, 400, 400),
     ("GET", "/.well-known/host-meta"): (200, 200, 200, 200),
     ("GET", "/.well-known/host-meta.json"): (200, 200, 200, 200),
@@ -144,6 +145,10 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/groups/{name}/following"): (404, 404, 404, 404),
     ("GET", "/groups/{name}/outbox"): (404, 404, 404, 404),
     ("GET", "/groups/{name}/moderators"): (404, 404, 404, 404),
+    # The partner query endpoint answers signed requests only, whoever is signed in.
+    ("GET", "/groups/{network}/offers/search"): (401, 401, 401, 401),
+    # The offers collection is the network group's alone (and answers signed requests only).
+    ("GET", "/groups/{name}/offers"): (404, 404, 404, 404),
     ("GET", "/objects/{id}"): (404, 404, 404, 404),
     ("GET", "/schemas/activitypub/{filename}"): (200, 200, 200, 200),
     ("POST", "/language"): (303, 303, 303, 303),
@@ -212,6 +217,9 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/admin/forums"): (303, 403, 403, 200),
     ("GET", "/admin/peers"): (303, 403, 200, 200),
     ("POST", "/admin/peers/retry"): (303, 403, 403, 422),
+    ("POST", "/admin/peers/add"): (303, 403, 403, 422),
+    ("POST", "/admin/peers/sync"): (303, 403, 403, 404),
+    ("POST", "/admin/peers/remove"): (303, 403, 403, 404),
     ("POST", "/admin/forums"): (303, 403, 403, 422),
     ("GET", "/admin/forums/{slug}"): (303, 403, 403, 404),
     ("POST", "/admin/forums/{slug}"): (303, 403, 403, 404),
@@ -264,6 +272,7 @@ SAMPLE_PARAMETERS = {
     "key": "00000000-0000-0000-0000-000000000000",
     "slug": "no_such_forum",
     "host": "no-such-host.test",
+    "network": "network",
 }
 
 

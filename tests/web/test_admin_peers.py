@@ -116,3 +116,76 @@ def test_a_retry_of_no_known_host_is_refused(
         assert answer.status_code == status
         assert 'role="alert"' in answer.text
     assert all(at > utcnow() + timedelta(hours=5) for at in _next_attempts(settings))
+
+
+def _peer_with(settings: Settings, host: str) -> None:
+    async def work(session: AsyncSession) -> None:
+        peer = await session.scalar(select(Peer).where(Peer.host == host))
+        assert peer is not None
+        peer.partner, peer.base_url = True, f"https://{host}"
+        peer.network_uri = f"https://{host}/groups/network"
+        peer.sync_error = "HTTP 503"
+
+    run_in_session(settings, work)
+
+
+def _partners(settings: Settings) -> list[str]:
+    async def work(session: AsyncSession) -> list[str]:
+        rows = await session.scalars(select(Peer.host).where(Peer.partner.is_(True)))
+        return list(rows.all())
+
+    found: list[str] = run_in_session(settings, work)
+    return found
+
+
+def test_the_peered_networks_are_listed_above_delivery_health(
+    settings: Settings, hosts: None
+) -> None:
+    _peer_with(settings, "fine.test")
+    with _client(settings) as client:
+        sign_in(client, "mia", PASSWORD)
+        page = client.get("/admin/peers")
+        assert page.text.index("Peered networks") < page.text.index("Delivery health")
+        assert 'id="network-fine.test"' in page.text and "HTTP 503" in page.text
+        assert 'id="network-dead.test"' not in page.text
+        assert "/admin/peers/add" not in page.text  # moderators read, admins act
+        for path in ("/admin/peers/add", "/admin/peers/sync", "/admin/peers/remove"):
+            assert post_form(client, path, {"host": "fine.test"}).status_code == 403
+        client.cookies.set("lang", "pl")
+        polish = client.get("/admin/peers", headers={"Accept-Language": "pl"})
+        assert "Połączone sieci" in polish.text
+
+
+def test_an_admin_stops_peering_from_the_page(settings: Settings, hosts: None) -> None:
+    _peer_with(settings, "fine.test")
+    with _client(settings) as client:
+        sign_in(client, "zoe", PASSWORD)
+        page = client.get("/admin/peers")
+        assert 'action="/admin/peers/add"' in page.text
+        answer = post_form(client, "/admin/peers/remove", {"host": "fine.test"})
+        assert answer.status_code == 200
+        assert "No longer peered with fine.test; 0 of its offers left the search." in answer.text
+        assert "This network does not peer with any other yet." in answer.text
+        missing = post_form(client, "/admin/peers/remove", {"host": "fine.test"})
+        assert missing.status_code == 404 and 'role="alert"' in missing.text
+    assert _partners(settings) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "message"),
+    [
+        ("", 422, "Enter the address of a network"),
+        ("esf.example.it", 422, "Enter an address such as https://esf.example.it"),
+        ("https://unreachable.invalid", 422, "No peering with https://unreachable.invalid"),
+    ],
+)
+def test_peering_with_a_bad_address_is_refused_and_changes_nothing(
+    settings: Settings, hosts: None, url: str, status: int, message: str
+) -> None:
+    with _client(settings) as client:
+        sign_in(client, "zoe", PASSWORD)
+        answer = post_form(client, "/admin/peers/add", {"url": url})
+        assert answer.status_code == status
+        assert 'role="alert"' in answer.text and message in answer.text
+        assert f'value="{url}"' in answer.text
+    assert _partners(settings) == []

@@ -1,5 +1,6 @@
-"""``GET /api/v1/offers/search``: this instance's own and replicated offers in one ranked query,
-each with the reasons it matched; as JSON, or as CSV (``Accept: text/csv`` or ``format=csv``)."""
+"""``GET /api/v1/offers/search``: this instance's own and replicated offers in one ranked query
+(with ``live=true``, partner instances' answers too), each with the reasons it matched; as JSON,
+or as CSV (``Accept: text/csv`` or ``format=csv``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from fedi.errors import ValidationError
 from fedi.instance import context_of
-from fedi.partners.search import OfferHit
+from fedi.partners.search import OfferHit, PeersAsked
 from fedi.partners.search_params import read_search
 from fedi.web.access import Access, rule
 from fedi.web.api.offers import render_offer
@@ -83,8 +84,17 @@ def _wants_csv(request: Request) -> bool:
     return wanted == "csv" or (not wanted and "text/csv" in request.headers.get("accept", ""))
 
 
+def _peers(asked: PeersAsked) -> dict[str, Any]:
+    return {
+        "asked": asked.asked,
+        "answered": asked.answered,
+        "failed": [{"host": failure.host, "reason": failure.reason} for failure in asked.failed],
+    }
+
+
 async def search(request: Request) -> Response:
-    """Peers are not asked yet: ``peers`` lists none, whatever ``live`` says."""
+    """With ``live=true`` every partner instance is asked too; ``peers`` says which were
+    asked, which answered and which did not (all empty without ``live``)."""
     try:
         wanted = read_search({k: request.query_params.getlist(k) for k in request.query_params})
     except ValidationError as error:
@@ -105,8 +115,9 @@ async def search(request: Request) -> Response:
         }
         base = context_of(request).settings.base_url
         next_url = f"{base}{request.url.path}?{urlencode(params)}"
-    peers: dict[str, list[Any]] = {"asked": [], "answered": [], "failed": []}
-    return JSONResponse({"items": items, "total": total, "next": next_url, "peers": peers})
+    return JSONResponse(
+        {"items": items, "total": total, "next": next_url, "peers": _peers(found.peers)}
+    )
 
 
 routes = [rule("/api/v1/offers/search", search, Access.PUBLIC, methods=["GET"])]

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 from fedi.db.models import utcnow
 from fedi.errors import ValidationError
 from fedi.instance import context_of
+from fedi.partners.live import live_search
 from fedi.partners.search import SearchPage, reader_of, search_offers
 from fedi.partners.search_params import SearchParams, read_search
 from fedi.web.access import Access, principal_of, rule
@@ -46,26 +47,32 @@ _SELECTS = (
 async def search_results(
     request: Request, wanted: SearchParams, *, offset: int, limit: int
 ) -> SearchPage:
-    """One page of results for ``wanted``, ranked for the reader of ``request``."""
+    """One page of results for ``wanted``, ranked for the reader of ``request``; with
+    ``live``, partner instances' answers merged in (:mod:`fedi.partners.live`)."""
     context = context_of(request)
     principal = principal_of(request)
+    today = utcnow().date()
     async with context.sessions() as session:
         reader = await reader_of(
             session,
             principal.member_id if principal else None,
             i18n.reader_language(request),
         )
-        return await search_offers(
-            session,
-            q=wanted.q,
-            filters=wanted.filters,
-            reader=reader,
-            today=utcnow().date(),
-            sort=wanted.sort,
-            bounds=wanted.bounds,
-            offset=offset,
-            limit=limit,
-        )
+        if not wanted.live:
+            return await search_offers(
+                session,
+                q=wanted.q,
+                filters=wanted.filters,
+                reader=reader,
+                today=today,
+                sort=wanted.sort,
+                bounds=wanted.bounds,
+                offset=offset,
+                limit=limit,
+            )
+    return await live_search(
+        context, wanted, reader=reader, today=today, offset=offset, limit=limit
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ def _navigation(request: Request) -> list[NavItem]:
     principal = principal_of(request)
     items = [
         NavItem("/", i18n.gettext("Home")),
+        NavItem("/new", i18n.gettext("New here")),
         NavItem("/experiences", i18n.gettext("Experiences")),
         NavItem("/offers", i18n.gettext("Partner offers")),
         NavItem("/offers/search", i18n.gettext("Partner search")),
