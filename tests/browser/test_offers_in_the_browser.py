@@ -80,6 +80,9 @@ async def test_a_member_writes_previews_and_publishes_an_offer(
         await page.get_by_role("link", name="Partner offers").click()
         await page.get_by_role("link", name="Publish an offer").click()
         assert page.url == f"{pair.pl.base_url}/offers/new"
+        # Publishing needs an objective: its list is not said to be optional.
+        objectives = page.locator("fieldset#objectives > legend")
+        assert await objectives.inner_text() == "ESF+ objectives"
         await camera.shoot(page, "empty")
 
         # Published without a title: refused, the error at the field, the rest kept.
