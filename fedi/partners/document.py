@@ -11,6 +11,7 @@ from typing import Any
 from fedi.content.markdown import render_markdown
 from fedi.federation.vocab import AS2_CONTEXT
 from fedi.partners.fields import OfferData
+from fedi.translations import shared_catalogs
 from fedi.vocabulary import vocabulary
 
 __all__ = ["OFFER_CONTEXT", "offer_content_html", "offer_context", "offer_page"]
@@ -77,7 +78,9 @@ def _labels(name: str, codes: list[str], locale: str) -> str:
 
 
 def offer_content_html(data: OfferData, description: str, locale: str) -> str:
-    """The key facts as a list, then the description rendered from Markdown."""
+    """The key facts as a list, in ``locale`` (codes said by their labels), then the
+    description rendered from Markdown."""
+    said = shared_catalogs().for_locale(locale)
     org = data.organisation
     facts = [
         (
@@ -86,14 +89,16 @@ def offer_content_html(data: OfferData, description: str, locale: str) -> str:
             + vocabulary("offer-levels").label(data.level, locale)
         ),
         f"{org['name']} ({vocabulary('countries').label(str(org['country']), locale)})",
-        "Call deadline: " + data.call_deadline.isoformat(),
+        said.gettext("Call deadline: %(date)s") % {"date": data.call_deadline.isoformat()},
     ]
     if data.codes["objectives"]:
-        facts.append("ESF+ objectives: " + ", ".join(data.codes["objectives"]))
+        objectives = _labels("objectives", data.codes["objectives"], locale)
+        facts.append(said.gettext("ESF+ objectives: %(list)s") % {"list": objectives})
     if data.codes["themes"]:
         facts.append(_labels("themes", data.codes["themes"], locale))
     if data.codes["countries_sought"]:
-        facts.append("Partners sought in: " + ", ".join(data.codes["countries_sought"]))
+        countries = _labels("countries", data.codes["countries_sought"], locale)
+        facts.append(said.gettext("Partners sought in: %(list)s") % {"list": countries})
     items = "".join(f"<li>{html.escape(fact)}</li>" for fact in facts)
     body = render_markdown(description) if description else ""
     return f"<ul>{items}</ul>{body}"

@@ -136,7 +136,8 @@ async def offer_uri_of_key(session: AsyncSession, settings: Settings, key: str) 
 def _text(value: object, field: str) -> str:
     if not isinstance(value, str):
         raise ValidationError("must be text", field=field)
-    text = value.strip()
+    # Browsers send a textarea's line breaks as CRLF: paragraphs are told apart by "\n\n".
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise ValidationError("must not be empty", field=field)
     if len(text) > MAX_MESSAGE:

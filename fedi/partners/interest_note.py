@@ -137,7 +137,7 @@ def interest_note(
 def _text(value: Any, field: str, limit: int) -> str:
     if not isinstance(value, str):
         raise ValidationError("must be text", field=field)
-    text = value.strip()
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(text) > limit:
         raise ValidationError(f"is longer than {limit} characters", field=field)
     return text

@@ -70,7 +70,12 @@ async def _partner_forum(session: AsyncSession, settings: Settings) -> Actor:
         return await forums.find_forum(session, settings, PARTNER_FORUM)
     except NotFoundError:
         return await forums.create_forum(
-            session, settings, PARTNER_FORUM, "Partner search", "Partner offers and requests."
+            session,
+            settings,
+            PARTNER_FORUM,
+            # Not "Partner search": that is the search page's name, in every page's menu.
+            "Partner offers and requests",
+            "Every partner offer and request published on this network.",
         )
 
 

@@ -235,6 +235,21 @@ async def mark_read(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def mark_conversation_read(
+    session: AsyncSession, member_id: int, interest_id: int, now: datetime
+) -> int:
+    """Mark read the member's unread notifications of the interest conversation
+    ``interest_id`` (the expression of interest and its answers), as opening it reads them;
+    how many were."""
+    rows = await session.scalars(
+        notifications_of(member_id, unread=True).where(
+            Notification.kind.in_(("interest", "interest_reply"))
+        )
+    )
+    ids = [row.id for row in rows if row.data.get("interest") == interest_id]
+    return await mark_read(session, member_id, now, ids) if ids else 0
+
+
 async def notify_mentions(
     session: AsyncSession, settings: Settings, row: ContentObject, author: Actor
 ) -> int:

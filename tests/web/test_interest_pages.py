@@ -94,3 +94,41 @@ def test_others_see_no_form_and_no_conversation(client: TestClient) -> None:
     assert client.get(talk_path).status_code == 200
     client.cookies.clear()
     assert client.get(talk_path, follow_redirects=False).status_code == 303
+
+
+def test_paragraphs_typed_in_a_browser_stay_paragraphs(client: TestClient) -> None:
+    """Browsers send a textarea's line breaks as CRLF; the blank line between paragraphs is
+    still a blank line, in the message and in its answer."""
+    sign_in(client, "anna", "a long test password")
+    path = _write(client)
+    _switch(client, "bob")
+    sent = _post(
+        client,
+        f"{path}/interest",
+        {"message": "We train mentors.\r\n\r\nIn Bologna.", "organisation_name": "Centro"},
+    )
+    assert sent.status_code == 303, sent.text
+    talk_path = sent.headers["location"].split("?")[0]
+    assert "<blockquote><p>We train mentors.</p><p>In Bologna.</p></blockquote>" in (
+        client.get(talk_path).text
+    )
+    _switch(client, "anna")
+    answered = _post(client, f"{talk_path}/reply", {"message": "Welcome!\r\n\r\nSee you."})
+    assert answered.status_code == 303
+    assert "<blockquote><p>Welcome!</p><p>See you.</p></blockquote>" in client.get(talk_path).text
+
+
+def test_opening_the_conversation_reads_its_notifications(client: TestClient) -> None:
+    sign_in(client, "anna", "a long test password")
+    path = _write(client)
+    other = _write(client)
+    _switch(client, "bob")
+    sent = _post(client, f"{path}/interest", {"message": "Hello.", "organisation_name": "B"})
+    talk_path = sent.headers["location"].split("?")[0]
+    _post(client, f"{other}/interest", {"message": "And this one.", "organisation_name": "B"})
+    _switch(client, "anna")
+    assert client.get("/notifications").text.count("notification--unread") == 2
+    page = client.get(talk_path).text
+    assert 'Notifications <span aria-hidden="true">(1)</span>' in page  # the other one
+    unread = client.get("/notifications").text
+    assert unread.count("notification--unread") == 1 and "And this one." in unread

@@ -126,6 +126,17 @@ def test_the_language_switch_is_remembered(site: tuple[TestClient, str]) -> None
     assert "Zaloguj się" in page
 
 
+def test_the_language_switch_returns_to_the_page_with_its_query(
+    site: tuple[TestClient, str],
+) -> None:
+    client, _ = site
+    page = client.get("/offers/search?q=mentoring&theme=youth-employment").text
+    assert 'name="next" value="/offers/search?q=mentoring&amp;theme=youth-employment"' in page
+    target = "/offers/search?q=mentoring&theme=youth-employment"
+    switched = post_form(client, "/language", {"language": "pl", "next": target})
+    assert switched.headers["location"] == target
+
+
 @pytest.mark.parametrize("target", ["https://evil.test/", "//evil.test/", "/\\evil.test", "x"])
 def test_the_language_switch_stays_on_this_site(site: tuple[TestClient, str], target: str) -> None:
     client, _ = site

@@ -5,6 +5,8 @@ error at its field; the use cases are :mod:`fedi.partners.interest`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
@@ -13,7 +15,8 @@ from fedi.errors import NotFoundError, RateLimitedError, ValidationError
 from fedi.instance import context_of
 from fedi.partners.interest import Conversation, answer, conversation, express_interest
 from fedi.partners.offers import OfferView
-from fedi.web.access import Access, rule, signed_in_actor
+from fedi.services.notifications import mark_conversation_read
+from fedi.web.access import Access, principal_of, rule, signed_in_actor
 from fedi.web.offers.choices import offer_choices
 from fedi.web.offers.reading import find_offer, offer_page_response
 from fedi.web.ui import i18n
@@ -140,11 +143,24 @@ async def interest_page(request: Request) -> Response:
     try:
         if interest_id is None:
             raise NotFoundError("no such interest message")
-        async with context.sessions() as session:
+        async with context.sessions.begin() as session:
             talk = await conversation(session, actor, interest_id)
+            read = await mark_conversation_read(
+                session, _member_id(request), talk.root.id, context.clock()
+            )
     except NotFoundError as error:
         return await not_found_page(request, error)
+    principal = principal_of(request)
+    if read and principal is not None:  # the navigation's count, already read, drops too
+        request.state.principal = replace(principal, unread=max(0, principal.unread - read))
     return _page(request, talk, FormState())
+
+
+def _member_id(request: Request) -> int:
+    """The signed-in member's id (the routes here are for members only)."""
+    principal = principal_of(request)
+    assert principal is not None
+    return principal.member_id
 
 
 async def reply(request: Request) -> Response:

@@ -84,6 +84,8 @@ def _page_context(request: Request) -> dict[str, Any]:
         "languages": [(code, i18n.language_name(code)) for code in i18n.LOCALES],
         "navigation": _navigation(request),
         "current_path": request.url.path,
+        # Where the language switch returns to: this page, with its query (a search's filters).
+        "current_target": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "role_names": {
             "admin": i18n.gettext("administrator"),
             "moderator": i18n.gettext("moderator"),
