@@ -98,6 +98,7 @@ async def test_a_thread_is_a_page_for_the_forum_announced_by_it(
         ({"title": "  ", "body": "x"}, "title"),
         ({"title": "t"}, "body"),
         ({"title": "t", "body": "x", "language": "xx"}, "language"),
+        ({"title": "t", "body": "x", "language": None}, "language"),
         ({"title": "t", "body": "x", "colour": "red"}, "colour"),
         ({"title": "a\nb", "body": "x"}, "title"),
     ],

@@ -55,10 +55,11 @@ def _body(value: Any) -> str:
     return body
 
 
-def _language(value: Any) -> str:
-    if value is None or value == "":
+def _language(fields: Mapping[str, Any]) -> str:
+    """The ``language`` given (a code of the vocabulary), English when none is given."""
+    if "language" not in fields:
         return "en"
-    return vocabulary("languages").check(value, "language")
+    return vocabulary("languages").check(fields["language"], "language")
 
 
 def read_thread(fields: Mapping[str, Any]) -> ThreadInput:
@@ -72,7 +73,7 @@ def read_thread(fields: Mapping[str, Any]) -> ThreadInput:
         raise ValidationError(f"title: must be at most {MAX_TITLE} characters", field="title")
     if any(unicodedata.category(c) == "Cc" for c in title):
         raise ValidationError("title: must be one line of text", field="title")
-    return ThreadInput(title, _body(fields.get("body")), _language(fields.get("language")))
+    return ThreadInput(title, _body(fields.get("body")), _language(fields))
 
 
 def read_reply(fields: Mapping[str, Any]) -> ReplyInput:
@@ -82,4 +83,4 @@ def read_reply(fields: Mapping[str, Any]) -> ReplyInput:
     parent = fields.get("in_reply_to")
     if parent is not None and (not isinstance(parent, str) or not parent or len(parent) > 2048):
         raise ValidationError("in_reply_to: must be the id of a post", field="in_reply_to")
-    return ReplyInput(_body(fields.get("body")), parent or None, _language(fields.get("language")))
+    return ReplyInput(_body(fields.get("body")), parent or None, _language(fields))
