@@ -147,6 +147,10 @@ async def post_reply(
     obj = content.create(session, read_object(document), document, author_id=author.id, local=True)
     obj.published = now
     await session.flush()
+    # The reply's address on the thread's page holds the row's id, known once it is written.
+    document = {**document, "url": f"{thread_url(settings, thread.key)}#reply-{obj.id}"}
+    content.revise(obj, read_object(document), document, now=now)
+    obj.updated = None
     activity = _create(settings, author, document)
     await publish(session, author, activity)
     if thread.row is not None:
