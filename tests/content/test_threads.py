@@ -232,3 +232,46 @@ async def test_a_received_page_for_our_forum_starts_a_thread_and_its_reply_joins
     offer = {**page, "id": "https://lemmy.test/post/3", "purpose": "offer"}
     row3 = content.create(session, read_object(offer), offer, author_id=remote.id, local=False)
     assert await receive_forum_post(session, settings, row3, {"type": "Create"}) is None
+
+
+async def test_a_thread_held_from_another_server_is_read_and_answered_here(
+    session: AsyncSession, settings: Settings
+) -> None:
+    await ensure_instance_actors(session, settings)
+    anna = await _member(session, settings, "anna")
+    remote = remote_actor_row("pl.test", "ula")
+    session.add(remote)
+    await session.flush()
+    forum_uri = "https://pl.test/groups/reporting"
+    page = {
+        "id": "https://pl.test/objects/1",
+        "type": "Page",
+        "attributedTo": remote.uri,
+        "name": "Held here",
+        "content": "<p>Question</p>",
+        "to": [PUBLIC, forum_uri],
+        "audience": forum_uri,
+        "acceptedAnswer": "https://pl.test/objects/2",
+    }
+    row = content.create(session, read_object(page), page, author_id=remote.id, local=False)
+    offer = {**page, "id": "https://pl.test/objects/3", "purpose": "offer"}
+    held_offer = content.create(
+        session, read_object(offer), offer, author_id=remote.id, local=False
+    )
+    await session.flush()
+    with pytest.raises(NotFoundError):
+        await find_thread(session, held_offer.id)
+    thread = await find_thread(session, row.id)
+    assert thread.row is None and thread.forum_uri == forum_uri
+    assert thread.solution == "https://pl.test/objects/2"
+    reply = await post_reply(session, settings, anna, row.id, {"body": "An answer"})
+    assert reply.document["to"] == [PUBLIC, forum_uri]
+    assert reply.document["cc"] == [anna.followers_url, remote.uri]
+    create = await session.scalar(select(Activity).where(Activity.object_uri == reply.uri))
+    assert create is not None
+    delivery = await session.scalar(select(Delivery).where(Delivery.activity_id == create.id))
+    assert delivery is not None and delivery.inbox == remote.inbox
+    again = await find_thread(session, row.id)
+    assert again.reply_count == 1
+    with pytest.raises(ConflictError):
+        await mark_solution(session, settings, anna, row.id, reply.uri)

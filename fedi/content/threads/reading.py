@@ -122,13 +122,19 @@ async def _view(session: AsyncSession, obj: ContentObject, row: Thread | None) -
     )
 
 
+def _is_offer(obj: ContentObject) -> bool:
+    """A partner offer's Page (our offer terms), which is no thread."""
+    document = obj.document if isinstance(obj.document, dict) else {}
+    return document.get("purpose") in ("offer", "request")
+
+
 async def find_thread(session: AsyncSession, key: int) -> ThreadView:
     """The thread whose first post is the object row ``key``; NotFoundError otherwise."""
     obj = await session.get(ContentObject, key)
     if obj is None or obj.deleted_at is not None or not obj.public or obj.type != "Page":
         raise NotFoundError("no such thread")
     row = await session.get(Thread, key)
-    if row is None and (obj.local or not obj.audience or obj.in_reply_to):
+    if row is None and (obj.local or not obj.audience or obj.in_reply_to or _is_offer(obj)):
         raise NotFoundError("no such thread")
     return await _view(session, obj, row)
 
