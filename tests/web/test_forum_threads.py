@@ -79,6 +79,11 @@ def test_a_member_starts_a_thread_replies_nest_and_the_author_marks_the_answer(
     key = thread.rsplit("/", 1)[1]
     page = client.get(thread)
     assert "<em>them</em>" in page.text and "No replies yet." in page.text
+    # Servers that are given the page's address find the thread's ActivityPub id here.
+    assert re.search(
+        r'<link rel="alternate" type="application/activity\+json" href="https://esf.test/objects/',
+        page.text,
+    )
     client.cookies.clear()
     sign_in(client, "bob", PASSWORD)
     replied = _post(client, f"{thread}/replies", {"body": "We count **heads**."})
