@@ -23,7 +23,6 @@ def upgrade() -> None:
         "threads",
         sa.Column("object_id", sa.Integer(), nullable=False),
         sa.Column("forum_id", sa.Integer(), nullable=False),
-        sa.Column("reply_count", sa.Integer(), nullable=False),
         sa.Column("last_activity", sa.DateTime(timezone=True), nullable=False),
         sa.Column("solution_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(

@@ -138,6 +138,7 @@ async def test_replies_join_the_thread_nested_and_counted(
         session, settings, anna, thread.key, {"body": "Thanks!", "in_reply_to": first.uri}
     )
     await session.commit()
+    second_id, thread_key = second.id, thread.key
     assert first.in_reply_to == thread.uri and second.in_reply_to == first.uri
     assert first.document["context"] == thread.uri and first.audience == forum.uri
     assert first.document["cc"] == [piotr.followers_url, anna.uri]
@@ -159,6 +160,15 @@ async def test_replies_join_the_thread_nested_and_counted(
         await post_reply(session, settings, anna, first.id, {"body": "a reply is no thread"})
     await session.rollback()
     assert await _count(session, ThreadReply) == 2
+    # A deleted reply leaves the thread's count and its page.
+    gone = await session.get(ContentObject, second_id)
+    assert gone is not None
+    content.tombstone(gone, now=utcnow())
+    after = await find_thread(session, thread_key)
+    assert after.reply_count == 1
+    assert (await replies_page(session, after, limit=10, offset=0)).total == 1
+    listed = await list_threads(session, forum, limit=10, offset=0)
+    assert [view.reply_count for view in listed.rows] == [1]
 
 
 async def test_the_author_or_a_moderator_marks_the_answer(

@@ -59,7 +59,7 @@ async def test_a_page_for_our_forum_starts_a_thread_and_a_reply_joins_it(h: Inbo
         forum = await session.scalar(select(Actor).where(Actor.uri == FORUM))
         assert forum is not None
         (thread,) = (await session.scalars(select(Thread))).all()
-        assert thread.forum_id == forum.id and thread.reply_count == 1
+        assert thread.forum_id == forum.id
         (joined,) = (await session.scalars(select(ThreadReply))).all()
         assert joined.thread_id == thread.object_id
         announced = (

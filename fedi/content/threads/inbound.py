@@ -73,9 +73,7 @@ async def receive_forum_post(
         if forum is None:
             return None
         await session.flush()
-        session.add(
-            Thread(object_id=row.id, forum_id=forum.id, reply_count=0, last_activity=row.published)
-        )
+        session.add(Thread(object_id=row.id, forum_id=forum.id, last_activity=row.published))
         await announce_to_forum(session, settings, forum, activity)
         return "thread started"
     thread = await _thread_of(session, row.in_reply_to)

@@ -97,8 +97,9 @@ async def _view(session: AsyncSession, obj: ContentObject, row: Thread | None) -
             solution = await session.scalar(
                 select(ContentObject.uri).where(ContentObject.id == row.solution_id)
             )
+        counts = await _reply_counts(session, [obj.id])
         return ThreadView(
-            obj.id, obj, author, forum, row, row.reply_count, row.last_activity, solution
+            obj.id, obj, author, forum, row, counts.get(obj.id, 0), row.last_activity, solution
         )
     forum = None
     if obj.audience:
@@ -161,6 +162,7 @@ async def list_threads(
     rows = rows[:limit]
     authors = await _actors(session, [obj.attributed_to_id for _, obj in rows])
     solutions = await _uris(session, [row.solution_id for row, _ in rows if row.solution_id])
+    counts = await _reply_counts(session, [obj.id for _, obj in rows])
     views = [
         ThreadView(
             obj.id,
@@ -168,13 +170,26 @@ async def list_threads(
             authors[obj.attributed_to_id],
             forum,
             row,
-            row.reply_count,
+            counts.get(obj.id, 0),
             row.last_activity,
             solutions.get(row.solution_id or 0),
         )
         for row, obj in rows
     ]
     return Keyset(views, int(total or 0), offset + limit if more else None)
+
+
+async def _reply_counts(session: AsyncSession, thread_ids: list[int]) -> dict[int, int]:
+    """How many replies (not deleted) each of the threads has."""
+    if not thread_ids:
+        return {}
+    found = await session.execute(
+        select(ThreadReply.thread_id, func.count())
+        .join(ContentObject, ContentObject.id == ThreadReply.object_id)
+        .where(ThreadReply.thread_id.in_(thread_ids), ContentObject.deleted_at.is_(None))
+        .group_by(ThreadReply.thread_id)
+    )
+    return {thread_id: int(count) for thread_id, count in found.all()}
 
 
 async def _actors(session: AsyncSession, ids: list[int]) -> dict[int, Actor]:

@@ -89,7 +89,7 @@ async def start_thread(
     document = page(thread_url(settings, obj.id))
     content.revise(obj, read_object(document), document, now=now)
     obj.updated = None
-    row = Thread(object_id=obj.id, forum_id=forum.id, reply_count=0, last_activity=now)
+    row = Thread(object_id=obj.id, forum_id=forum.id, last_activity=now)
     session.add(row)
     activity = _create(settings, author, document)
     sent = await publish(session, author, activity)
@@ -162,11 +162,10 @@ async def post_reply(
 
 
 async def join_thread(session: AsyncSession, row: Thread, reply: ContentObject) -> None:
-    """Count ``reply`` as one of the thread's replies (once)."""
+    """File ``reply`` as one of the thread's replies (once)."""
     if await session.get(ThreadReply, reply.id) is not None:
         return
     session.add(ThreadReply(object_id=reply.id, thread_id=row.object_id))
-    row.reply_count += 1
     row.last_activity = max(row.last_activity, reply.published)
 
 

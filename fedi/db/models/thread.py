@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer
+from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fedi.db.models.base import Base, utcnow
@@ -17,9 +17,10 @@ class Thread(Base):
     """One row per thread of a local forum; the first post (texts, author, addressing, document)
     is the ``objects`` row ``object_id``, written by :mod:`fedi.content.service`.
 
-    ``reply_count`` and ``last_activity`` are kept by :mod:`fedi.content.threads` as replies
-    join, so that a forum's list is ordered and counted without reading the replies;
-    ``solution_id`` is the reply marked as the accepted answer.
+    ``last_activity`` is kept by :mod:`fedi.content.threads` as replies join, so that a forum's
+    list is ordered without reading the replies (which are counted from ``thread_replies``, so
+    that a deleted reply no longer counts); ``solution_id`` is the reply marked as the accepted
+    answer.
     """
 
     __tablename__ = "threads"
@@ -29,7 +30,6 @@ class Thread(Base):
         ForeignKey("objects.id", ondelete="CASCADE"), primary_key=True
     )
     forum_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
-    reply_count: Mapped[int] = mapped_column(Integer, default=0)
     last_activity: Mapped[datetime] = mapped_column(default=utcnow)
     solution_id: Mapped[int | None] = mapped_column(ForeignKey("objects.id", ondelete="SET NULL"))
 
