@@ -26,6 +26,7 @@ from fedi.actors.document import (
 from fedi.actors.remote import fetch_actor, fetch_document, store_actor
 from fedi.content import service as content
 from fedi.content.likes import handle_like, handle_undo, handle_undo_like
+from fedi.content.threads.inbound import receive_forum_post
 from fedi.db.models import ContentObject, Follow
 from fedi.federation.flags import handle_flag
 from fedi.federation.job import Dropped, Job, object_host
@@ -103,6 +104,7 @@ async def handle_create(job: Job) -> str:
     author_id = await _author(job, fields)
     row = content.create(job.session, fields, document, author_id=author_id, local=False)
     await notify_mentions(job.session, job.ctx.settings, row, job.actor)
+    await receive_forum_post(job.session, job.ctx.settings, row, job.activity.document)
     parent = fields.in_reply_to
     if parent is not None and await content.find(job.session, parent) is None:
         job.missing_parents.append(parent)

@@ -47,6 +47,8 @@ EXPECTED_TABLES = {
     "interest_messages",
     "search_documents",
     "search_codes",
+    "threads",
+    "thread_replies",
 }
 # SQLite only: the FTS5 table over search_documents.body and its shadow tables.
 SQLITE_TABLES = {f"search_fts{suffix}" for suffix in ("", "_data", "_idx", "_docsize", "_config")}

@@ -25,6 +25,7 @@ from fedi.content.experiences.service import (
     delete_experience,
     update_experience,
 )
+from fedi.content.threads.service import mark_solution, post_reply, start_thread
 from fedi.db import migrate
 from fedi.db.models import Activity, Actor, ContentObject, Role
 from fedi.errors import ValidationError as ContentError
@@ -313,10 +314,46 @@ def _activities(settings: Settings) -> Documents:
             await _stored_object(session, experience.uri),
         )
         await _offers(session, settings, anna, keep)
+        await _threads(session, settings, anna, keep)
         return found
 
     result: Documents = run_in_session(settings, work)
     return result
+
+
+async def _threads(
+    session: AsyncSession,
+    settings: Settings,
+    anna: Actor,
+    keep: Callable[[str, str, dict[str, Any]], None],
+) -> None:
+    """A thread started, answered and solved: the Creates, the Page and Note, the Update, and
+    the forum's Announce of each."""
+    thread = await start_thread(
+        session, settings, anna, "employment", {"title": "Indicators", "body": "How *many*?"}
+    )
+    reply = await post_reply(session, settings, anna, thread.key, {"body": "Forty."})
+    await mark_solution(session, settings, anna, thread.key, reply.uri)
+    for uri, kind in ((thread.uri, "page"), (reply.uri, "note")):
+        keep(kind, f"stored thread {kind}", await _stored_object(session, uri))
+    forum = await _local(session, "employment")
+    rows = await session.scalars(
+        select(Activity)
+        .where(Activity.object_uri.in_([thread.uri, reply.uri]), Activity.local.is_(True))
+        .order_by(Activity.id)
+    )
+    for row in rows:
+        if row.type in ("Create", "Update"):
+            label = f"{row.type} of a thread's {row.document['object']['type']}"
+            keep(row.type.lower(), label, dict(row.document))
+    announces = await session.scalars(
+        select(Activity)
+        .where(Activity.actor_id == forum.id, Activity.type == "Announce")
+        .order_by(Activity.id)
+    )
+    for row in announces:
+        label = f"the forum announces a {row.document['object']['type']}"
+        keep("announce", label, dict(row.document))
 
 
 async def _offers(

@@ -177,6 +177,12 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/experiences/{key}/edit"): (303, 404, 404, 404),
     ("GET", "/experiences/{key}/delete"): (303, 404, 404, 404),
     ("POST", "/experiences/{key}/delete"): (303, 404, 404, 404),
+    ("GET", "/forums"): (200, 200, 200, 200),
+    ("GET", "/forums/{slug}"): (404, 404, 404, 404),
+    ("POST", "/forums/{slug}/threads"): (303, 404, 404, 404),
+    ("GET", "/threads/{key}"): (404, 404, 404, 404),
+    ("POST", "/threads/{key}/replies"): (303, 404, 404, 404),
+    ("POST", "/threads/{key}/solution"): (303, 404, 404, 404),
     ("GET", "/offers"): (200, 200, 200, 200),
     ("GET", "/offers/new"): (303, 200, 200, 200),
     ("GET", "/offers/search"): (200, 200, 200, 200),
@@ -260,6 +266,11 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/api/v1/forums"): (401, 403, 403, 415),
     ("GET", "/api/v1/forums/{slug}"): (404, 404, 404, 404),
     ("PATCH", "/api/v1/forums/{slug}"): (401, 403, 403, 415),
+    ("GET", "/api/v1/forums/{slug}/threads"): (404, 404, 404, 404),
+    ("POST", "/api/v1/forums/{slug}/threads"): (401, 415, 415, 415),
+    ("GET", "/api/v1/threads/{id}"): (404, 404, 404, 404),
+    ("POST", "/api/v1/threads/{id}/replies"): (401, 415, 415, 415),
+    ("POST", "/api/v1/threads/{id}/solution"): (401, 415, 415, 415),
 }
 
 SAMPLE_PARAMETERS = {

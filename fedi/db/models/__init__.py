@@ -26,6 +26,7 @@ from fedi.db.models.peer import BlockSeverity, DomainBlock, Peer
 from fedi.db.models.profile import Profile
 from fedi.db.models.saved_search import SavedSearch
 from fedi.db.models.search import SearchCode, SearchDocument
+from fedi.db.models.thread import Thread, ThreadReply
 from fedi.db.models.worker import WorkerProcess
 
 __all__ = [
@@ -72,6 +73,8 @@ __all__ = [
     "SavedSearch",
     "SearchCode",
     "SearchDocument",
+    "Thread",
+    "ThreadReply",
     "UTCDateTime",
     "WorkerProcess",
     "utcnow",

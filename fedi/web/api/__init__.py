@@ -22,6 +22,7 @@ from fedi.web.api import (
     people,
     reports,
     saved_searches,
+    threads,
     vocabularies,
 )
 from fedi.web.api.problems import exception_handlers
@@ -33,6 +34,7 @@ routes: list[BaseRoute] = [
     *vocabularies.routes,
     *people.routes,
     *forums.routes,
+    *threads.routes,
     *notifications.routes,
     *reports.routes,
     *peers.routes,

@@ -51,6 +51,7 @@ def _navigation(request: Request) -> list[NavItem]:
         NavItem("/", i18n.gettext("Home")),
         NavItem("/new", i18n.gettext("New here")),
         NavItem("/experiences", i18n.gettext("Experiences")),
+        NavItem("/forums", i18n.gettext("Forums")),
         NavItem("/offers", i18n.gettext("Partner offers")),
         NavItem("/offers/search", i18n.gettext("Partner search")),
     ]

@@ -1,0 +1,111 @@
+"""A thread across two real instances on loopback: a member of IT finds a thread of PL's forum
+through ``GET /api/v1/lookup?resolve=true`` (its ActivityPub URL), replies from IT, and the reply
+joins the thread on PL, counted, shown in the thread and announced by the forum."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.models import Activity, Actor
+from fedi.services.forums import create_forum
+from fedi.testing.databases import temporary_database
+from fedi.testing.instances import RunningInstance, running_instance, wait_until
+
+pytestmark = pytest.mark.federation
+
+
+@pytest.fixture
+def pair(backend: str, tmp_path: Path) -> Iterator[tuple[RunningInstance, RunningInstance]]:
+    with (
+        temporary_database(backend, tmp_path) as url_pl,
+        temporary_database(backend, tmp_path) as url_it,
+        running_instance(tmp_path / "pl", url_pl, country="PL") as pl,
+        running_instance(tmp_path / "it", url_it, country="IT") as it,
+    ):
+        yield pl, it
+
+
+def _api(
+    instance: RunningInstance, token: str, method: str, path: str, **kw: Any
+) -> httpx.Response:
+    return httpx.request(
+        method,
+        f"{instance.base_url}{path}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+        **kw,
+    )
+
+
+def test_a_reply_from_another_instance_joins_the_thread(
+    pair: tuple[RunningInstance, RunningInstance],
+) -> None:
+    pl, it = pair
+    anna = pl.add_member("anna")
+    marco = it.add_member("marco")
+
+    async def forum(session: AsyncSession) -> str:
+        return (await create_forum(session, pl.settings, "reporting", "Reporting")).uri
+
+    forum_uri = pl.run(forum)
+    started = _api(
+        pl,
+        anna,
+        "POST",
+        "/api/v1/forums/reporting/threads",
+        json={"title": "Counting participants", "body": "How do you count *them*?"},
+    )
+    assert started.status_code == 201, started.text
+    thread = started.json()
+
+    found = _api(it, marco, "GET", "/api/v1/lookup", params={"id": thread["id"], "resolve": "true"})
+    assert found.status_code == 200, found.text
+    assert found.json()["type"] == "thread" and found.json()["local"] is False
+    held = it.stored_object(thread["id"])
+    assert held is not None and held.audience == forum_uri and held.name == thread["title"]
+    seen = _api(it, marco, "GET", f"/api/v1/threads/{held.id}").json()
+    assert seen["local"] is False and seen["forum"] == forum_uri
+
+    sent = _api(
+        it, marco, "POST", f"/api/v1/threads/{held.id}/replies", json={"body": "We count *heads*."}
+    )
+    assert sent.status_code == 201, sent.text
+    reply = sent.json()
+    assert reply["in_reply_to"] == thread["id"]
+
+    def joined() -> dict[str, Any] | None:
+        answer = _api(pl, anna, "GET", f"/api/v1/threads/{thread['key']}").json()
+        return answer if answer["reply_count"] == 1 else None
+
+    on_pl = wait_until(joined, timeout=30)
+    (item,) = on_pl["replies"]["items"]
+    assert item["id"] == reply["id"] and item["local"] is False
+    assert item["author"]["handle"] == f"@marco@{it.settings.domain}"
+    assert "<em>heads</em>" in item["body_html"]
+    page = httpx.get(f"{pl.base_url}/threads/{thread['key']}", timeout=30)
+    assert "We count" in page.text and "marco" in page.text
+
+    # The forum announced the received reply to its followers, as FEP-1b12 has it.
+    async def announces(session: AsyncSession) -> list[dict[str, Any]]:
+        group = await session.scalar(select(Actor).where(Actor.uri == forum_uri))
+        assert group is not None
+        rows = await session.scalars(
+            select(Activity.document).where(
+                Activity.actor_id == group.id, Activity.type == "Announce"
+            )
+        )
+        return list(rows.all())
+
+    objects = [a["object"]["object"]["id"] for a in pl.run(announces)]
+    assert objects == [thread["id"], reply["id"]]
+    # What IT sent is addressed to the forum, in the thread's context.
+    note = it.stored_object(reply["id"])
+    assert note is not None and note.document["audience"] == forum_uri
+    assert note.document["context"] == thread["id"] and forum_uri in note.document["to"]
