@@ -1,6 +1,6 @@
 """``fedi demo``: three national networks (Poland, Italy, Germany) on this machine's loopback,
-each a ``fedi serve`` of its own with its own database, seeded with offers, requests and
-experiences in their languages, and peered with each other (``fedi peer add``), so that partner
+each a ``fedi serve`` of its own with its own database, seeded with offers, requests,
+experiences and discussions in their languages, and peered with each other (``fedi peer add``), so that partner
 search on any one finds the offers of all three. It prints each URL with an admin login and stops
 all three on Ctrl-C. A second run starts the same networks again, with what was written in them,
 without seeding twice, and peers them again (which reads each one's offers anew)."""
@@ -43,6 +43,12 @@ ADMIN = "admin"
 # How long a network may take to answer its health check after it was started.
 START_TIMEOUT = 60.0
 _SEEDED = "seeded"
+# The forum each network's discussions are started in.
+FORUM = {
+    "slug": "cooperation",
+    "name": "Transnational cooperation",
+    "summary": "Questions and answers about working with partners in other countries.",
+}
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,17 @@ def _seed(network: DemoNetwork, tokens: dict[str, str]) -> None:
         for index, experience in enumerate(content.experiences):
             author = authors[index % len(authors)]
             _api(client, author, "POST", "/api/v1/experiences", experience)
+        if content.discussions:
+            _api(client, tokens[ADMIN], "POST", "/api/v1/forums", FORUM)
+        for index, discussion in enumerate(content.discussions):
+            starter = authors[index % len(authors)]
+            fields = {key: discussion[key] for key in ("title", "body", "language")}
+            path = f"/api/v1/forums/{FORUM['slug']}/threads"
+            thread = _api(client, starter, "POST", path, fields)
+            for number, body in enumerate(discussion["replies"]):
+                answerer = authors[(index + number + 1) % len(authors)]
+                reply = {"body": body, "language": discussion["language"]}
+                _api(client, answerer, "POST", f"/api/v1/threads/{thread['key']}/replies", reply)
     (network.directory / _SEEDED).write_text(today.isoformat() + "\n")
 
 

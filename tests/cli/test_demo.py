@@ -116,6 +116,11 @@ def test_three_networks_start_seeded_sign_in_and_stop_together(tmp_path: Path) -
             assert {e["title"] for e in network.experiences} <= {
                 item["title"] for item in experiences["items"]
             }
+            threads = httpx.get(f"{match['url']}/api/v1/forums/cooperation/threads", timeout=10)
+            assert threads.status_code == 200, threads.text
+            started = {item["title"]: item for item in threads.json()["items"]}
+            for discussion in network.discussions:
+                assert started[discussion["title"]]["reply_count"] == len(discussion["replies"])
             polish = httpx.get(match["url"], headers={"Accept-Language": "pl"}, timeout=10)
             assert polish.status_code == 200 and network.name in polish.text
     assert process.returncode == 0
