@@ -1,9 +1,10 @@
 """``fedi demo``: three national networks (Poland, Italy, Germany) on this machine's loopback,
 each a ``fedi serve`` of its own with its own database, seeded with offers, requests,
-experiences and discussions in their languages, and peered with each other (``fedi peer add``), so that partner
-search on any one finds the offers of all three. It prints each URL with an admin login and stops
-all three on Ctrl-C. A second run starts the same networks again, with what was written in them,
-without seeding twice, and peers them again (which reads each one's offers anew)."""
+experiences and discussions in their languages, and peered with each other (``fedi peer
+add``), so that partner search on any one finds the offers of all three. It prints each URL
+with an admin login and stops all three on Ctrl-C. A second run starts the same networks again,
+with what was written in them, without seeding twice, and peers them again (which reads each
+one's offers anew)."""
 
 from __future__ import annotations
 
