@@ -66,8 +66,8 @@ def _payload(number: int, country: str) -> dict[str, Any]:
 
 
 async def _peer_all(instances: list[RunningInstance]) -> None:
-    """Every instance peers with every other, as ``fedi peer add`` does, a few at a time."""
-    gate = asyncio.Semaphore(8)
+    """Every instance peers with every other, as ``fedi peer add`` does, one at a time."""
+    gate = asyncio.Semaphore(1)
 
     async def peer(instance: RunningInstance, context: InstanceContext) -> None:
         for other in instances:
