@@ -2,11 +2,11 @@
 
 Local members are listed when they are discoverable (``indexable``) and have a profile with
 some expertise, organisation, country or language; remote ``Person`` actors when they are
-discoverable and their document carried a profile
-(:func:`fedi.actors.expertise.store_expert_profile`). Filters are codes of the vocabularies
-(checked: an unknown code is a :class:`~fedi.errors.ValidationError`) and free text matched
-against the name, the handle, the organisation and the bio. Experts are ordered by name; a
-page is an offset into that order.
+discoverable, their document carried a profile
+(:func:`fedi.actors.expertise.store_expert_profile`) and their domain is not blocked. Filters
+are codes of the vocabularies (checked: an unknown code is a
+:class:`~fedi.errors.ValidationError`) and free text matched against the name, the handle, the
+organisation and the bio. Experts are ordered by name; a page is an offset into that order.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.actors.expertise import ProfileTerms, profile_terms_of
-from fedi.db.models import Actor, ActorType, ExpertProfile, Member, Profile
+from fedi.blocks.service import block_candidates
+from fedi.db.models import Actor, ActorType, DomainBlock, ExpertProfile, Member, Profile
 from fedi.db.paging import Keyset
 from fedi.errors import ValidationError
 from fedi.vocabulary import vocabulary
@@ -122,8 +123,14 @@ async def _all_experts(session: AsyncSession) -> list[Expert]:
         .join(ExpertProfile, ExpertProfile.actor_id == Actor.id)
         .where(Actor.local.is_(False), *_LISTED)
     )
+    # A blocked domain (suspended or silenced) is kept out of the directory, as out of search.
+    blocked = set((await session.scalars(select(DomainBlock.domain))).all())
     experts = [Expert(actor, profile_terms_of(row)) for actor, row in local.all()]
-    experts += [Expert(actor, profile_terms_of(row)) for actor, row in remote.all()]
+    experts += [
+        Expert(actor, profile_terms_of(row))
+        for actor, row in remote.all()
+        if blocked.isdisjoint(block_candidates(actor.domain))
+    ]
     return [expert for expert in experts if not expert.profile.empty]
 
 

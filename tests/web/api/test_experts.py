@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.actors.document import parse_actor_document
 from fedi.actors.remote import store_actor
+from fedi.blocks.service import add_block
 from fedi.cli.common import run_in_session
+from fedi.db.models import BlockSeverity
 from fedi.settings import Settings
 from fedi.testing.keys import FIXED_NOW
 from fedi.testing.peers import alice, bob
@@ -88,6 +90,17 @@ def test_each_filter_narrows_the_directory(api: Api, settings: Settings) -> None
     assert _names(api, q="@anna@esf.test") == ["Anna Nowak"]
     assert _names(api, q="nobody") == []
     assert _names(api, country="PL", language="it") == []
+
+
+def test_a_blocked_domain_leaves_the_directory(api: Api, settings: Settings) -> None:
+    _directory(api, settings)
+
+    async def block(session: AsyncSession) -> None:
+        await add_block(session, alice().host, BlockSeverity.SILENCE)
+        await session.commit()
+
+    run_in_session(settings, block)
+    assert _names(api) == ["Anna Nowak"]
 
 
 def test_pages_follow_each_other(api: Api, settings: Settings) -> None:
