@@ -28,6 +28,7 @@ from fedi.actors.document import (
     actor_type_of,
     parse_actor_document,
 )
+from fedi.actors.expertise import store_expert_profile
 from fedi.actors.local import INSTANCE_ACTOR_USERNAME
 from fedi.blocks.service import domain_blocked
 from fedi.crypto import (
@@ -145,6 +146,8 @@ async def store_actor(
         session.add(actor)
     parsed.apply_to(actor)
     actor.fetched_at = now
+    await session.flush()
+    await store_expert_profile(session, actor, parsed.document)
     await session.flush()
     return actor
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fedi.actors.expertise import PROFILE_CONTEXT, ProfileTerms, profile_terms
 from fedi.actors.local import LocalActorUrls, is_forum
 from fedi.db.models import Actor, ActorType
 from fedi.federation.html import text_to_html
@@ -13,13 +14,17 @@ from fedi.settings import Settings
 __all__ = ["render_actor", "render_collection", "render_collection_page"]
 
 
-def render_actor(actor: Actor, settings: Settings) -> dict[str, Any]:
+def render_actor(
+    actor: Actor, settings: Settings, profile: ProfileTerms | None = None
+) -> dict[str, Any]:
     """A local actor as served at its id: keys for draft-cavage (``publicKey``) and Ed25519
     (``assertionMethod`` Multikey, FEP-521a), inboxes, collections and discovery flags.
 
     A local actor's summary is stored as the plain text an operator wrote; it is sent as HTML,
     which is what ``summary`` holds for every peer. A forum names its moderators collection in
-    ``attributedTo``, where Lemmy and Mbin look for it (FEP-1b12)."""
+    ``attributedTo``, where Lemmy and Mbin look for it (FEP-1b12). A discoverable member's
+    ``profile`` (organisation, country, languages, expertise) is carried under our terms
+    (:data:`~fedi.actors.expertise.PROFILE_CONTEXT`); it is left out when the member is not."""
     assert actor.local, "only local actors are rendered"
     document: dict[str, Any] = {
         "@context": actor_context(),
@@ -53,6 +58,9 @@ def render_actor(actor: Actor, settings: Settings) -> dict[str, Any]:
                 "publicKeyMultibase": actor.ed25519_public_multibase,
             }
         ]
+    if profile is not None and actor.indexable and not profile.empty:
+        document["@context"] = [*document["@context"], dict(PROFILE_CONTEXT)]
+        document.update(profile_terms(profile))
     if is_forum(actor, settings):
         document["attributedTo"] = LocalActorUrls(actor.uri).moderators
     if actor.type is ActorType.APPLICATION:

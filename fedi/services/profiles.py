@@ -209,6 +209,8 @@ async def update_profile(
         ("email", "email"),
     ):
         if name in values:
+            if column != "email" and getattr(row, column) != values[name] and actor.indexable:
+                federated = True  # a discoverable member's Person carries the profile
             setattr(row, column, values[name])
     await session.flush()
     if federated:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.actors.expertise import federated_profile
 from fedi.content import service as content
 from fedi.content.network import share_with_network
 from fedi.crypto import keys
@@ -351,7 +352,7 @@ async def publish_actor_update(session: AsyncSession, settings: Settings, actor:
         "actor": actor.uri,
         "to": [PUBLIC],
         "cc": [actor.followers_url],
-        "object": render_actor(actor, settings),
+        "object": render_actor(actor, settings, await federated_profile(session, actor)),
     }
     return await publish(session, actor, update)
 

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from fedi.actors import collections
 from fedi.actors.collections import Collection
+from fedi.actors.expertise import federated_profile
 from fedi.actors.local import INSTANCE_ACTOR_USERNAME, LocalActorUrls, is_forum, served_actor
 from fedi.db.models import ActorType
 from fedi.federation.outbox import public_activity
@@ -66,7 +67,8 @@ async def actor_document(request: Request) -> Response:
                 refusal = await require_signature(request)
                 if refusal is not None:
                     return refusal
-            return activity_json(render_actor(actor, context.settings))
+            profile = await federated_profile(session, actor)
+            return activity_json(render_actor(actor, context.settings, profile))
         followers = await collections.count(session, collections.followers, actor)
         following = await collections.count(session, collections.following, actor)
     templates = request.app.state.templates

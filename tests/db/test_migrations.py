@@ -39,6 +39,7 @@ EXPECTED_TABLES = {
     "object_likes",
     "experiences",
     "experience_codes",
+    "expert_profiles",
     "media",
     "offers",
     "offer_codes",

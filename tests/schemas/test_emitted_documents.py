@@ -27,7 +27,7 @@ from fedi.content.experiences.service import (
 )
 from fedi.content.threads.service import mark_solution, post_reply, start_thread
 from fedi.db import migrate
-from fedi.db.models import Activity, Actor, ContentObject, Role
+from fedi.db.models import Activity, Actor, ContentObject, Member, Role
 from fedi.errors import ValidationError as ContentError
 from fedi.federation.inbound import InboxProcessor
 from fedi.federation.vocab import PUBLIC
@@ -44,6 +44,7 @@ from fedi.schemas import (
 )
 from fedi.services.forums import create_forum, update_forum
 from fedi.services.members import add_member
+from fedi.services.profiles import update_profile
 from fedi.services.publishing import delete_object, publish_object, rotate_keys
 from fedi.settings import Settings
 from fedi.testing.databases import temporary_database
@@ -255,6 +256,16 @@ def _activities(settings: Settings) -> Documents:
             )
             assert stored is not None
             keep("tombstone", "stored tombstone", dict(stored))
+        member = await session.scalar(select(Member).where(Member.actor_id == anna.id))
+        assert member is not None
+        profile = {
+            "organisation": "Fundacja",
+            "organisation_type": "ngo-civil-society",
+            "country": "PL",
+            "languages": ["pl", "en"],
+            "expertise": {"themes": ["social-inclusion"], "objectives": ["h"]},
+        }
+        await update_profile(session, settings, member, profile)
         for actor in (anna, network):
             activity = await rotate_keys(session, settings, actor)
             keep("update", f"Update({actor.type.value})", dict(activity.document))
@@ -522,6 +533,10 @@ def test_every_emitted_document_matches_its_schema(
     direct = next(d for label, d in found["create"] if "as:Public" in label)
     assert direct["to"][0] == PUBLIC
     # The forum's attributedTo and its moderators collection were among the documents checked.
+    # The discoverable member's Person carried the profile under our terms.
+    person = next(d for label, d in found["actor"] if label == "/users/anna")
+    assert person["themes"] == ["social-inclusion"] and person["country"] == "PL"
+    assert "https://schemas.transnationality.eu/ns#" in json.dumps(person["@context"])
     forum = next(d for label, d in found["actor"] if label == "/groups/employment")
     assert forum["attributedTo"] == "https://esf.test/groups/employment/moderators"
     moderators = next(d for label, d in found["ordered-collection"] if "moderators" in label)

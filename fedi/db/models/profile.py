@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fedi.db.models.base import Base, utcnow
 
-__all__ = ["Profile"]
+__all__ = ["ExpertProfile", "Profile"]
 
 
 class Profile(Base):
@@ -33,4 +33,23 @@ class Profile(Base):
     objectives: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Private: where notifications are e-mailed (never federated, never shown to others).
     email: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ExpertProfile(Base):
+    """The profile a discoverable remote ``Person`` carries in its document (our terms), kept
+    for the directory of experts; codes are those of our vocabularies, unknown ones dropped.
+    Written by :func:`fedi.actors.expertise.store_expert_profile` each time the actor is stored."""
+
+    __tablename__ = "expert_profiles"
+
+    actor_id: Mapped[int] = mapped_column(
+        ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation: Mapped[str] = mapped_column(String(255), default="")
+    organisation_type: Mapped[str | None] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(2))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    objectives: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

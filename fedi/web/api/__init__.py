@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute
 
 from fedi.web.api import (
     experiences,
+    experts,
     forums,
     interest,
     lookup,
@@ -33,6 +34,7 @@ routes: list[BaseRoute] = [
     *openapi.routes,
     *vocabularies.routes,
     *people.routes,
+    *experts.routes,
     *forums.routes,
     *threads.routes,
     *notifications.routes,

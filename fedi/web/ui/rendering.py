@@ -52,6 +52,7 @@ def _navigation(request: Request) -> list[NavItem]:
         NavItem("/new", i18n.gettext("New here")),
         NavItem("/experiences", i18n.gettext("Experiences")),
         NavItem("/forums", i18n.gettext("Forums")),
+        NavItem("/experts", i18n.gettext("Experts")),
         NavItem("/offers", i18n.gettext("Partner offers")),
         NavItem("/offers/search", i18n.gettext("Partner search")),
     ]

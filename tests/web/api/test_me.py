@@ -67,12 +67,23 @@ def test_patch_changes_the_fields_given_and_federates_the_name(
     assert body["bio"] == "Mentoring for young people.\nTen years of ESF projects."
     assert api.client.get("/api/v1/me", headers=api.auth("anna")).json() == body
     assert updates(settings) == 1
-    # Only the fields given change; a change off the actor does not federate.
-    answer = api.client.patch("/api/v1/me", json={"country": None}, headers=api.auth("anna"))
-    assert answer.json() == body | {"country": None}
+    # Only the fields given change; the e-mail address is never federated, the country is.
+    answer = api.client.patch("/api/v1/me", json={"email": None}, headers=api.auth("anna"))
+    assert answer.json() == body | {"email": None}
     assert updates(settings) == 1
+    answer = api.client.patch("/api/v1/me", json={"country": None}, headers=api.auth("anna"))
+    assert answer.json() == body | {"email": None, "country": None}
+    assert updates(settings) == 2
     person = api.client.get("/users/anna", headers={"Accept": "application/activity+json"}).json()
     assert person["name"] == "Anna Nowak"
+    assert person["organisation"] == "Fundacja Aktywnej Integracji"
+    assert person["themes"] == ["social-inclusion"] and person["esfObjectives"] == ["h", "a"]
+    assert "country" not in person and "anna@example.org" not in str(person)
+    # A member who is not discoverable carries no profile.
+    api.client.patch("/api/v1/me", json={"discoverable": False}, headers=api.auth("anna"))
+    person = api.client.get("/users/anna", headers={"Accept": "application/activity+json"}).json()
+    assert person["discoverable"] is False
+    assert "themes" not in person and "organisation" not in person
 
 
 def test_unknown_codes_name_the_field_and_the_allowed_values_and_change_nothing(
