@@ -10,15 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.cli.common import CommandError, prepare_search, run_in_session
 from fedi.cli.demo_content import NETWORKS, Network
+from fedi.cli.serving import LoopbackInstance, port_is_free, serving, wait_ready
 from fedi.db import identity, migrate
 from fedi.db.models import Role
 from fedi.files import private_directory, private_file
@@ -41,8 +36,6 @@ from fedi.settings import load_settings
 __all__ = ["add_commands"]
 
 ADMIN = "admin"
-# How long a network may take to answer its health check after it was started.
-START_TIMEOUT = 60.0
 _SEEDED = "seeded"
 # The forum each network's discussions are started in.
 FORUM = {
@@ -55,39 +48,15 @@ FORUM = {
 @dataclass(frozen=True)
 class DemoNetwork:
     network: Network
-    port: int
-    directory: Path
+    instance: LoopbackInstance
 
     @property
     def base_url(self) -> str:
-        return f"http://localhost:{self.port}"
+        return self.instance.base_url
 
-    def environment(self) -> dict[str, str]:
-        """This network's settings, over the caller's environment without its ``FEDI_*``."""
-        env = {key: value for key, value in os.environ.items() if not key.startswith("FEDI_")}
-        env.update(
-            FEDI_BASE_URL=self.base_url,
-            FEDI_HOST="127.0.0.1",
-            FEDI_PORT=str(self.port),
-            FEDI_DATA_DIR=str(self.directory),
-            FEDI_COUNTRY=self.network.country,
-            FEDI_INSTANCE_NAME=self.network.name,
-            FEDI_ALLOW_PRIVATE_ADDRESSES="127.0.0.0/8",
-            FEDI_LOG_LEVEL="warning",
-        )
-        return env
-
-
-def _port_is_free(port: int) -> bool:
-    """Nothing listens on ``port``: connections of an earlier run waiting out their close
-    (TIME_WAIT) do not count, as the server binds it with SO_REUSEADDR too."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+    @property
+    def directory(self) -> Path:
+        return self.instance.directory
 
 
 def _password(network: DemoNetwork, login: str) -> str:
@@ -105,7 +74,7 @@ def _set_up(network: DemoNetwork) -> dict[str, str]:
     """Migrate the network's database and add its admin and members (once); their bearer
     tokens for seeding, by login (none once the network was seeded)."""
     private_directory(network.directory)
-    settings = load_settings(network.environment())
+    settings = load_settings(network.instance.environment())
     migrate.upgrade(settings.database_url)
     identity.claim_base_url(settings.database_url, settings.base_url)
     if (network.directory / _SEEDED).exists():
@@ -123,20 +92,6 @@ def _set_up(network: DemoNetwork) -> dict[str, str]:
         return {login: await tokens.issue_token(session, login, "demo") for login, _ in people}
 
     return run_in_session(settings, work)
-
-
-def _wait_ready(network: DemoNetwork, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise CommandError(f"{network.network.name} stopped while starting")
-        try:
-            if httpx.get(f"{network.base_url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise CommandError(f"{network.network.name} did not answer within {START_TIMEOUT:.0f} s")
 
 
 def _api(client: httpx.Client, token: str, method: str, path: str, body: Any) -> Any:
@@ -177,7 +132,7 @@ def _peer(networks: list[DemoNetwork]) -> None:
     each follows the others' network groups and reads their offers now."""
 
     async def peer(network: DemoNetwork) -> None:
-        context = build_context(load_settings(network.environment()))
+        context = build_context(load_settings(network.instance.environment()))
         try:
             for other in networks:
                 if other is network:
@@ -196,34 +151,6 @@ def _peer(networks: list[DemoNetwork]) -> None:
         asyncio.run(peer(network))
 
 
-@contextmanager
-def _serving(networks: list[DemoNetwork]) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Each network's ``fedi serve``, stopped (SIGTERM, then SIGKILL) when the block ends."""
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        for network in networks:
-            log = (network.directory / "serve.log").open("ab")
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "fedi", "serve"],
-                    env=network.environment(),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        yield processes
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -232,23 +159,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # stopped as by Ctrl-C: the networks stop too
     root: Path = args.dir
     networks = [
-        DemoNetwork(content, args.port + index, root / content.country.lower())
+        DemoNetwork(
+            content,
+            LoopbackInstance(
+                content.name, content.country, args.port + index, root / content.country.lower()
+            ),
+        )
         for index, content in enumerate(NETWORKS)
     ]
-    taken = [str(n.port) for n in networks if not _port_is_free(n.port)]
+    taken = [str(n.instance.port) for n in networks if not port_is_free(n.instance.port)]
     if taken:
         raise CommandError(f"port {', '.join(taken)} is in use: choose others with --port")
     private_directory(root)
     print(f"setting up {len(networks)} networks in {root}", flush=True)
     prepare_search()
-    tokens = {network.port: _set_up(network) for network in networks}
-    with _serving(networks) as processes:
+    tokens = {network.instance.port: _set_up(network) for network in networks}
+    with serving([network.instance for network in networks]) as processes:
         for network, process in zip(networks, processes, strict=True):
-            _wait_ready(network, process)
+            wait_ready(network.instance, process)
         for network in networks:
-            if tokens[network.port]:
+            if tokens[network.instance.port]:
                 print(f"seeding {network.network.name}", flush=True)
-                _seed(network, tokens[network.port])
+                _seed(network, tokens[network.instance.port])
         print("peering the networks", flush=True)
         _peer(networks)
         print(flush=True)
