@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db import identity, migrate
 from fedi.db.engine import make_async_engine, make_sessionmaker
+from fedi.search import warm_up
 from fedi.search.text import dictionaries_ready, prepare_dictionaries
 from fedi.settings import Settings, SettingsError, load_settings
 
@@ -34,12 +35,15 @@ class CommandError(Exception):
 
 
 def prepare_search() -> None:
-    """Build the search dictionaries before serving when this machine has not yet, saying so:
-    the first start takes about a minute, every later one nothing."""
-    if dictionaries_ready():
-        return
-    print("preparing the search dictionaries (once on this machine, about a minute):", flush=True)
-    prepare_dictionaries(lambda language: print(f"  {language} ready", flush=True))
+    """Build the search dictionaries before serving when this machine has not yet, saying so
+    (the first start takes about a minute, every later one nothing), and load the search's
+    models, so that the first offer indexed or searched after a start does not wait for them."""
+    if not dictionaries_ready():
+        print(
+            "preparing the search dictionaries (once on this machine, about a minute):", flush=True
+        )
+        prepare_dictionaries(lambda language: print(f"  {language} ready", flush=True))
+    warm_up()
 
 
 def first_line(exc: BaseException) -> str:

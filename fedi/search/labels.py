@@ -14,7 +14,7 @@ from functools import cache
 from fedi.search.text import EU_LANGUAGES, reduce, words
 from fedi.vocabulary import vocabulary
 
-__all__ = ["Label", "LabelMatch", "label_matches", "labels"]
+__all__ = ["Label", "LabelMatch", "label_matches", "labels", "load_labels"]
 
 VOCABULARIES = ("themes", "objectives", "target-groups", "countries")
 
@@ -69,6 +69,11 @@ def _by_first_form() -> dict[str, tuple[Label, ...]]:
     for label in labels():
         index.setdefault(label.forms[0], []).append(label)
     return {form: tuple(found) for form, found in index.items()}
+
+
+def load_labels() -> None:
+    """Read every label and index it now."""
+    _by_first_form()
 
 
 def label_matches(query_forms: Sequence[frozenset[str]]) -> list[LabelMatch]:

@@ -23,6 +23,7 @@ __all__ = [
     "dictionaries_ready",
     "document_terms",
     "fold",
+    "load_models",
     "prepare_dictionaries",
     "query_forms",
     "reduce",
@@ -73,6 +74,12 @@ def prepare_dictionaries(progress: Callable[[str], None] | None = None) -> None:
     """Build the dictionaries' tries that are missing (once per machine and simplemma
     version), so that no query waits for them; ``progress`` hears of each language done."""
     dictionaries.prepare(sorted(set(_SIMPLEMMA.values())), progress=progress)
+
+
+def load_models() -> None:
+    """Read the language identifier's model and open every language's dictionary now."""
+    _identifier()
+    _lemmatizer()
 
 
 def dictionaries_ready() -> bool:
