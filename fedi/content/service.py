@@ -35,8 +35,9 @@ from fedi.db.models import (
 )
 from fedi.federation.html import sanitise_html
 from fedi.federation.shapes import ObjectFields
+from fedi.federation.vocab import AS2_CONTEXT, ids_of
 
-__all__ = ["create", "display_text", "find", "public_local", "revise", "tombstone"]
+__all__ = ["create", "deletion", "display_text", "find", "public_local", "revise", "tombstone"]
 
 
 async def find(session: AsyncSession, uri: str) -> ContentObject | None:
@@ -98,6 +99,21 @@ def tombstone(row: ContentObject, *, now: datetime) -> dict[str, Any]:
     context = row.document.get("@context")
     row.document = {"@context": context, **stone} if context else stone
     return stone
+
+
+def deletion(row: ContentObject, actor: str, activity_id: str, *, now: datetime) -> dict[str, Any]:
+    """Mark ``row`` deleted (:func:`tombstone`) and return the ``Delete`` by ``actor`` that says
+    so, addressed to whoever the object was addressed to."""
+    to, cc = list(ids_of(row.document.get("to"))), list(ids_of(row.document.get("cc")))
+    return {
+        "@context": AS2_CONTEXT,
+        "id": activity_id,
+        "type": "Delete",
+        "actor": actor,
+        "to": to,
+        "cc": cc,
+        "object": tombstone(row, now=now),
+    }
 
 
 def _apply(row: ContentObject, fields: ObjectFields, document: dict[str, Any]) -> None:

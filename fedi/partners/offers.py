@@ -497,18 +497,8 @@ async def _withdraw(
     *,
     was_public: bool,
 ) -> None:
-    to, cc = list(row.document.get("to") or []), list(row.document.get("cc") or [])
-    stone = content.tombstone(row, now=utcnow())
-    if was_public and to:
-        activity = {
-            "@context": AS2_CONTEXT,
-            "id": new_activity_id(settings),
-            "type": "Delete",
-            "actor": author.uri,
-            "to": to,
-            "cc": cc,
-            "object": stone,
-        }
+    activity = content.deletion(row, author.uri, new_activity_id(settings), now=utcnow())
+    if was_public and activity["to"]:
         network = await _network(session, settings)
         inboxes = await _inboxes(session, author, network, activity)
         sent = await publish(session, author, activity, inboxes=inboxes)

@@ -28,7 +28,7 @@ from fedi.partners.saved_searches import alert_saved_searches
 from fedi.partners.wire import MalformedOffer, is_offer_page, read_offer_page
 from fedi.settings import Settings
 
-__all__ = ["drop_replica", "is_offer_page", "is_peer", "keep_replica"]
+__all__ = ["drop_replica", "is_offer_page", "is_peer", "keep_replica", "replicas_from"]
 
 
 async def is_peer(session: AsyncSession, host: str) -> bool:
@@ -98,3 +98,19 @@ async def drop_replica(session: AsyncSession, row: ContentObject) -> bool:
     await record_change(session, offer, author, [], before, "withdrawn")
     await unindex_offer(session, offer)
     return True
+
+
+async def replicas_from(session: AsyncSession, host: str) -> list[ContentObject]:
+    """The replicas of offers by authors on ``host`` that are neither deleted nor withdrawn."""
+    rows = await session.scalars(
+        select(ContentObject)
+        .join(Offer, Offer.object_id == ContentObject.id)
+        .join(Actor, Actor.id == ContentObject.attributed_to_id)
+        .where(
+            ContentObject.local.is_(False),
+            ContentObject.deleted_at.is_(None),
+            Actor.domain == host,
+            Offer.status != "withdrawn",
+        )
+    )
+    return list(rows)

@@ -29,7 +29,7 @@ from fedi.instance import InstanceContext
 from fedi.net.client import FetchBudget
 from fedi.net.errors import BadUrl, FetchError
 from fedi.net.urls import host_of
-from fedi.partners.replication import drop_replica
+from fedi.partners.replication import drop_replica, replicas_from
 from fedi.settings import Settings
 
 __all__ = ["PeerNetwork", "PeeringError", "add_peer", "list_peers", "remove_peer"]
@@ -152,19 +152,9 @@ async def remove_peer(session: AsyncSession, settings: Settings, url_or_host: st
             await follows.unfollow(session, settings, instance, network)
     peer.partner, peer.next_sync_at, peer.sync_error = False, None, None
     withdrawn = 0
-    for row in await _replica_rows(session, peer.host):
+    for row in await replicas_from(session, peer.host):
         withdrawn += await drop_replica(session, row)
     return withdrawn
-
-
-async def _replica_rows(session: AsyncSession, host: str) -> list[ContentObject]:
-    rows = await session.scalars(
-        select(ContentObject)
-        .join(Offer, Offer.object_id == ContentObject.id)
-        .join(Actor, Actor.id == ContentObject.attributed_to_id)
-        .where(ContentObject.local.is_(False), Actor.domain == host)
-    )
-    return list(rows)
 
 
 async def list_peers(session: AsyncSession, settings: Settings) -> list[PeerNetwork]:

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.actors.document import ActorDocumentError
 from fedi.actors.remote import fetch_actor, instance_actor_auth
 from fedi.content import service as content
-from fedi.db.models import Actor, ContentObject, Offer, Peer
+from fedi.db.models import Actor, ContentObject, Peer
 from fedi.errors import NotFoundError
 from fedi.federation.shapes import ShapeError, read_object
 from fedi.federation.vocab import first_id
@@ -36,7 +36,7 @@ from fedi.net.client import FetchBudget
 from fedi.net.errors import BadUrl, FetchError
 from fedi.net.urls import host_of
 from fedi.partners.document import offer_context
-from fedi.partners.replication import drop_replica, is_offer_page, keep_replica
+from fedi.partners.replication import drop_replica, is_offer_page, keep_replica, replicas_from
 
 __all__ = ["MAX_PAGES", "POLL", "RETRY", "PeerSync", "SyncResult", "sync_peer"]
 
@@ -166,7 +166,7 @@ async def _apply(
             revised += 1
         await keep_replica(session, ctx.settings, row, document, now=now)
     withdrawn = 0
-    for row in await _current_replicas(session, peer_host):
+    for row in await replicas_from(session, peer_host):
         if row.uri not in seen:
             content.tombstone(row, now=now)
             withdrawn += await drop_replica(session, row)
@@ -176,21 +176,6 @@ async def _apply(
 def _unchanged(row: ContentObject, item: dict[str, Any]) -> bool:
     """The stored document is the listed one (whether it came with a ``@context`` or not)."""
     return {key: value for key, value in row.document.items() if key != "@context"} == item
-
-
-async def _current_replicas(session: AsyncSession, host: str) -> list[ContentObject]:
-    rows = await session.scalars(
-        select(ContentObject)
-        .join(Offer, Offer.object_id == ContentObject.id)
-        .join(Actor, Actor.id == ContentObject.attributed_to_id)
-        .where(
-            ContentObject.local.is_(False),
-            ContentObject.deleted_at.is_(None),
-            Actor.domain == host,
-            Offer.status != "withdrawn",
-        )
-    )
-    return list(rows)
 
 
 async def sync_peer(ctx: InstanceContext, host: str) -> SyncResult:

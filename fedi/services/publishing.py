@@ -310,17 +310,7 @@ async def delete_object(
 ) -> Activity:
     """Replace an object of ``author`` with a Tombstone and tell everyone who received it."""
     row = await _own_object(session, author, object_id)
-    to, cc = list(ids_of(row.document.get("to"))), list(ids_of(row.document.get("cc")))
-    tombstone = content.tombstone(row, now=utcnow())
-    delete: dict[str, Any] = {
-        "@context": AS2_CONTEXT,
-        "id": new_activity_id(settings),
-        "type": "Delete",
-        "actor": author.uri,
-        "to": to,
-        "cc": cc,
-        "object": tombstone,
-    }
+    delete = content.deletion(row, author.uri, new_activity_id(settings), now=utcnow())
     activity = await publish(session, author, delete)
     await share_with_network(session, settings, activity)
     return activity
