@@ -18,7 +18,7 @@ from typing import Any
 
 from fedi.errors import ValidationError
 from fedi.federation.vocab import AS2_CONTEXT, ids_of, is_public
-from fedi.services.direct_messages import mention_html, paragraphs_html, recipients_of
+from fedi.services.direct_messages import NAMESPACE, mention_html, paragraphs_html, recipients_of
 from fedi.vocabulary import vocabulary
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "read_interest_note",
 ]
 
-NAMESPACE = "https://schemas.transnationality.eu/ns#"
 MAX_MESSAGE = 5000
 MAX_ORGANISATION_NAME = 255
 

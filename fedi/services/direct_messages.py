@@ -29,6 +29,7 @@ from fedi.settings import Settings
 
 __all__ = [
     "HOUR",
+    "NAMESPACE",
     "check_hourly",
     "deliver_note",
     "handle_of",
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 HOUR = timedelta(hours=1)
+# Our JSON-LD terms (documented in docs/federation.md).
+NAMESPACE = "https://schemas.transnationality.eu/ns#"
 
 
 def handle_of(actor: Actor) -> str:
