@@ -35,9 +35,9 @@ from fedi.federation.vocab import ids_of
 from fedi.follows.inbound import handle_accept, handle_follow, handle_reject
 from fedi.net.urls import same_document
 from fedi.partners.interest_inbound import is_interest_note, receive_interest
-from fedi.services.questions_inbound import is_question_message, receive_question
 from fedi.partners.replication import drop_replica, is_offer_page, is_peer, keep_replica
 from fedi.services.notifications import notify_mentions
+from fedi.services.questions_inbound import is_question_message, receive_question
 
 __all__ = ["HANDLERS", "Dropped", "Handler", "HandlerKey", "Job", "handler_for"]
 

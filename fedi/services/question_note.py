@@ -75,7 +75,8 @@ def question_note(
     in the conversation of ``question_uri``, ``in_reply_to`` the message it answers."""
     mention = mention_html(recipient_uri, recipient_handle)
     if subject is not None:
-        head = f"<p>{mention} Question for you as an expert: <strong>{html.escape(subject)}</strong></p>"
+        title = html.escape(subject)
+        head = f"<p>{mention} Question for you as an expert: <strong>{title}</strong></p>"
     else:
         head = f"<p>{mention}</p>"
     note: dict[str, Any] = {
