@@ -146,9 +146,9 @@ def _received(instance: RunningInstance, note_uri: str) -> tuple[ActivityState, 
         ).first()
 
     found = wait_until(
-        lambda: (row := instance.run(outcome)) is not None
-        and row[0] != ActivityState.RECEIVED
-        and row,
+        lambda: (
+            (row := instance.run(outcome)) is not None and row[0] != ActivityState.RECEIVED and row
+        ),
         timeout=30,
     )
     return found[0], found[1]
@@ -250,7 +250,7 @@ def test_a_mastodon_shaped_reply_lands_and_strangers_are_dropped(
             "tag": [{"type": "Mention", "href": marco_uri, "name": f"@marco@{it.settings.domain}"}],
         },
     )
-    assert _received(it, note_id) == (ActivityState.DONE, None)
+    assert _received(it, note_id) == (ActivityState.PROCESSED, None)
     (back,) = wait_until(lambda: _notifications(it, marco, "question_answer"), timeout=30)
     assert back["data"]["comment"] == "Through the alumni & friends.\n\nWrite again!"
     talk = _api(it, marco, "GET", f"/api/v1/questions/{sent['id']}").json()
