@@ -76,8 +76,9 @@ async def ask(request: Request) -> Response:
     sender = await signed_in_actor(request)
     payload = {"subject": form.value("subject"), "message": form.value("message")}
     try:
-        async with context.sessions.begin() as session:
+        async with context.sessions() as session:  # kept for the page, should the ask fail
             expert = await find_expert(session, form.value("expert"))
+        async with context.sessions.begin() as session:
             row = await ask_expert(
                 session, context.settings, sender, expert.actor.uri, payload, now=context.clock()
             )
