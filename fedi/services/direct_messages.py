@@ -90,7 +90,7 @@ def mention_html(uri: str, handle: str) -> str:
 
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _PARAGRAPH_END = re.compile(r"</p\s*>", re.IGNORECASE)
-_LEADING_MENTIONS = re.compile(r"^(?:@[\w.\-]+(?:@[\w.\-]+)?\s+)+")
+_LEADING_MENTIONS = re.compile(r"^(?:@[\w.\-]+(?:@[\w.\-:]+)?(?:\s+|$))+")
 
 
 def plain_text_of(content: str) -> str:
