@@ -152,6 +152,8 @@ async def find_expert(session: AsyncSession, ident: str) -> Expert:
     gives it) or their handle (``@name@host`` or ``name@host``); NotFoundError for anyone
     else, someone not discoverable or of a blocked domain included."""
     ident = ident.strip()
+    if not ident or len(ident) > 2048 or not ident.isprintable():
+        raise NotFoundError("no such expert")
     if ident.startswith(("https://", "http://")):
         which: ColumnElement[bool] = Actor.uri == ident
     else:
