@@ -96,7 +96,7 @@ async def notify_received(
         member_id,
         "question" if message.parent_id is None else "question_answer",
         actor=sender,
-        object_uri=root.uri,
+        object_uri=f"{settings.base_url}/questions/{root.id}",  # the conversation's page
         data={
             "question": root.id,
             "message": message.id,

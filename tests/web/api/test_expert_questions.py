@@ -48,6 +48,7 @@ def test_a_question_reaches_the_expert_who_answers(api: Api) -> None:
     (told,) = [n for n in _notifications(api, "anna") if n["kind"] == "question"]
     assert told["actor"]["handle"] == "@mira@esf.test"
     assert told["data"]["subject"] == "Mentoring NEETs"
+    assert told["object"] == f"https://esf.test/questions/{sent['id']}"
     assert told["data"]["comment"].startswith("How do you recruit")
 
     talk = f"/api/v1/questions/{sent['id']}"
