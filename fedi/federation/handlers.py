@@ -37,6 +37,7 @@ from fedi.net.urls import same_document
 from fedi.partners.interest_inbound import is_interest_note, receive_interest
 from fedi.partners.replication import drop_replica, is_offer_page, is_peer, keep_replica
 from fedi.services.notifications import notify_mentions
+from fedi.services.questions_inbound import is_question_message, receive_question
 
 __all__ = ["HANDLERS", "Dropped", "Handler", "HandlerKey", "Job", "handler_for"]
 
@@ -122,9 +123,13 @@ async def _replicated(job: Job, row: ContentObject, document: dict[str, Any]) ->
 
 async def handle_create_note(job: Job) -> str:
     """A ``Note``: an interest message (a direct message about a partner offer, handled by
-    :mod:`fedi.partners.interest_inbound`, never stored as content), else any content."""
+    :mod:`fedi.partners.interest_inbound`) or a question to an expert or an answer about one
+    (:mod:`fedi.services.questions_inbound`), neither ever stored as content; else any
+    content."""
     if is_interest_note(job.shape.object):
         return await receive_interest(job)
+    if await is_question_message(job.session, job.shape.object):
+        return await receive_question(job)
     return await handle_create(job)
 
 

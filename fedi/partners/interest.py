@@ -23,13 +23,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.content import service as content
 from fedi.db.models import Actor, ContentObject, InterestMessage, Member, Offer, Profile
 from fedi.errors import NotFoundError, RateLimitedError, ValidationError
-from fedi.federation.outbox import new_activity_id, new_object_id, publish
-from fedi.federation.vocab import AS2_CONTEXT
+from fedi.federation.outbox import new_object_id
 from fedi.partners.interest_note import (
     INTEREST_CONTEXT,
     MAX_MESSAGE,
     Organisation,
     interest_note,
+)
+from fedi.services.direct_messages import (
+    HOUR,
+    check_hourly,
+    deliver_note,
+    handle_of,
+    iso_time,
+    member_id_of,
+    retry_after,
+    written_text,
 )
 from fedi.services.notifications import notify
 from fedi.settings import Settings
@@ -54,7 +63,6 @@ __all__ = [
 # answers are limited more loosely. Counted in the database, so every process agrees.
 INTERESTS_PER_HOUR = 10
 ANSWERS_PER_HOUR = 30
-_WINDOW = timedelta(hours=1)
 _SAME_OFFER = timedelta(days=1)
 _CLOSED = ("filled", "withdrawn", "expired")
 _ORGANISATION_KEYS = frozenset({"name", "type", "country"})
@@ -133,18 +141,6 @@ async def offer_uri_of_key(session: AsyncSession, settings: Settings, key: str) 
     return found[0]
 
 
-def _text(value: object, field: str) -> str:
-    if not isinstance(value, str):
-        raise ValidationError("must be text", field=field)
-    # Browsers send a textarea's line breaks as CRLF: paragraphs are told apart by "\n\n".
-    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not text:
-        raise ValidationError("must not be empty", field=field)
-    if len(text) > MAX_MESSAGE:
-        raise ValidationError(f"must be at most {MAX_MESSAGE} characters", field=field)
-    return text
-
-
 def read_organisation_input(given: object, profile: Profile | None, country: str) -> Organisation:
     """The sender's organisation: the fields given, the rest from their profile; the country
     falls back to the instance's own. A name is needed, given or in the profile."""
@@ -191,14 +187,6 @@ def read_organisation_input(given: object, profile: Profile | None, country: str
     return Organisation(name=name, type=checked["type"], country=checked["country"])
 
 
-def _handle(actor: Actor) -> str:
-    return f"@{actor.username}@{actor.domain}"
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 async def _recent(session: AsyncSession, sender: Actor, since: datetime, *, root: bool) -> Any:
     query = select(func.count(), func.min(InterestMessage.created_at)).where(
         InterestMessage.sender_id == sender.id,
@@ -212,21 +200,9 @@ async def _recent(session: AsyncSession, sender: Actor, since: datetime, *, root
     return (await session.execute(query)).one()
 
 
-def _retry_after(oldest: datetime | None, window: timedelta, now: datetime) -> int:
-    if oldest is None:
-        return int(window.total_seconds())
-    if oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=now.tzinfo)
-    return max(1, int((oldest + window - now).total_seconds()) + 1)
-
-
 async def _check_rate(session: AsyncSession, sender: Actor, offer_uri: str, now: datetime) -> None:
-    count, oldest = await _recent(session, sender, now - _WINDOW, root=True)
-    if count >= INTERESTS_PER_HOUR:
-        raise RateLimitedError(
-            f"at most {INTERESTS_PER_HOUR} expressions of interest an hour",
-            _retry_after(oldest, _WINDOW, now),
-        )
+    count, oldest = await _recent(session, sender, now - HOUR, root=True)
+    check_hourly(count, oldest, INTERESTS_PER_HOUR, "expressions of interest", now)
     earlier = await session.scalar(
         select(func.max(InterestMessage.created_at)).where(
             InterestMessage.sender_id == sender.id,
@@ -238,36 +214,8 @@ async def _check_rate(session: AsyncSession, sender: Actor, offer_uri: str, now:
     if earlier is not None:
         raise RateLimitedError(
             "you expressed interest in this offer less than a day ago",
-            _retry_after(earlier, _SAME_OFFER, now),
+            retry_after(earlier, _SAME_OFFER, now),
         )
-
-
-async def _deliver(
-    session: AsyncSession, settings: Settings, sender: Actor, recipient: Actor, note: dict[str, Any]
-) -> None:
-    """Send ``note`` to ``recipient`` alone, in a ``Create`` through the outbox."""
-    await publish(
-        session,
-        sender,
-        {
-            "@context": [AS2_CONTEXT, dict(INTEREST_CONTEXT)],
-            "id": new_activity_id(settings),
-            "type": "Create",
-            "actor": sender.uri,
-            "to": [recipient.uri],
-            "cc": [],
-            "published": note["published"],
-            "object": {key: value for key, value in note.items() if key != "@context"},
-        },
-        inboxes=[recipient.inbox],
-    )
-
-
-async def _member_of(session: AsyncSession, actor: Actor) -> int | None:
-    if not actor.local:
-        return None
-    found: int | None = await session.scalar(select(Member.id).where(Member.actor_id == actor.id))
-    return found
 
 
 async def notify_received(
@@ -276,7 +224,7 @@ async def notify_received(
     """Tell the (local) recipient of ``message`` about it: ``interest`` for an expression of
     interest, ``interest_reply`` for an answer."""
     recipient = await session.get(Actor, message.recipient_id)
-    member_id = None if recipient is None else await _member_of(session, recipient)
+    member_id = await member_id_of(session, recipient)
     if member_id is None:
         return
     await notify(
@@ -330,7 +278,7 @@ async def express_interest(
     faults: dict[str, list[str]] = {}
     message = ""
     try:
-        message = _text(payload.get("message"), "message")
+        message = written_text(payload.get("message"), "message", MAX_MESSAGE)
     except ValidationError as error:
         faults.update(error.errors)
     organisation = None
@@ -366,15 +314,15 @@ async def express_interest(
             object_id=row.uri,
             author_uri=sender.uri,
             recipient_uri=target.owner.uri,
-            recipient_handle=_handle(target.owner),
+            recipient_handle=handle_of(target.owner),
             offer_uri=target.uri,
             offer_title=target.title,
             in_reply_to=target.uri,
             message=message,
             organisation=organisation,
-            published=_iso(now),
+            published=iso_time(now),
         )
-        await _deliver(session, settings, sender, target.owner, note)
+        await deliver_note(session, settings, sender, target.owner, note, [dict(INTEREST_CONTEXT)])
     return row
 
 
@@ -450,12 +398,9 @@ async def answer(
         first = next(iter(errors))
         raise ValidationError(f"{first}: {errors[first][0]}", errors=errors)
     talk = await conversation(session, sender, message_id)
-    message = _text(payload.get("message"), "message")
-    count, oldest = await _recent(session, sender, now - _WINDOW, root=False)
-    if count >= ANSWERS_PER_HOUR:
-        raise RateLimitedError(
-            f"at most {ANSWERS_PER_HOUR} answers an hour", _retry_after(oldest, _WINDOW, now)
-        )
+    message = written_text(payload.get("message"), "message", MAX_MESSAGE)
+    count, oldest = await _recent(session, sender, now - HOUR, root=False)
+    check_hourly(count, oldest, ANSWERS_PER_HOUR, "answers", now)
     root = talk.root
     other_id = root.sender_id if sender.id == root.recipient_id else root.recipient_id
     other = talk.actors[other_id]
@@ -481,13 +426,13 @@ async def answer(
             object_id=row.uri,
             author_uri=sender.uri,
             recipient_uri=other.uri,
-            recipient_handle=_handle(other),
+            recipient_handle=handle_of(other),
             offer_uri=root.offer_uri,
             offer_title=root.offer_title,
             in_reply_to=last.uri,
             message=message,
             organisation=None,
-            published=_iso(now),
+            published=iso_time(now),
         )
-        await _deliver(session, settings, sender, other, note)
+        await deliver_note(session, settings, sender, other, note, [dict(INTEREST_CONTEXT)])
     return row

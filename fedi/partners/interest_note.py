@@ -18,6 +18,7 @@ from typing import Any
 
 from fedi.errors import ValidationError
 from fedi.federation.vocab import AS2_CONTEXT, ids_of, is_public
+from fedi.services.direct_messages import NAMESPACE, mention_html, paragraphs_html, recipients_of
 from fedi.vocabulary import vocabulary
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "read_interest_note",
 ]
 
-NAMESPACE = "https://schemas.transnationality.eu/ns#"
 MAX_MESSAGE = 5000
 MAX_ORGANISATION_NAME = 255
 
@@ -74,14 +74,6 @@ def _facts_html(organisation: Organisation, locale: str) -> str:
     return " · ".join(parts)
 
 
-def _paragraphs(text: str) -> str:
-    blocks = [block.strip() for block in text.split("\n\n") if block.strip()]
-    return "".join(
-        "<p>" + "<br>".join(html.escape(line) for line in block.splitlines()) + "</p>"
-        for block in blocks
-    )
-
-
 def interest_note(
     *,
     object_id: str,
@@ -97,10 +89,7 @@ def interest_note(
 ) -> dict[str, Any]:
     """The ``Note`` with its ``@context``: an expression of interest when ``organisation`` is
     given, else an answer (``in_reply_to`` is then the message answered)."""
-    mention = (
-        f'<span class="h-card"><a href="{html.escape(recipient_uri)}" class="u-url mention">'
-        f"{html.escape(recipient_handle)}</a></span>"
-    )
+    mention = mention_html(recipient_uri, recipient_handle)
     title = html.escape(offer_title)
     link = f'<a href="{html.escape(offer_uri)}">{title}</a>'
     if organisation is not None:
@@ -119,7 +108,7 @@ def interest_note(
         "cc": [],
         "inReplyTo": in_reply_to,
         "interestIn": offer_uri,
-        "content": head + _paragraphs(message),
+        "content": head + paragraphs_html(message),
         "interestMessage": message,
         "tag": [{"type": "Mention", "href": recipient_uri, "name": recipient_handle}],
         "published": published,
@@ -179,11 +168,7 @@ def read_interest_note(document: dict[str, Any]) -> InterestNote | None:
     if not message:
         raise ValidationError("must not be empty", field="interestMessage")
     organisation = document.get("organisation")
-    recipients = tuple(
-        dict.fromkeys(
-            ident for key in ("to", "cc", "bto", "bcc") for ident in ids_of(document.get(key))
-        )
-    )
+    recipients = recipients_of(document)
     return InterestNote(
         uri=uri,
         author=authors[0],

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.actors.expertise import ProfileTerms, profile_terms_of
 from fedi.blocks.service import block_candidates
 from fedi.db.models import Actor, ActorType, DomainBlock, ExpertProfile, Member, Profile
 from fedi.db.paging import Keyset
-from fedi.errors import ValidationError
+from fedi.errors import NotFoundError, ValidationError
 from fedi.vocabulary import vocabulary
 
-__all__ = ["MAX_QUERY", "Expert", "ExpertFilters", "list_experts"]
+__all__ = ["MAX_QUERY", "Expert", "ExpertFilters", "find_expert", "list_experts"]
 
 MAX_QUERY = 200
 
@@ -111,17 +111,17 @@ _LISTED = (
 )
 
 
-async def _all_experts(session: AsyncSession) -> list[Expert]:
+async def _all_experts(session: AsyncSession, *which: ColumnElement[bool]) -> list[Expert]:
     local = await session.execute(
         select(Actor, Profile)
         .join(Member, Member.actor_id == Actor.id)
         .join(Profile, Profile.member_id == Member.id)
-        .where(Actor.local.is_(True), *_LISTED)
+        .where(Actor.local.is_(True), *_LISTED, *which)
     )
     remote = await session.execute(
         select(Actor, ExpertProfile)
         .join(ExpertProfile, ExpertProfile.actor_id == Actor.id)
-        .where(Actor.local.is_(False), *_LISTED)
+        .where(Actor.local.is_(False), *_LISTED, *which)
     )
     # A blocked domain (suspended or silenced) is kept out of the directory, as out of search.
     blocked = set((await session.scalars(select(DomainBlock.domain))).all())
@@ -145,3 +145,23 @@ async def list_experts(
     rows = found[offset : offset + limit]
     more = offset + limit < len(found)
     return Keyset(rows=rows, total=len(found), next_before=offset + limit if more else None)
+
+
+async def find_expert(session: AsyncSession, ident: str) -> Expert:
+    """The expert of the directory ``ident`` names: their id (the actor's URI, as the API
+    gives it) or their handle (``@name@host`` or ``name@host``); NotFoundError for anyone
+    else, someone not discoverable or of a blocked domain included."""
+    ident = ident.strip()
+    if not ident or len(ident) > 2048 or not ident.isprintable():
+        raise NotFoundError("no such expert")
+    if ident.startswith(("https://", "http://")):
+        which: ColumnElement[bool] = Actor.uri == ident
+    else:
+        name, _, host = ident.removeprefix("@").partition("@")
+        if not name or not host or "@" in host:
+            raise NotFoundError("no such expert")
+        which = and_(Actor.username == name, Actor.domain == host.lower())
+    found = await _all_experts(session, which)
+    if len(found) != 1:
+        raise NotFoundError("no such expert")
+    return found[0]

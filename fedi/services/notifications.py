@@ -34,6 +34,7 @@ from fedi.settings import Settings
 from fedi.translations import shared_catalogs
 
 __all__ = [
+    "CONVERSATION_KINDS",
     "NOTIFICATION_KINDS",
     "actors_of",
     "mark_read",
@@ -55,7 +56,14 @@ NOTIFICATION_KINDS = (
     "saved_search",
     "interest",
     "interest_reply",
+    "question",
+    "question_answer",
 )
+# The kinds that tell of a message of a private conversation, and the data key naming it.
+CONVERSATION_KINDS = {
+    "interest": ("interest", "interest_reply"),
+    "question": ("question", "question_answer"),
+}
 
 
 async def notify(
@@ -113,6 +121,10 @@ def _subject(translations: Translations, kind: str, who: str) -> str:
         }
     if kind == "interest_reply":
         return translations.gettext("%(actor)s answered about a partner offer") % {"actor": who}
+    if kind == "question":
+        return translations.gettext("%(actor)s asks you a question as an expert") % {"actor": who}
+    if kind == "question_answer":
+        return translations.gettext("%(actor)s answered about your question") % {"actor": who}
     return translations.gettext("New report from %(actor)s") % {"actor": who}
 
 
@@ -236,17 +248,22 @@ async def mark_read(
 
 
 async def mark_conversation_read(
-    session: AsyncSession, member_id: int, interest_id: int, now: datetime
+    session: AsyncSession,
+    member_id: int,
+    conversation_id: int,
+    now: datetime,
+    *,
+    about: str = "interest",
 ) -> int:
-    """Mark read the member's unread notifications of the interest conversation
-    ``interest_id`` (the expression of interest and its answers), as opening it reads them;
-    how many were."""
+    """Mark read the member's unread notifications of the private conversation
+    ``conversation_id`` (``about`` an ``interest`` or a ``question``: its first message and
+    its answers), as opening it reads them; how many were."""
     rows = await session.scalars(
         notifications_of(member_id, unread=True).where(
-            Notification.kind.in_(("interest", "interest_reply"))
+            Notification.kind.in_(CONVERSATION_KINDS[about])
         )
     )
-    ids = [row.id for row in rows if row.data.get("interest") == interest_id]
+    ids = [row.id for row in rows if row.data.get(about) == conversation_id]
     return await mark_read(session, member_id, now, ids) if ids else 0
 
 

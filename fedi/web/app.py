@@ -44,6 +44,7 @@ from fedi.web import (
     objects,
     offer_queries,
     offers,
+    questions,
     schemas_routes,
 )
 from fedi.web.access import AccessDenied, AuthenticationMiddleware, bearer_token, public
@@ -175,6 +176,7 @@ def create_app(
             *experiences.routes(),
             *feeds.routes(),
             *offers.routes(),
+            *questions.routes(),
             *media.routes(),
             *notifications.routes(),
             *admin.routes(),

@@ -40,6 +40,7 @@ EXPECTED_TABLES = {
     "experiences",
     "experience_codes",
     "expert_profiles",
+    "expert_questions",
     "media",
     "offers",
     "offer_codes",

@@ -24,6 +24,7 @@ from fedi.db.models.object_tag import ObjectTag
 from fedi.db.models.offer import Offer, OfferChange, OfferCode
 from fedi.db.models.peer import BlockSeverity, DomainBlock, Peer
 from fedi.db.models.profile import ExpertProfile, Profile
+from fedi.db.models.question import ExpertQuestion
 from fedi.db.models.saved_search import SavedSearch
 from fedi.db.models.search import SearchCode, SearchDocument
 from fedi.db.models.thread import Thread, ThreadReply
@@ -47,6 +48,7 @@ __all__ = [
     "Experience",
     "ExperienceCode",
     "ExpertProfile",
+    "ExpertQuestion",
     "FederationMode",
     "Follow",
     "FollowState",

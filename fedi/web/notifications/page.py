@@ -86,6 +86,21 @@ def _shown(row: Notification, actors: dict[int, Actor]) -> Shown:
         held = isinstance(interest, int) and not isinstance(interest, bool)
         link = f"/interests/{interest}" if held else row.object_uri
         link_text = i18n.gettext("Read and answer")
+    elif row.kind in ("question", "question_answer"):
+        subject = str(row.data.get("subject") or "")
+        if row.kind == "question":
+            text = i18n.gettext(
+                "%(actor)s asks you a question: “%(subject)s”.", actor=who, subject=subject
+            )
+        else:
+            text = i18n.gettext(
+                "%(actor)s answered about the question “%(subject)s”.", actor=who, subject=subject
+            )
+        comment = str(row.data.get("comment") or "")
+        question = row.data.get("question")
+        held = isinstance(question, int) and not isinstance(question, bool)
+        link = f"/questions/{question}" if held else None
+        link_text = i18n.gettext("Read and answer")
     else:
         text = i18n.gettext("Something happened that concerns you.")
         link, link_text = row.object_uri, i18n.gettext("What it is about")
