@@ -21,6 +21,8 @@ from fedi.net.ratelimit import FetchSlots, HostRateLimiter
 from fedi.settings import Settings
 
 __all__ = [
+    "DELIVERIES_QUEUED",
+    "Doorbell",
     "InstanceContext",
     "build_context",
     "context_of",
@@ -36,6 +38,27 @@ def utc_clock() -> datetime:
 def signing_threads() -> ThreadPoolExecutor:
     """One signing thread per core, up to four; started on first use."""
     return ThreadPoolExecutor(min(os.cpu_count() or 1, 4), thread_name_prefix="fedi-signing")
+
+
+# Set in a session's ``info`` when it queued deliveries: its commit rings ``queued``.
+DELIVERIES_QUEUED = "fedi.deliveries_queued"
+
+
+class Doorbell:
+    """Rung when work for a loop of this process's worker was committed here, so that the loop
+    starts on it at once instead of at its next poll (work committed by another process, a
+    ``fedi`` command or a second worker, waits for the poll). Rung and heard on the loop's
+    thread."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def ring(self) -> None:
+        for listener in self._listeners:
+            listener()
 
 
 @dataclass
@@ -56,6 +79,9 @@ class InstanceContext:
     key_fetches: FetchSlots = field(default_factory=FetchSlots)
     # Threads for the private-key operations of deliveries (they release the interpreter lock).
     signing: ThreadPoolExecutor = field(default_factory=signing_threads)
+    # Rung when the inbox recorded an activity, and when deliveries were committed.
+    received: Doorbell = field(default_factory=Doorbell)
+    queued: Doorbell = field(default_factory=Doorbell)
 
     async def aclose(self) -> None:
         self.signing.shutdown(wait=False)
@@ -79,10 +105,17 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
 def build_context(settings: Settings, *, client: SafeClient | None = None) -> InstanceContext:
     """Engine, sessions and safe HTTP client of one instance (``client`` injectable for tests)."""
     engine = make_async_engine(settings.database_url)
+    queued = Doorbell()
+
+    def committed(info: dict[str, object]) -> None:
+        if info.pop(DELIVERIES_QUEUED, False):
+            queued.ring()
+
     return InstanceContext(
         settings=settings,
         engine=engine,
-        sessions=make_sessionmaker(engine),
+        sessions=make_sessionmaker(engine, after_commit=committed),
+        queued=queued,
         client=client or SafeClient(fetch_policy(settings)),
         inbox_writes=GroupInsert(engine, settings.database_url, Activity.__table__, "uri"),  # type: ignore[arg-type]
         hot_reads=HotReads(settings.database_url, engine),

@@ -8,6 +8,7 @@ standard library's sqlite3 or psycopg (sync). SQLite runs in WAL mode with forei
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 from fedi.files import private_file, restrict
 
@@ -106,5 +108,18 @@ def make_sync_engine(url: str) -> Engine:
     return engine
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(
+    engine: AsyncEngine, *, after_commit: Callable[[dict[Any, Any]], None] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine``; ``after_commit``, when given, hears each commit of one of them
+    with the session's ``info``."""
+    if after_commit is None:
+        return async_sessionmaker(engine, expire_on_commit=False)
+    # A class of its own, so that the listener hears only these sessions.
+    session_class = type("InstanceSession", (Session,), {})
+
+    def committed(session: Session) -> None:
+        after_commit(session.info)
+
+    event.listen(session_class, "after_commit", committed)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=session_class)

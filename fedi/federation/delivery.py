@@ -42,6 +42,7 @@ from fedi.federation.leases import (
     record_outcomes,
 )
 from fedi.federation.liveness import STALE_AFTER, Liveness
+from fedi.instance import DELIVERIES_QUEUED
 from fedi.log import log_event
 from fedi.net.auth import SignatureAuth
 from fedi.net.client import PostResult
@@ -130,6 +131,7 @@ async def enqueue(
         if inbox not in existing
     ]
     session.add_all(rows)
+    session.info[DELIVERIES_QUEUED] = True
     await session.flush()
     return len(rows)
 
@@ -180,7 +182,7 @@ class DeliveryWorker:
         self._retry_policy = retry_policy or RetryPolicy()
         self._circuit_policy = circuit_policy or CircuitPolicy()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
-        self._idle_interval = idle_interval
+        self.idle_interval = idle_interval
         self._signing_executor = signing_executor
         self._liveness = liveness
         self._limiters: dict[str, asyncio.Semaphore] = {}
@@ -195,6 +197,10 @@ class DeliveryWorker:
         self._keys: dict[str, PrivateKey] = {}
         self._results: list[Outcome] = []
         self._wake = anyio.Event()
+
+    def wake(self) -> None:
+        """Look for due rows now (deliveries were committed) rather than after the idle pause."""
+        self._wake.set()
 
     @property
     def quota_per_host(self) -> int:
@@ -267,7 +273,7 @@ class DeliveryWorker:
                     _log.exception("delivery worker: database error")
                     busy = False
                 if not busy:
-                    with anyio.move_on_after(self._idle_interval):
+                    with anyio.move_on_after(self.idle_interval):
                         await self._wake.wait()
                     self._wake = anyio.Event()
             if self._results:

@@ -69,13 +69,19 @@ class InboxProcessor:
         self.concurrency = concurrency
         self.lane_length = lane_length
         self.poll_interval = poll_interval
+        self._wake: anyio.Event | None = None
+
+    def wake(self) -> None:
+        """Look for received activities now (one was recorded) rather than after the poll."""
+        if self._wake is not None:
+            self._wake.set()
 
     async def run(self, stop: anyio.Event | asyncio.Event) -> None:
         """Process until ``stop`` is set; the activities being worked then are abandoned (their
         transactions roll back, they stay ``received``)."""
         busy: set[str] = set()  # origins with a lane running
         skipped: set[int] = set()  # left received (another worker had it): wait a poll
-        wake = anyio.Event()
+        self._wake = anyio.Event()
 
         async def lane(origin: str, ids: list[int]) -> None:
             try:
@@ -84,11 +90,11 @@ class InboxProcessor:
                         skipped.add(activity_id)
             finally:
                 busy.discard(origin)
-                wake.set()
+                self.wake()
 
         async def watch() -> None:
             await stop.wait()
-            wake.set()
+            self.wake()
 
         async with anyio.create_task_group() as group:
             group.start_soon(watch)
@@ -102,8 +108,8 @@ class InboxProcessor:
                 if lanes:
                     continue
                 with anyio.move_on_after(self.poll_interval) as idle:
-                    await wake.wait()
-                wake = anyio.Event()
+                    await self._wake.wait()
+                self._wake = anyio.Event()
                 if idle.cancelled_caught:
                     skipped.clear()  # tried again once a poll interval has passed
             group.cancel_scope.cancel()

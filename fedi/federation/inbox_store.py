@@ -101,6 +101,7 @@ async def record(incoming: Incoming) -> Verdict | None:
             "created_at": ctx.clock(),
         }
     )
+    ctx.received.ring()
     if (await incoming.facts()).peer_unhealthy:
         # The peer proved alive: close its delivery circuit and bring its deliveries forward.
         async with ctx.sessions() as session:

@@ -43,6 +43,9 @@ class Worker:
         self.mail = MailQueue(context)
         self.offers = OfferExpiry(context)
         self.peers = PeerSync(context)
+        # What this process's web side commits is worked at once, not at the next poll.
+        context.received.listen(self.inbox.wake)
+        context.queued.listen(self.delivery.wake)
 
     async def run_once(self) -> int:
         """Process what is due now, once; returns how many jobs were worked."""
