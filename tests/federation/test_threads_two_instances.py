@@ -108,4 +108,5 @@ def test_a_reply_from_another_instance_joins_the_thread(
     # What IT sent is addressed to the forum, in the thread's context.
     note = it.stored_object(reply["id"])
     assert note is not None and note.document["audience"] == forum_uri
-    assert note.document["context"] == thread["id"] and forum_uri in note.document["to"]
+    assert note.document["context"] == f"{thread['id']}/context"
+    assert forum_uri in note.document["to"]
