@@ -263,6 +263,9 @@ class InboxProcessor:
         except (OperationalError, InterfaceError):
             # The reply itself is stored; its context can come with the next reply.
             _log.warning("reply ancestors", exc_info=True, extra={"fields": fields})
+        except Exception:
+            # A bug while completing a thread: the activity is done, the worker goes on.
+            _log.error("thread backfill", exc_info=True, extra={"fields": fields})
 
     async def _finish(self, activity_id: int, state: ActivityState, error: str) -> None:
         async with self.ctx.sessions() as session:
