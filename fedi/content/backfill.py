@@ -62,11 +62,14 @@ class Backfill:
 
 
 async def first_seen(session: Any, context: str | None) -> bool:
-    """No post held here names ``context`` yet."""
+    """No reply held here names ``context`` yet: the thread is new here, or only its first post
+    is held (looked up by a member, say)."""
     if context is None:
         return True
     held = await session.scalar(
-        select(ContentObject.id).where(ContentObject.context == context).limit(1)
+        select(ContentObject.id)
+        .where(ContentObject.context == context, ContentObject.in_reply_to.is_not(None))
+        .limit(1)
     )
     return held is None
 

@@ -122,7 +122,7 @@ async def handle_create(job: Job) -> str:
 
 async def _new_thread(job: Job, fields: ObjectFields) -> tuple[str, str | None] | None:
     """``(context, first post)`` of the remote thread that the post ``fields`` shows us first: a
-    reply, or a forum's Page, naming a ``context`` on another server that no post held here
+    reply, or a forum's Page, naming a ``context`` on another server that no reply held here
     names yet; ``None`` otherwise. The first post is the Page itself, else not known yet."""
     context = fields.context
     if context is None or remote_host(context) in (None, job.ctx.settings.domain):

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from fedi.content.ancestors import fetch_object
 from fedi.content.backfill import MAX_ITEMS, backfill_thread
 from fedi.content.threads.reading import find_thread, replies_page
 from fedi.db.models import ActivityState, ContentObject
@@ -218,3 +219,19 @@ async def test_without_a_context_the_replies_are_read(h: InboxHarness) -> None:
     row = await receive(h, alice(), activity(alice(), "Create", late, "c-late", to=[PUBLIC]))
     assert row.state is ActivityState.PROCESSED, row.error
     assert {root["id"], a["id"], b["id"], c["id"], late["id"]} <= await _held(h)
+
+
+async def test_a_thread_whose_first_post_alone_was_held_is_completed(h: InboxHarness) -> None:
+    """A member looked the Page up (it alone is held); the first reply received brings the
+    others."""
+    page, replies, late = _thread()
+    for post in (page, *replies):
+        h.peers.serve(post["id"], post)
+    ids = [post["id"] for post in (page, *replies)]
+    _serve_collection(h, [ids])
+    assert await fetch_object(h.ctx, page["id"]) is None
+    assert await _held(h) == {page["id"]}
+    late = late | {"inReplyTo": page["id"]}
+    row = await receive(h, alice(), activity(alice(), "Create", late, "c-late", to=[PUBLIC]))
+    assert row.state is ActivityState.PROCESSED, row.error
+    assert {*ids, late["id"]} <= await _held(h)
