@@ -112,6 +112,10 @@ class Settings:
     # Missing ancestors of a received reply: at most this many fetches, within this many seconds.
     reply_fetch_limit: int = 10
     reply_fetch_deadline: int = 30
+    # The earlier posts of a thread first seen here, read from its context collection: at most
+    # this many fetches (collection pages and posts), within this many seconds, per activity.
+    thread_fetch_limit: int = 40
+    thread_fetch_deadline: int = 60
     # Peered instances: seconds between two readings of a peer's offers collection.
     peer_sync_interval: int = 3600
     # Seconds a live partner search waits for each partner instance's answer.
@@ -169,6 +173,8 @@ class Settings:
             "FEDI_DELIVERY_CONCURRENCY_PER_HOST": str(self.delivery_concurrency_per_host),
             "FEDI_REPLY_FETCH_LIMIT": str(self.reply_fetch_limit),
             "FEDI_REPLY_FETCH_DEADLINE": str(self.reply_fetch_deadline),
+            "FEDI_THREAD_FETCH_LIMIT": str(self.thread_fetch_limit),
+            "FEDI_THREAD_FETCH_DEADLINE": str(self.thread_fetch_deadline),
             "FEDI_PEER_SYNC_INTERVAL": str(self.peer_sync_interval),
             "FEDI_LIVE_SEARCH_DEADLINE": str(self.live_search_deadline),
             "FEDI_LOG_LEVEL": self.log_level,
@@ -256,6 +262,8 @@ def load_settings(
         ),
         "reply_fetch_limit": reader.integer("FEDI_REPLY_FETCH_LIMIT", 10, low=0, high=100),
         "reply_fetch_deadline": reader.integer("FEDI_REPLY_FETCH_DEADLINE", 30, low=1, high=600),
+        "thread_fetch_limit": reader.integer("FEDI_THREAD_FETCH_LIMIT", 40, low=0, high=500),
+        "thread_fetch_deadline": reader.integer("FEDI_THREAD_FETCH_DEADLINE", 60, low=1, high=600),
         "peer_sync_interval": reader.integer(
             "FEDI_PEER_SYNC_INTERVAL", 3600, low=10, high=7 * 24 * 3600
         ),

@@ -16,7 +16,9 @@ blocked); anything else ends the walk, and what was stored before stays.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 import httpx
@@ -34,9 +36,17 @@ from fedi.net.client import FetchBudget
 from fedi.net.errors import BadUrl, FetchError
 from fedi.net.urls import host_of, same_document, without_fragment
 
-__all__ = ["Walk", "fetch_ancestors", "fetch_object"]
+__all__ = ["Stored", "Walk", "fetch_ancestors", "fetch_and_store", "fetch_object", "remote_host"]
 
 _log = logging.getLogger("fedi.job")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A fetched object that is now held: its fields and its document."""
+
+    fields: ObjectFields
+    document: dict[str, Any]
 
 
 @dataclass
@@ -45,6 +55,11 @@ class Walk:
 
     stored: list[str] = field(default_factory=list)
     stopped: str = ""
+
+
+def remote_host(uri: str) -> str | None:
+    """The host of ``uri``, ``None`` for what is no http(s) URL."""
+    return _host(uri)
 
 
 def _host(uri: str) -> str | None:
@@ -125,17 +140,36 @@ async def _fetch_and_store(
     ctx: InstanceContext, uri: str, host: str, auth: httpx.Auth | None, budget: FetchBudget
 ) -> ObjectFields | str:
     """One object, fetched then stored in a short session: its fields, or why it was not."""
+    stored = await fetch_and_store(ctx, uri, host, auth, budget)
+    return stored if isinstance(stored, str) else stored.fields
+
+
+async def fetch_and_store(
+    ctx: InstanceContext,
+    uri: str,
+    host: str,
+    auth: httpx.Auth | None,
+    budget: FetchBudget,
+    belongs: Callable[[ObjectFields], bool] | None = None,
+) -> Stored | str:
+    """The remote object ``uri`` (on ``host``), fetched, then stored in a short session unless
+    held by then: its fields and document, or why it was not stored (not a content object served
+    under its id, no author on its host, or not what ``belongs`` wants). Raises fetch errors."""
     fetched = await ctx.client.fetch_json(uri, auth=auth, budget=budget)
     if not same_document(fetched.url, uri) or type_of(fetched.data) not in CONTENT_TYPES:
         return "not a content object served under its id"
     fields = read_object(fetched.data)
+    if belongs is not None and not belongs(fields):
+        return "not a post of this thread"
     author = await _author(ctx, fields, host, auth, budget)
     if author is None:
         return "no author on the object's host"
-    async with ctx.sessions() as session, session.begin():
-        if await content.find(session, fields.uri) is None:
-            content.create(session, fields, fetched.data, author_id=author, local=False)
-    return fields
+    # A deadline cuts the requests, never a write half done.
+    with anyio.CancelScope(shield=True):
+        async with ctx.sessions() as session, session.begin():
+            if await content.find(session, fields.uri) is None:
+                content.create(session, fields, fetched.data, author_id=author, local=False)
+    return Stored(fields, fetched.data)
 
 
 async def _author(
@@ -150,8 +184,9 @@ async def _author(
     for uri in fields.attributed_to:
         if _host(uri) != host:
             continue
-        async with ctx.sessions() as session:
-            known = await session.scalar(select(Actor.id).where(Actor.uri == uri))
+        with anyio.CancelScope(shield=True):
+            async with ctx.sessions() as session:
+                known = await session.scalar(select(Actor.id).where(Actor.uri == uri))
         if known is not None:
             return known
         fetched = await ctx.client.fetch_json(without_fragment(uri), auth=auth, budget=budget)
@@ -159,10 +194,11 @@ async def _author(
             parsed = parse_actor_document(fetched.data, uri)
         except ActorDocumentError:
             return None
-        async with ctx.sessions() as session, session.begin():
-            actor = await store_actor(
-                session, parsed, now=ctx.clock(), local_domain=ctx.settings.domain
-            )
-            await session.flush()
-            return actor.id
+        with anyio.CancelScope(shield=True):
+            async with ctx.sessions() as session, session.begin():
+                actor = await store_actor(
+                    session, parsed, now=ctx.clock(), local_domain=ctx.settings.domain
+                )
+                await session.flush()
+                return actor.id
     return None

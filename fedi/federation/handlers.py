@@ -25,6 +25,8 @@ from fedi.actors.document import (
 )
 from fedi.actors.remote import fetch_actor, fetch_document, store_actor
 from fedi.content import service as content
+from fedi.content.ancestors import remote_host
+from fedi.content.backfill import first_seen
 from fedi.content.likes import handle_like, handle_undo, handle_undo_like
 from fedi.content.threads.inbound import receive_forum_post
 from fedi.db.models import ContentObject, Follow
@@ -103,13 +105,35 @@ async def handle_create(job: Job) -> str:
     if await content.find(job.session, fields.uri) is not None:
         return "already known"
     author_id = await _author(job, fields)
+    new_thread = await _new_thread(job, fields)
     row = content.create(job.session, fields, document, author_id=author_id, local=False)
     await notify_mentions(job.session, job.ctx.settings, row, job.actor)
     await receive_forum_post(job.session, job.ctx.settings, row, job.activity.document)
     parent = fields.in_reply_to
-    if parent is not None and await content.find(job.session, parent) is None:
+    parent_missing = parent is not None and await content.find(job.session, parent) is None
+    if parent_missing and parent is not None:
         job.missing_parents.append(parent)
+    if new_thread is not None:
+        context, thread_start = new_thread
+        job.new_threads.append((context, thread_start))
+    elif parent_missing and (fields.context is None or remote_host(fields.context) is None):
+        job.new_threads.append((None, None))  # its first post is known once its ancestors are
     return await _replicated(job, row, document) or "stored"
+
+
+async def _new_thread(job: Job, fields: ObjectFields) -> tuple[str, str | None] | None:
+    """``(context, first post)`` of the remote thread that the post ``fields`` shows us first: a
+    reply, or a forum's Page, naming a ``context`` on another server that no reply held here
+    names yet; ``None`` otherwise. The first post is the Page itself, else not known yet."""
+    context = fields.context
+    if context is None or remote_host(context) in (None, job.ctx.settings.domain):
+        return None
+    starts = fields.in_reply_to is None
+    if starts and not (fields.type == "Page" and fields.audience):
+        return None
+    if not await first_seen(job.session, context):
+        return None
+    return context, fields.uri if starts else None
 
 
 async def _replicated(job: Job, row: ContentObject, document: dict[str, Any]) -> str | None:

@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fedi.content.ancestors import fetch_ancestors
+from fedi.content.backfill import backfill_thread
 from fedi.db.models import Activity, ActivityState, Actor
 from fedi.errors import FediError
 from fedi.federation.handlers import Dropped, Job, handler_for
@@ -179,6 +180,7 @@ class InboxProcessor:
         fields: dict[str, Any] = {"job": "inbox", "activity_id": activity_id}
         failure: str | None = None
         missing_parents: list[str] = []
+        new_threads: list[tuple[str | None, str | None]] = []
         try:
             async with self.ctx.sessions() as session:
                 activity = await session.scalar(
@@ -221,6 +223,7 @@ class InboxProcessor:
                     await session.commit()
                     fields.update(state="processed", outcome=outcome)
                     missing_parents = job.missing_parents
+                    new_threads = job.new_threads
             if failure is not None:
                 await self._finish(activity_id, ActivityState.FAILED, failure)
                 fields.update(state="failed", error=failure)
@@ -243,13 +246,32 @@ class InboxProcessor:
             return True
         log_event(_log, "inbox activity", duration_ms=_ms(started), **fields)
         # After the commit, with no session open: the fetches wait on other servers.
-        for parent in missing_parents:
-            try:
-                await fetch_ancestors(self.ctx, parent)
-            except (OperationalError, InterfaceError):
-                # The reply itself is stored; its context can come with the next reply.
-                _log.warning("reply ancestors", exc_info=True, extra={"fields": fields})
+        await self._complete_threads(missing_parents, new_threads, fields)
         return True
+
+    async def _complete_threads(
+        self,
+        missing_parents: list[str],
+        new_threads: list[tuple[str | None, str | None]],
+        fields: dict[str, Any],
+    ) -> None:
+        """A stored reply's missing ancestors, then the earlier posts of a thread first seen."""
+        starts: list[str] = []
+        try:
+            for parent in missing_parents:
+                walk = await fetch_ancestors(self.ctx, parent)
+                if walk.stopped == "thread start" and walk.stored:
+                    starts.append(walk.stored[-1])
+            for context, start in new_threads:
+                start = start or (starts[-1] if starts else None)
+                if context is not None or start is not None:
+                    await backfill_thread(self.ctx, context=context, root=start)
+        except (OperationalError, InterfaceError):
+            # The reply itself is stored; its context can come with the next reply.
+            _log.warning("reply ancestors", exc_info=True, extra={"fields": fields})
+        except Exception:
+            # A bug while completing a thread: the activity is done, the worker goes on.
+            _log.error("thread backfill", exc_info=True, extra={"fields": fields})
 
     async def _finish(self, activity_id: int, state: ActivityState, error: str) -> None:
         async with self.ctx.sessions() as session:

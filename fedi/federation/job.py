@@ -43,6 +43,9 @@ class Job:
     budget: FetchBudget
     # Parents of stored replies that we do not hold: fetched once the activity is committed.
     missing_parents: list[str] = field(default_factory=list)
+    # Threads first seen with this activity, as (context, first post): their earlier posts are
+    # read from their collections once the activity is committed.
+    new_threads: list[tuple[str | None, str | None]] = field(default_factory=list)
 
     def require_object_id(self) -> str:
         if self.shape.object_id is None:

@@ -2,7 +2,9 @@
 
 Mastodon, Lemmy and Misskey fetch an object by its id to show a reply's parent, a boost or a
 search by URL, so every id we mint resolves. A deleted object answers 410 with its Tombstone.
-Only public objects are served.
+Only public objects are served. A thread's Page has its ``context`` collection (the thread's
+posts, FEP-7888) and every post its ``replies`` collection, paged like the actors' collections
+and under the same signed-fetch rule.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from starlette.routing import Route
 
 from fedi.content.likes import helpful_count
 from fedi.content.service import display_text, public_local
+from fedi.content.threads.collections import listing
+from fedi.federation.render import render_collection, render_collection_page
 from fedi.federation.vocab import wants_activity_json
 from fedi.instance import context_of
-from fedi.web.actors import activity_json
+from fedi.web.actors import PAGE_SIZE, activity_json
 from fedi.web.signed_fetch import require_signature
 
 __all__ = ["routes"]
@@ -56,4 +60,42 @@ async def content_object(request: Request) -> Response:
     return response
 
 
-routes = [Route("/objects/{id}", content_object)]
+async def _collection(request: Request, kind: str) -> Response:
+    refusal = await require_signature(request)
+    if refusal is not None:
+        return refusal
+    context = context_of(request)
+    uri = f"{context.settings.base_url}/objects/{request.path_params['id']}"
+    page_param = request.query_params.get("page")
+    if page_param is not None and (not page_param.isdigit() or int(page_param) < 1):
+        return JSONResponse({"error": "page must be a positive whole number"}, status_code=400)
+    page = int(page_param or 1)
+    async with context.sessions() as session:
+        found = await listing(session, uri, kind, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    if found is None:
+        return JSONResponse(
+            {"error": "no such collection"}, status_code=404, headers={"Vary": "Accept"}
+        )
+    collection_id = f"{uri}/{kind}"
+    if page_param is None:
+        return activity_json(render_collection(collection_id, found.total))
+    return activity_json(
+        render_collection_page(
+            collection_id, page, found.items, has_next=found.has_next, total=found.total
+        )
+    )
+
+
+async def thread_context(request: Request) -> Response:
+    return await _collection(request, "context")
+
+
+async def object_replies(request: Request) -> Response:
+    return await _collection(request, "replies")
+
+
+routes = [
+    Route("/objects/{id}", content_object),
+    Route("/objects/{id}/context", thread_context),
+    Route("/objects/{id}/replies", object_replies),
+]

@@ -414,6 +414,43 @@ async function handleControl(request, url) {
       await ctx.sendActivity({ identifier: USERNAME }, actor, create);
       return json(200, { id: create.id.href, object: noteUri.href, inbox: actor.inboxId.href });
     }
+    case "POST reply": {
+      // A reply in a forum thread, as Lemmy-compatible clients send it: inReplyTo the post
+      // answered, to the group and the public, audience the group, delivered to the group.
+      const inReplyTo = body.inReplyTo;
+      const groupTarget = body.group;
+      if (typeof inReplyTo !== "string" || typeof groupTarget !== "string") {
+        throw new ControlError(400, "need inReplyTo and group");
+      }
+      const content = typeof body.content === "string" ? body.content : "<p>hi</p>";
+      const group = await lookupActor(ctx, groupTarget);
+      const noteId = randomUUID();
+      const noteUri = ctx.getObjectUri(Note, { identifier: USERNAME, id: noteId });
+      const published = Temporal.Now.instant();
+      const note = new Note({
+        id: noteUri,
+        attribution: aliceUri,
+        replyTarget: new URL(inReplyTo),
+        tos: [group.id, PUBLIC_COLLECTION],
+        cc: ctx.getFollowersUri(USERNAME),
+        audience: group.id,
+        content,
+        url: noteUri,
+        published,
+      });
+      notes.set(noteId, note);
+      const create = new Create({
+        id: new URL(`${noteUri.href}#create`),
+        actor: aliceUri,
+        tos: [group.id, PUBLIC_COLLECTION],
+        cc: ctx.getFollowersUri(USERNAME),
+        audience: group.id,
+        published,
+        object: note,
+      });
+      await ctx.sendActivity({ identifier: USERNAME }, group, create);
+      return json(200, { id: create.id.href, object: noteUri.href, inbox: group.inboxId.href });
+    }
     default:
       return json(404, { error: `no control action ${request.method} ${action}` });
   }

@@ -70,7 +70,7 @@ async def test_a_thread_is_a_page_for_the_forum_announced_by_it(
     assert "<em>participants</em>" in document["content"]
     assert document["source"] == {"content": THREAD["body"], "mediaType": "text/markdown"}
     assert document["to"] == [PUBLIC, forum.uri]
-    assert document["audience"] == forum.uri and document["context"] == thread.uri
+    assert document["audience"] == forum.uri and document["context"] == f"{thread.uri}/context"
     assert document["url"] == f"https://esf.test/threads/{thread.key}"
     assert thread.obj.url == document["url"] and thread.obj.language == "en"
     (announce,) = await _announces(session, forum)
@@ -140,7 +140,7 @@ async def test_replies_join_the_thread_nested_and_counted(
     await session.commit()
     second_id, thread_key = second.id, thread.key
     assert first.in_reply_to == thread.uri and second.in_reply_to == first.uri
-    assert first.document["context"] == thread.uri and first.audience == forum.uri
+    assert first.document["context"] == f"{thread.uri}/context" and first.audience == forum.uri
     assert first.document["cc"] == [piotr.followers_url, anna.uri]
     again = await find_thread(session, thread.key)
     assert again.reply_count == 2 and again.last_activity >= thread.last_activity

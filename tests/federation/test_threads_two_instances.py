@@ -16,7 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.models import Activity, Actor
 from fedi.services.forums import create_forum
 from fedi.testing.databases import temporary_database
-from fedi.testing.instances import RunningInstance, running_instance, wait_until
+from fedi.testing.instances import (
+    RunningInstance,
+    collection_items,
+    running_instance,
+    wait_until,
+)
 
 pytestmark = pytest.mark.federation
 
@@ -108,4 +113,70 @@ def test_a_reply_from_another_instance_joins_the_thread(
     # What IT sent is addressed to the forum, in the thread's context.
     note = it.stored_object(reply["id"])
     assert note is not None and note.document["audience"] == forum_uri
-    assert note.document["context"] == thread["id"] and forum_uri in note.document["to"]
+    assert note.document["context"] == f"{thread['id']}/context"
+    assert forum_uri in note.document["to"]
+
+
+def test_one_late_reply_brings_the_whole_thread_to_another_instance(
+    pair: tuple[RunningInstance, RunningInstance],
+) -> None:
+    """A thread of PL's forum with three replies (one answering another) is written before IT
+    knows it; IT's marco follows only bea, whose late reply reaches IT: IT fetches the reply's
+    ancestors and reads the thread's context collection, and shows the whole thread, in order,
+    on its page and in its API."""
+    pl, it = pair
+    anna = pl.add_member("anna")
+    bea = pl.add_member("bea")
+    marco = it.add_member("marco")
+
+    async def forum(session: AsyncSession) -> str:
+        return (await create_forum(session, pl.settings, "reporting", "Reporting")).uri
+
+    forum_uri = pl.run(forum)
+    thread = _api(
+        pl,
+        anna,
+        "POST",
+        "/api/v1/forums/reporting/threads",
+        json={"title": "Counting participants", "body": "How do you count them?"},
+    ).json()
+    key = thread["key"]
+    written = []
+    for token, body, parent in (
+        (bea, "First answer.", None),
+        (anna, "Second answer.", None),
+        (bea, "Answering the first.", 0),
+    ):
+        payload = {"body": body}
+        if parent is not None:
+            payload["in_reply_to"] = written[parent]["id"]
+        sent = _api(pl, token, "POST", f"/api/v1/threads/{key}/replies", json=payload)
+        assert sent.status_code == 201, sent.text
+        written.append(sent.json())
+    assert it.stored_object(thread["id"]) is None
+
+    it.follow("marco", pl.actor_uri("bea"))
+    wait_until(
+        lambda: it.actor_uri("marco") in collection_items(f"{pl.actor_uri('bea')}/followers")
+    )
+    late = _api(
+        pl, bea, "POST", f"/api/v1/threads/{key}/replies", json={"body": "A late word."}
+    ).json()
+    written.append(late)
+
+    def complete() -> Any:
+        page = it.stored_object(thread["id"])
+        if page is None or any(it.stored_object(r["id"]) is None for r in written):
+            return None
+        return page
+
+    held = wait_until(complete, timeout=60)
+    assert held.audience == forum_uri
+    seen = _api(it, marco, "GET", f"/api/v1/threads/{held.id}").json()
+    assert seen["reply_count"] == 4 and seen["local"] is False
+    assert [item["id"] for item in seen["replies"]["items"]] == [r["id"] for r in written]
+    assert seen["replies"]["items"][2]["in_reply_to"] == written[0]["id"]
+    page = httpx.get(f"{it.base_url}/threads/{held.id}", timeout=30).text
+    positions = [page.index(text) for text in ("How do you count them?", "First answer.")]
+    positions += [page.index(text) for text in ("Second answer.", "A late word.")]
+    assert positions == sorted(positions) and "Answering the first." in page

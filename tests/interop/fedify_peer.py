@@ -348,6 +348,14 @@ class FedifyPeer:
         result: dict[str, Any] = self._call("POST", "create", {"to": to, "content": content})
         return result
 
+    def reply(self, in_reply_to: str, group: str, content: str = "<p>hi</p>") -> dict[str, Any]:
+        """alice sends a reply in a forum thread: ``Create(Note)`` with ``inReplyTo``, to the
+        ``group`` (URI or handle) and the public, ``audience`` the group, delivered to the
+        group.  Returns ``{"id", "object", "inbox"}``."""
+        body = {"inReplyTo": in_reply_to, "group": group, "content": content}
+        result: dict[str, Any] = self._call("POST", "reply", body)
+        return result
+
     def received(self) -> list[dict[str, Any]]:
         """Every activity alice's inboxes accepted, signature verified, oldest first.
 

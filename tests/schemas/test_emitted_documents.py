@@ -27,7 +27,7 @@ from fedi.content.experiences.service import (
 )
 from fedi.content.threads.service import mark_solution, post_reply, start_thread
 from fedi.db import migrate
-from fedi.db.models import Activity, Actor, ContentObject, Member, Role
+from fedi.db.models import Activity, Actor, ContentObject, Member, Role, Thread
 from fedi.errors import ValidationError as ContentError
 from fedi.federation.inbound import InboxProcessor
 from fedi.federation.vocab import PUBLIC
@@ -344,6 +344,9 @@ async def _threads(
         session, settings, anna, "employment", {"title": "Indicators", "body": "How *many*?"}
     )
     reply = await post_reply(session, settings, anna, thread.key, {"body": "Forty."})
+    await post_reply(
+        session, settings, anna, thread.key, {"body": "Why?", "in_reply_to": reply.uri}
+    )
     await mark_solution(session, settings, anna, thread.key, reply.uri)
     for uri, kind in ((thread.uri, "page"), (reply.uri, "note")):
         keep(kind, f"stored thread {kind}", await _stored_object(session, uri))
@@ -399,6 +402,7 @@ def _served(settings: Settings) -> Documents:
     def keep(name: str, label: str, document: dict[str, Any]) -> None:
         found.setdefault(name, []).append((label, document))
 
+    page_uri, reply_uri = _thread_uris(settings)
     with TestClient(create_app(settings), base_url=settings.base_url) as client:
 
         def get(path: str, accept: str = AS2, **params: str) -> dict[str, Any]:
@@ -430,6 +434,12 @@ def _served(settings: Settings) -> Documents:
             "https://esf.test/users/anna",
         ):
             keep("webfinger", resource, get("/.well-known/webfinger", resource=resource))
+        for uri, kind in ((page_uri, "context"), (page_uri, "replies"), (reply_uri, "replies")):
+            path = f"{uri.removeprefix(settings.base_url)}/{kind}"
+            keep("ordered-collection", f"a thread post's {kind}", get(path))
+            page = get(path, page="1")
+            assert page["orderedItems"], path
+            keep("ordered-collection-page", f"a thread post's {kind}, page 1", page)
         keep("host-meta", "host-meta.json", get("/.well-known/host-meta.json"))
         keep(
             "host-meta",
@@ -440,6 +450,27 @@ def _served(settings: Settings) -> Documents:
         keep("nodeinfo-2.0", "/nodeinfo/2.0", get("/nodeinfo/2.0"))
         keep("nodeinfo-2.1", "/nodeinfo/2.1", get("/nodeinfo/2.1"))
     return found
+
+
+def _thread_uris(settings: Settings) -> tuple[str, str]:
+    """The ids of a thread's Page and of its first reply, which has a reply of its own."""
+
+    async def work(session: AsyncSession) -> tuple[str, str]:
+        page = await session.scalar(
+            select(ContentObject).join(Thread, Thread.object_id == ContentObject.id).limit(1)
+        )
+        assert page is not None
+        reply = await session.scalar(
+            select(ContentObject)
+            .where(ContentObject.in_reply_to == page.uri)
+            .order_by(ContentObject.id)
+            .limit(1)
+        )
+        assert reply is not None
+        return page.uri, reply.uri
+
+    result: tuple[str, str] = run_in_session(settings, work)
+    return result
 
 
 def _answers(settings: Settings) -> Documents:

@@ -150,6 +150,8 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     # The offers collection is the network group's alone (and answers signed requests only).
     ("GET", "/groups/{name}/offers"): (404, 404, 404, 404),
     ("GET", "/objects/{id}"): (404, 404, 404, 404),
+    ("GET", "/objects/{id}/context"): (404, 404, 404, 404),
+    ("GET", "/objects/{id}/replies"): (404, 404, 404, 404),
     ("GET", "/schemas/activitypub/{filename}"): (200, 200, 200, 200),
     ("POST", "/language"): (303, 303, 303, 303),
     ("GET", "/login"): (200, 303, 303, 303),

@@ -2,8 +2,10 @@
 (docs/federation.md, "Forums and threads").
 
 Both are addressed to the public and to the forum ``Group`` (``to``), with ``audience`` the
-forum and ``context`` the thread's id (FEP-7888: every post of a thread names the same
-context), so that Lemmy, Mbin and NodeBB file them under the forum and the thread. ``content`` is
+forum and ``context`` the thread's collection (FEP-7888: every post of a thread names the same
+context, ``{page id}/context``, an ``OrderedCollection`` of the thread's posts), so that Lemmy,
+Mbin and NodeBB file them under the forum and the thread. Each post's ``replies`` is the
+collection of its direct replies, ``{post id}/replies``. ``content`` is
 the sanitised HTML of the Markdown, ``source`` the Markdown itself. A solved thread's Page names
 its accepted answer in ``acceptedAnswer``, a term of our JSON-LD context.
 """
@@ -15,7 +17,14 @@ from typing import Any
 from fedi.content.markdown import render_markdown
 from fedi.federation.vocab import AS2_CONTEXT, PUBLIC
 
-__all__ = ["THREAD_CONTEXT", "reply_note", "thread_context", "thread_page"]
+__all__ = [
+    "THREAD_CONTEXT",
+    "context_collection",
+    "replies_collection",
+    "reply_note",
+    "thread_context",
+    "thread_page",
+]
 
 NAMESPACE = "https://schemas.transnationality.eu/ns#"
 
@@ -29,6 +38,16 @@ THREAD_CONTEXT: dict[str, Any] = {
 def thread_context() -> list[Any]:
     """``@context`` of a thread's Page and of a reply's Note."""
     return [AS2_CONTEXT, dict(THREAD_CONTEXT)]
+
+
+def context_collection(page_id: str) -> str:
+    """The id of the collection of the posts of the thread started by ``page_id``."""
+    return f"{page_id}/context"
+
+
+def replies_collection(object_id: str) -> str:
+    """The id of the collection of the direct replies to ``object_id``."""
+    return f"{object_id}/replies"
 
 
 def _text(body: str, language: str) -> dict[str, Any]:
@@ -69,7 +88,8 @@ def thread_page(
         "to": [PUBLIC, forum_uri],
         "cc": [followers_uri],
         "audience": forum_uri,
-        "context": object_id,
+        "context": context_collection(object_id),
+        "replies": replies_collection(object_id),
     }
     if accepted_answer is not None:
         document["acceptedAnswer"] = accepted_answer
@@ -84,15 +104,16 @@ def reply_note(
     author_uri: str,
     followers_uri: str,
     forum_uri: str | None,
-    thread_uri: str,
+    thread_context_uri: str,
     parent_uri: str,
     also_to: list[str],
     body: str,
     language: str,
     published: str,
 ) -> dict[str, Any]:
-    """The stored document (with ``@context``) of a reply to ``parent_uri`` in the thread
-    ``thread_uri``; ``also_to`` are the authors of the thread and of the parent, told directly."""
+    """The stored document (with ``@context``) of a reply to ``parent_uri`` in the thread whose
+    context is ``thread_context_uri``; ``also_to`` are the authors of the thread and of the
+    parent, told directly."""
     to = [PUBLIC, *([forum_uri] if forum_uri else [])]
     cc = list(dict.fromkeys([followers_uri, *(uri for uri in also_to if uri != author_uri)]))
     document: dict[str, Any] = {
@@ -102,7 +123,8 @@ def reply_note(
         "attributedTo": author_uri,
         **_text(body, language),
         "inReplyTo": parent_uri,
-        "context": thread_uri,
+        "context": thread_context_uri,
+        "replies": replies_collection(object_id),
         "published": published,
         "to": to,
         "cc": cc,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Actor, ContentObject, Thread, ThreadReply
@@ -58,6 +58,12 @@ class ThreadView:
     @property
     def forum_uri(self) -> str | None:
         return self.forum.uri if self.forum is not None else self.obj.audience
+
+    @property
+    def context_uri(self) -> str:
+        """The thread's ``context`` (FEP-7888), which its replies name: the Page's own, else its
+        id (as threads written before the context collection named it)."""
+        return self.obj.context or self.obj.uri
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ async def _view(session: AsyncSession, obj: ContentObject, row: Thread | None) -
         forum = await session.scalar(select(Actor).where(Actor.uri == obj.audience))
     count = await session.scalar(
         select(func.count()).where(
-            ContentObject.context == obj.uri,
+            _in_context(obj),
             ContentObject.id != obj.id,
             ContentObject.deleted_at.is_(None),
         )
@@ -121,6 +127,13 @@ async def _view(session: AsyncSession, obj: ContentObject, row: Thread | None) -
         obj.published,
         _solution_of(obj, None, None),
     )
+
+
+def _in_context(page: ContentObject) -> ColumnElement[bool]:
+    """The posts that name the thread of ``page`` as their context: its ``context``, or its id
+    (as threads written before the context collection named it)."""
+    contexts = sorted({page.uri, page.context or page.uri})
+    return ContentObject.context.in_(contexts)
 
 
 def _is_offer(obj: ContentObject) -> bool:
@@ -218,7 +231,7 @@ async def replies_page(
             ThreadReply.thread_id == thread.key
         )
     else:
-        query = query.where(ContentObject.context == thread.uri, ContentObject.id != thread.key)
+        query = query.where(_in_context(thread.obj), ContentObject.id != thread.key)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = list(
         (

@@ -137,7 +137,7 @@ async def post_reply(
         author_uri=author.uri,
         followers_uri=author.followers_url or "",
         forum_uri=thread.forum_uri,
-        thread_uri=thread.uri,
+        thread_context_uri=thread.context_uri,
         parent_uri=parent.uri,
         also_to=[thread.author.uri, *([parent_author.uri] if parent_author else [])],
         body=data.body,

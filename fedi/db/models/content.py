@@ -32,7 +32,7 @@ class ContentObject(Base):
     local: Mapped[bool] = mapped_column(Boolean, default=False)
     attributed_to_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
     in_reply_to: Mapped[str | None] = mapped_column(String(2048), index=True)
-    context: Mapped[str | None] = mapped_column(String(2048))
+    context: Mapped[str | None] = mapped_column(String(2048), index=True)
     audience: Mapped[str | None] = mapped_column(String(2048))
     url: Mapped[str | None] = mapped_column(String(2048))
     name: Mapped[str | None] = mapped_column(Text)
