@@ -5,7 +5,9 @@ Both are addressed to the public and to the forum ``Group`` (``to``), with ``aud
 forum and ``context`` the thread's id (FEP-7888: every post of a thread names the same
 context), so that Lemmy, Mbin and NodeBB file them under the forum and the thread. ``content`` is
 the sanitised HTML of the Markdown, ``source`` the Markdown itself. A solved thread's Page names
-its accepted answer in ``acceptedAnswer``, a term of our JSON-LD context.
+its accepted answer in ``acceptedAnswer``, a term of our JSON-LD context. A locked thread's
+Page says ``commentsEnabled: false`` and a pinned one ``stickied: true``, the terms Lemmy and
+Mbin read (PeerTube's and Lemmy's namespaces), both left out while they do not apply.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from fedi.content.markdown import render_markdown
 from fedi.federation.vocab import AS2_CONTEXT, PUBLIC
 
-__all__ = ["THREAD_CONTEXT", "reply_note", "thread_context", "thread_page"]
+__all__ = ["THREAD_CONTEXT", "reply_note", "thread_context", "thread_page", "with_state"]
 
 NAMESPACE = "https://schemas.transnationality.eu/ns#"
 
@@ -23,6 +25,10 @@ NAMESPACE = "https://schemas.transnationality.eu/ns#"
 THREAD_CONTEXT: dict[str, Any] = {
     "tn": NAMESPACE,
     "acceptedAnswer": {"@id": "tn:acceptedAnswer", "@type": "@id"},
+    "pt": "https://joinpeertube.org/ns#",
+    "lemmy": "https://join-lemmy.org/ns#",
+    "commentsEnabled": "pt:commentsEnabled",
+    "stickied": "lemmy:stickied",
 }
 
 
@@ -54,6 +60,8 @@ def thread_page(
     published: str,
     accepted_answer: str | None = None,
     updated: str | None = None,
+    locked: bool = False,
+    pinned: bool = False,
 ) -> dict[str, Any]:
     """The stored document (with ``@context``) of a thread's first post."""
     document: dict[str, Any] = {
@@ -75,7 +83,17 @@ def thread_page(
         document["acceptedAnswer"] = accepted_answer
     if updated is not None:
         document["updated"] = updated
-    return document
+    return with_state(document, locked=locked, pinned=pinned)
+
+
+def with_state(document: dict[str, Any], *, locked: bool, pinned: bool) -> dict[str, Any]:
+    """``document`` (a thread's Page) saying whether it is locked and pinned."""
+    found = {k: v for k, v in document.items() if k not in ("commentsEnabled", "stickied")}
+    if locked:
+        found["commentsEnabled"] = False
+    if pinned:
+        found["stickied"] = True
+    return found
 
 
 def reply_note(

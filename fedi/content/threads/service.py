@@ -129,6 +129,8 @@ async def post_reply(
     ``key`` and send its ``Create``; the stored reply is returned."""
     data = read_reply(fields)
     thread = await find_thread(session, key)
+    if thread.locked:
+        raise ConflictError("this thread is locked: it takes no new replies")
     parent = await _parent(session, thread, data.in_reply_to)
     parent_author = await session.get(Actor, parent.attributed_to_id)
     now = utcnow()
