@@ -164,21 +164,12 @@ async def set_solution(request: Request) -> Response:
     return JSONResponse(answer)
 
 
-async def _no_body(request: Request) -> None:
-    """Lock, pin and delete take no body; one that is sent must be empty or ``{}``."""
-    if await request.body():
-        body = await read_json_object(request)
-        if body:
-            raise Problem(422, f"{sorted(body)[0]}: unknown field; this takes no body")
-
-
 async def thread_changes(request: Request) -> Response:
     """``PATCH`` (the author edits) and ``DELETE`` (the author deletes, a moderator removes)."""
     context = context_of(request)
     key = _key(request)
     actor = await signed_in_actor(request)
     if request.method == "DELETE":
-        await _no_body(request)
         async with context.sessions.begin() as session:
             await delete_thread(session, context.settings, actor, key)
         return Response(status_code=204)
@@ -193,7 +184,6 @@ async def _toggle(request: Request, change: Any) -> Response:
     context = context_of(request)
     key = _key(request)
     actor = await signed_in_actor(request)
-    await _no_body(request)
     async with context.sessions.begin() as session:
         view = await change(session, context.settings, actor, key, request.method == "POST")
         answer = render_thread(context.settings, view)
@@ -216,7 +206,6 @@ async def reply_changes(request: Request) -> Response:
     key = _key(request, "reply")
     actor = await signed_in_actor(request)
     if request.method == "DELETE":
-        await _no_body(request)
         async with context.sessions.begin() as session:
             await delete_reply(session, context.settings, actor, key)
         return Response(status_code=204)
