@@ -60,7 +60,7 @@ def _set_state(obj: ContentObject, term: str, value: bool | None) -> None:
 async def _lock(obj: ContentObject, locked: bool) -> str:
     if obj.type != "Page":
         return "lock of a reply ignored"
-    _set_state(obj, "commentsEnabled", False if not locked else None)
+    _set_state(obj, "commentsEnabled", False if locked else None)
     return "thread locked" if locked else "thread unlocked"
 
 
