@@ -135,10 +135,13 @@ async def set_locked(
         await send_in_forum(session, settings, actor, forum, "Lock", thread.uri)
     else:
         lock = {
+            "@context": AS2_CONTEXT,
             "id": new_activity_id(settings),
             "type": "Lock",
             "actor": actor.uri,
+            "published": iso(utcnow()),
             "to": [PUBLIC, forum.uri],
+            "cc": [forum.followers_url or ""],
             "audience": forum.uri,
             "object": thread.uri,
         }
