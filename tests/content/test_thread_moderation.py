@@ -95,6 +95,9 @@ async def test_authors_edit_and_the_page_keeps_its_state(
     assert edited.title == "New title" and "<em>body</em>" in (edited.obj.content or "")
     assert edited.obj.document["commentsEnabled"] is False and edited.obj.updated is not None
     assert edited.obj.document["url"] == thread.obj.document["url"]
+    polish = await start_thread(session, settings, anna, "reporting", {**THREAD, "language": "pl"})
+    kept = await edit_thread(session, settings, anna, polish.key, {"title": "T", "body": "B"})
+    assert kept.obj.language == "pl" and kept.obj.document["nameMap"] == {"pl": "T"}
     with pytest.raises(ForbiddenError):
         await edit_reply(session, settings, anna, reply.id, {"body": "Mine"})
     with pytest.raises(ValidationError, match="in_reply_to"):
@@ -107,9 +110,9 @@ async def test_authors_edit_and_the_page_keeps_its_state(
             select(Activity.document).where(Activity.type == "Update", Activity.local.is_(True))
         )
     ).all()
-    assert [u["object"]["type"] for u in updates] == ["Page", "Note"]
+    assert [u["object"]["type"] for u in updates] == ["Page", "Page", "Note"]
     assert all(u["audience"] for u in updates)
-    assert piotr.followers_url in updates[1]["cc"]
+    assert piotr.followers_url in updates[2]["cc"]
 
 
 async def test_removal_keeps_the_tree_and_drops_the_answer(
@@ -127,6 +130,7 @@ async def test_removal_keeps_the_tree_and_drops_the_answer(
         await delete_reply(session, settings, anna, parent.id)
     after = await delete_reply(session, settings, mod, parent.id, reason="Off topic")
     assert after.solution is None and after.reply_count == 2
+    assert "acceptedAnswer" not in after.obj.document
     await delete_reply(session, settings, piotr, lone.id)
     page = await replies_page(session, after, limit=10, offset=0)
     assert [(r.uri, r.removed) for r in page.rows] == [(parent.uri, True), (child.uri, False)]

@@ -56,6 +56,13 @@ async def _send_update(
     await send_in_forum(session, settings, author, forum, "Update", body, cc=followers)
 
 
+def _keeping_language(fields: Mapping[str, Any], obj: ContentObject) -> Mapping[str, Any]:
+    """An edit that names no language keeps the post's."""
+    if "language" in fields or not obj.language or not isinstance(fields, Mapping):
+        return fields
+    return {**fields, "language": obj.language}
+
+
 def _own(author: Actor, obj: ContentObject) -> None:
     if obj.attributed_to_id != author.id:
         raise ForbiddenError("only its author edits a post")
@@ -68,7 +75,7 @@ async def edit_thread(
     sends the Page's ``Update``."""
     thread, row, forum = await local_thread(session, key)
     _own(author, thread.obj)
-    data = read_thread(fields)
+    data = read_thread(_keeping_language(fields, thread.obj))
     now = utcnow()
     document = _text(thread.obj.document, data.body, data.language)
     titled = {"name": data.title, "nameMap": {data.language: data.title}, "updated": iso(now)}
@@ -91,7 +98,7 @@ async def edit_reply(
     _own(author, reply)
     if "in_reply_to" in fields:
         raise ValidationError("in_reply_to: a reply keeps the post it answers", field="in_reply_to")
-    data = read_reply(fields)
+    data = read_reply(_keeping_language(fields, reply))
     if thread.forum is None or not reply.local:
         raise ForbiddenError("only its author edits a post")
     now = utcnow()
@@ -124,6 +131,12 @@ async def delete_reply(
         raise ForbiddenError("only its author or a moderator deletes a reply")
     await tombstone_in_forum(session, settings, actor, thread.forum, reply, reason=reason)
     if thread.row.solution_id == reply.id:
+        # The Page no longer names a removed answer; no Update is sent for it (the Delete says
+        # the answer is gone).
         thread.row.solution_id = None
+        document = {k: v for k, v in thread.obj.document.items() if k != "acceptedAnswer"}
+        updated = thread.obj.updated
+        content.revise(thread.obj, read_object(document), document, now=utcnow())
+        thread.obj.updated = updated
     await session.flush()
     return await find_thread(session, thread.key)

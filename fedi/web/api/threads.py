@@ -38,7 +38,10 @@ from fedi.web.api.problems import Problem
 
 __all__ = ["render_reply", "render_thread", "routes"]
 
-MAX_THREAD_BODY = 256 * 1024
+# Big enough to read the longest title and body the fields allow even when every character is
+# sent as the JSON escape of a surrogate pair (12 bytes), so that an overlong one is refused
+# with a 422 naming its field rather than a 413.
+MAX_THREAD_BODY = 2 * 1024 * 1024
 
 
 def _time(value: Any) -> str | None:
