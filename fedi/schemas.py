@@ -49,6 +49,8 @@ SCHEMA_NAMES: tuple[str, ...] = (
     "delete",
     "update",
     "announce",
+    "lock",
+    "pin",
     "ordered-collection",
     "ordered-collection-page",
     "webfinger",

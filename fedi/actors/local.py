@@ -57,6 +57,11 @@ class LocalActorUrls:
         return f"{self.id}/moderators"
 
     @property
+    def featured(self) -> str:
+        """A forum's pinned threads, named by its ``featured`` (Lemmy, Mbin, Mastodon)."""
+        return f"{self.id}/featured"
+
+    @property
     def rsa_key_id(self) -> str:
         return f"{self.id}#main-key"
 

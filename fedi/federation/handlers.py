@@ -29,6 +29,7 @@ from fedi.content.ancestors import remote_host
 from fedi.content.backfill import first_seen
 from fedi.content.likes import handle_like, handle_undo, handle_undo_like
 from fedi.content.threads.inbound import receive_forum_post
+from fedi.content.threads.received_moderation import handle_forum_announce
 from fedi.db.models import ContentObject, Follow
 from fedi.federation.flags import handle_flag
 from fedi.federation.job import Dropped, Job, object_host
@@ -272,6 +273,10 @@ HANDLERS: dict[HandlerKey, Handler] = {
     **{("Update", kind): update_actor for kind in sorted(ACTOR_TYPES)},
     ("Delete", None): handle_delete,
     ("Flag", None): handle_flag,
+    **{
+        ("Announce", kind): handle_forum_announce
+        for kind in ("Lock", "Undo", "Add", "Remove", "Delete", "Update")
+    },
 }
 """Handlers by ``(activity type, object type)``; ``None`` stands for any object type (and for an
 object given only by its IRI). Every other activity type (Announce, Like, ...) is recorded only.

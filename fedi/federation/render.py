@@ -63,6 +63,7 @@ def render_actor(
         document.update(profile_terms(profile))
     if is_forum(actor, settings):
         document["attributedTo"] = LocalActorUrls(actor.uri).moderators
+        document["featured"] = LocalActorUrls(actor.uri).featured
     if actor.type is ActorType.APPLICATION:
         # FEP-2677: the instance actor names the server it speaks for.
         document["url"] = settings.base_url

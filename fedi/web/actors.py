@@ -13,6 +13,7 @@ from fedi.actors import collections
 from fedi.actors.collections import Collection
 from fedi.actors.expertise import federated_profile
 from fedi.actors.local import INSTANCE_ACTOR_USERNAME, LocalActorUrls, is_forum, served_actor
+from fedi.content.threads.reading import pinned_threads
 from fedi.db.models import ActorType
 from fedi.federation.outbox import public_activity
 from fedi.federation.render import render_actor, render_collection, render_collection_page
@@ -144,6 +145,24 @@ async def moderators(request: Request) -> Response:
     return activity_json(render_collection(collection_id, len(items), items=items))
 
 
+async def featured(request: Request) -> Response:
+    """A forum's pinned threads, whole in one ``OrderedCollection`` of their Pages (Lemmy reads
+    the embedded Pages of ``orderedItems``). 404 for the network group."""
+    refusal = await require_signature(request)
+    if refusal is not None:
+        return refusal
+    context = context_of(request)
+    async with context.sessions() as session:
+        username, group = _served(request)
+        actor = await served_actor(session, context.settings, username, group=group)
+        if actor is None or not is_forum(actor, context.settings):
+            return _not_found(request)
+        pages = await pinned_threads(session, actor)
+    items: list[Any] = [{k: v for k, v in p.document.items() if k != "@context"} for p in pages]
+    collection_id = LocalActorUrls(actor.uri).featured
+    return activity_json(render_collection(collection_id, len(items), items=items))
+
+
 async def stored_activity(request: Request) -> Response:
     """A public activity we sent, dereferenceable at its id."""
     context = context_of(request)
@@ -173,3 +192,4 @@ for _segment in ("users", "groups"):
         Route(f"/{_segment}/{{name}}/outbox", outbox, methods=["GET"]),
     ]
 routes.append(Route("/groups/{name}/moderators", moderators))
+routes.append(Route("/groups/{name}/featured", featured))

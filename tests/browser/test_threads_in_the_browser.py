@@ -1,5 +1,7 @@
 """A thread in a real browser against a real ``fedi serve``: the forums list, starting a thread,
-replying to it and to a reply (shown nested), and marking the accepted answer; at phone width the
+replying to it and to a reply (shown nested), marking the accepted answer, and a moderator (here
+the admin) locking the thread from the keyboard, after which the reply form is gone, and pinning
+it; at phone width the
 forum pages need no sideways scrolling and pass axe-core (no serious or critical violation)."""
 
 from __future__ import annotations
@@ -61,6 +63,20 @@ async def test_a_thread_is_started_answered_and_solved_in_the_browser(
         await page.get_by_role("link", name="Ideas").click()
         listed = await main.inner_text()
         assert "Solved" in listed and "2 replies" in listed
+
+        await page.goto(thread_url)
+        await page.get_by_role("button", name="Lock", exact=True).focus()
+        await page.keyboard.press("Enter")
+        await page.wait_for_url(f"{thread_url}?locked=1")
+        assert "This thread is locked: it takes no new replies." in await main.inner_text()
+        assert await page.get_by_label("Your reply").count() == 0
+        assert await page.get_by_role("link", name="Reply to this").count() == 0
+        assert await page.get_by_role("button", name="Unlock").count() == 1
+        await page.get_by_role("button", name="Pin", exact=True).click()
+        assert page.url == f"{thread_url}?pinned=1"
+        await page.get_by_role("link", name="Ideas").click()
+        listed = await main.inner_text()
+        assert "Pinned" in listed and "Locked" in listed
 
     # axe runs as a script: JavaScript on, for these pages only.
     async with chromium.new_page(javascript=True, bypass_csp=True) as phone:

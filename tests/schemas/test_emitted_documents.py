@@ -25,6 +25,8 @@ from fedi.content.experiences.service import (
     delete_experience,
     update_experience,
 )
+from fedi.content.threads.editing import delete_reply, edit_reply, edit_thread
+from fedi.content.threads.moderation import set_locked, set_pinned
 from fedi.content.threads.service import mark_solution, post_reply, start_thread
 from fedi.db import migrate
 from fedi.db.models import Activity, Actor, ContentObject, Member, Role, Thread
@@ -350,6 +352,26 @@ async def _threads(
     await mark_solution(session, settings, anna, thread.key, reply.uri)
     for uri, kind in ((thread.uri, "page"), (reply.uri, "note")):
         keep(kind, f"stored thread {kind}", await _stored_object(session, uri))
+    # Moderated and edited: locked and pinned (the Page says so), opened and unpinned again,
+    # both posts edited by their author, the reply removed by the moderator.
+    zoe = await _local(session, "zoe")
+    await set_locked(session, settings, zoe, thread.key, True)
+    await set_pinned(session, settings, zoe, thread.key, True)
+    keep("page", "stored thread page, locked and pinned", await _stored_object(session, thread.uri))
+    await set_locked(session, settings, zoe, thread.key, False)
+    await set_pinned(session, settings, zoe, thread.key, False)
+    edit = {"title": "Indicators, edited", "body": "How *many*, then?"}
+    await edit_thread(session, settings, anna, thread.key, edit)
+    await edit_reply(session, settings, anna, reply.id, {"body": "Forty-two."})
+    keep("note", "stored thread reply, edited", await _stored_object(session, reply.uri))
+    await delete_reply(session, settings, zoe, reply.id, reason="Off topic")
+    keep("tombstone", "stored removed reply", await _stored_object(session, reply.uri))
+    moderation = await session.scalars(
+        select(Activity).where(Activity.actor_id == zoe.id).order_by(Activity.id)
+    )
+    schema_of = {"Lock": "lock", "Undo": "undo", "Add": "pin", "Remove": "pin", "Delete": "delete"}
+    for row in moderation:
+        keep(schema_of[row.type], f"a moderator's {row.type} in a forum", dict(row.document))
     forum = await _local(session, "employment")
     rows = await session.scalars(
         select(Activity)
@@ -425,6 +447,11 @@ def _served(settings: Settings) -> Documents:
             "ordered-collection",
             "a forum's moderators, whole",
             get("/groups/employment/moderators"),
+        )
+        keep(
+            "ordered-collection",
+            "a forum's pinned threads, whole",
+            get("/groups/employment/featured"),
         )
         for resource in (
             "acct:anna@esf.test",
@@ -647,6 +674,12 @@ BROKEN: list[tuple[str, str, Mutation]] = [
     ("reject", "embedded Follow without actor", _drop("object.actor")),
     ("undo", "object only an IRI", _set("object", "https://esf.test/activities/1")),
     ("undo", "embedded Follow without id", _drop("object.id")),
+    ("lock", "object embedded", _set("object", {"type": "Page"})),
+    ("lock", "no audience", _drop("audience")),
+    ("lock", "not public", _set("to", ["https://esf.test/groups/employment"])),
+    ("pin", "no target", _drop("target")),
+    ("pin", "target not a featured collection", _set("target", "https://esf.test/groups/x")),
+    ("pin", "wrong type", _set("type", "Lock")),
     ("announce", "object embedded", _set("object", {"type": "Article"})),
     ("announce", "object relative", _set("object", "objects/1")),
     ("announce", "not public", _set("to", ["https://esf.test/groups/network/followers"])),

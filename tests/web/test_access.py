@@ -145,6 +145,7 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/groups/{name}/following"): (404, 404, 404, 404),
     ("GET", "/groups/{name}/outbox"): (404, 404, 404, 404),
     ("GET", "/groups/{name}/moderators"): (404, 404, 404, 404),
+    ("GET", "/groups/{name}/featured"): (404, 404, 404, 404),
     # The partner query endpoint answers signed requests only, whoever is signed in.
     ("GET", "/groups/{network}/offers/search"): (401, 401, 401, 401),
     # The offers collection is the network group's alone (and answers signed requests only).
@@ -190,6 +191,14 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/threads/{key}"): (404, 404, 404, 404),
     ("POST", "/threads/{key}/replies"): (303, 404, 404, 404),
     ("POST", "/threads/{key}/solution"): (303, 404, 404, 404),
+    ("POST", "/threads/{key}/lock"): (303, 403, 404, 404),
+    ("POST", "/threads/{key}/pin"): (303, 403, 404, 404),
+    ("POST", "/threads/{key}/delete"): (303, 404, 404, 404),
+    ("GET", "/threads/{key}/edit"): (303, 404, 404, 404),
+    ("POST", "/threads/{key}/edit"): (303, 404, 404, 404),
+    ("POST", "/replies/{key}/delete"): (303, 404, 404, 404),
+    ("GET", "/replies/{key}/edit"): (303, 404, 404, 404),
+    ("POST", "/replies/{key}/edit"): (303, 404, 404, 404),
     ("GET", "/offers"): (200, 200, 200, 200),
     ("GET", "/offers/new"): (303, 200, 200, 200),
     ("GET", "/offers/search"): (200, 200, 200, 200),
@@ -282,6 +291,14 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/v1/threads/{id}"): (404, 404, 404, 404),
     ("POST", "/api/v1/threads/{id}/replies"): (401, 415, 415, 415),
     ("POST", "/api/v1/threads/{id}/solution"): (401, 415, 415, 415),
+    ("PATCH", "/api/v1/threads/{id}"): (401, 415, 415, 415),
+    ("DELETE", "/api/v1/threads/{id}"): (401, 404, 404, 404),
+    ("POST", "/api/v1/threads/{id}/lock"): (401, 403, 404, 404),
+    ("DELETE", "/api/v1/threads/{id}/lock"): (401, 403, 404, 404),
+    ("POST", "/api/v1/threads/{id}/pin"): (401, 403, 404, 404),
+    ("DELETE", "/api/v1/threads/{id}/pin"): (401, 403, 404, 404),
+    ("PATCH", "/api/v1/replies/{id}"): (401, 415, 415, 415),
+    ("DELETE", "/api/v1/replies/{id}"): (401, 404, 404, 404),
 }
 
 SAMPLE_PARAMETERS = {

@@ -7,7 +7,9 @@ context, ``{page id}/context``, an ``OrderedCollection`` of the thread's posts),
 Mbin and NodeBB file them under the forum and the thread. Each post's ``replies`` is the
 collection of its direct replies, ``{post id}/replies``. ``content`` is
 the sanitised HTML of the Markdown, ``source`` the Markdown itself. A solved thread's Page names
-its accepted answer in ``acceptedAnswer``, a term of our JSON-LD context.
+its accepted answer in ``acceptedAnswer``, a term of our JSON-LD context. A locked thread's
+Page says ``commentsEnabled: false`` and a pinned one ``stickied: true``, the terms Lemmy and
+Mbin read (PeerTube's and Lemmy's namespaces), both left out while they do not apply.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "reply_note",
     "thread_context",
     "thread_page",
+    "with_state",
 ]
 
 NAMESPACE = "https://schemas.transnationality.eu/ns#"
@@ -32,6 +35,10 @@ NAMESPACE = "https://schemas.transnationality.eu/ns#"
 THREAD_CONTEXT: dict[str, Any] = {
     "tn": NAMESPACE,
     "acceptedAnswer": {"@id": "tn:acceptedAnswer", "@type": "@id"},
+    "pt": "https://joinpeertube.org/ns#",
+    "lemmy": "https://join-lemmy.org/ns#",
+    "commentsEnabled": "pt:commentsEnabled",
+    "stickied": "lemmy:stickied",
 }
 
 
@@ -73,6 +80,8 @@ def thread_page(
     published: str,
     accepted_answer: str | None = None,
     updated: str | None = None,
+    locked: bool = False,
+    pinned: bool = False,
 ) -> dict[str, Any]:
     """The stored document (with ``@context``) of a thread's first post."""
     document: dict[str, Any] = {
@@ -95,7 +104,17 @@ def thread_page(
         document["acceptedAnswer"] = accepted_answer
     if updated is not None:
         document["updated"] = updated
-    return document
+    return with_state(document, locked=locked, pinned=pinned)
+
+
+def with_state(document: dict[str, Any], *, locked: bool, pinned: bool) -> dict[str, Any]:
+    """``document`` (a thread's Page) saying whether it is locked and pinned."""
+    found = {k: v for k, v in document.items() if k not in ("commentsEnabled", "stickied")}
+    if locked:
+        found["commentsEnabled"] = False
+    if pinned:
+        found["stickied"] = True
+    return found
 
 
 def reply_note(

@@ -2,10 +2,15 @@
 ``to``, ``cc`` or ``audience``) starts a thread there; a public reply to a post of one of our
 threads joins that thread. Either way the forum announces the activity to its followers, as
 it announces its members' own posts. Partner offers (``Page``s with our offer terms) are left to
-:mod:`fedi.partners`."""
+:mod:`fedi.partners`.
+
+A reply is decided by the conditions of :data:`REPLY_RULES`, in order: the first to name a reason
+refuses the activity (:class:`Dropped`, nothing of it kept), as a thread locked by a moderator
+takes no new replies."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -15,10 +20,20 @@ from fedi.actors.local import is_forum
 from fedi.content.threads.announce import announce_to_forum
 from fedi.content.threads.service import join_thread
 from fedi.db.models import Actor, ContentObject, Forum, Thread, ThreadReply
+from fedi.federation.job import Dropped
 from fedi.federation.vocab import ids_of
 from fedi.settings import Settings
 
-__all__ = ["receive_forum_post"]
+__all__ = ["REPLY_RULES", "receive_forum_post"]
+
+
+def thread_locked(thread: Thread) -> str | None:
+    """A moderator closed the thread to new replies."""
+    return "thread is locked" if thread.locked_at is not None else None
+
+
+REPLY_RULES: tuple[Callable[[Thread], str | None], ...] = (thread_locked,)
+"""What a received reply to one of our threads must pass to join it."""
 
 _STARTS = frozenset({"Page", "Article"})
 
@@ -79,6 +94,10 @@ async def receive_forum_post(
     thread = await _thread_of(session, row.in_reply_to)
     if thread is None:
         return None
+    for rule in REPLY_RULES:
+        reason = rule(thread)
+        if reason is not None:
+            raise Dropped(reason)
     await session.flush()
     await join_thread(session, thread, row)
     forum = await session.get(Actor, thread.forum_id)

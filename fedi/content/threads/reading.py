@@ -25,6 +25,7 @@ __all__ = [
     "find_thread",
     "forum_thread_counts",
     "list_threads",
+    "pinned_threads",
     "replies_page",
     "thread_url",
 ]
@@ -65,6 +66,19 @@ class ThreadView:
         id (as threads written before the context collection named it)."""
         return self.obj.context or self.obj.uri
 
+    @property
+    def locked(self) -> bool:
+        """Closed to new replies: by our moderators, or as its Page says (``commentsEnabled``)."""
+        if self.row is not None:
+            return self.row.locked_at is not None
+        return _document(self.obj).get("commentsEnabled") is False
+
+    @property
+    def pinned(self) -> bool:
+        if self.row is not None:
+            return self.row.pinned_at is not None
+        return _document(self.obj).get("stickied") is True
+
 
 @dataclass(frozen=True)
 class ReplyView:
@@ -78,6 +92,15 @@ class ReplyView:
     @property
     def uri(self) -> str:
         return self.obj.uri
+
+    @property
+    def removed(self) -> bool:
+        """Deleted or removed, kept in the tree because replies answer it."""
+        return self.obj.deleted_at is not None
+
+
+def _document(obj: ContentObject) -> dict[str, object]:
+    return obj.document if isinstance(obj.document, dict) else {}
 
 
 def thread_url(settings: Settings, key: int) -> str:
@@ -156,8 +179,8 @@ async def find_thread(session: AsyncSession, key: int) -> ThreadView:
 async def list_threads(
     session: AsyncSession, forum: Actor, *, limit: int, offset: int
 ) -> Keyset[ThreadView]:
-    """One page of the forum's threads, the most recently active first; ``next_before`` is the
-    offset of the next page."""
+    """One page of the forum's threads, the pinned first (the last pinned on top), then the most
+    recently active; ``next_before`` is the offset of the next page."""
     query = (
         select(Thread, ContentObject)
         .join(ContentObject, ContentObject.id == Thread.object_id)
@@ -166,7 +189,12 @@ async def list_threads(
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = (
         await session.execute(
-            query.order_by(Thread.last_activity.desc(), Thread.object_id.desc())
+            query.order_by(
+                Thread.pinned_at.is_(None),
+                Thread.pinned_at.desc(),
+                Thread.last_activity.desc(),
+                Thread.object_id.desc(),
+            )
             .offset(offset)
             .limit(limit + 1)
         )
@@ -224,15 +252,30 @@ async def _uris(session: AsyncSession, ids: list[int]) -> dict[int, str]:
 async def replies_page(
     session: AsyncSession, thread: ThreadView, *, limit: int, offset: int
 ) -> Keyset[ReplyView]:
-    """One page of the thread's replies, oldest first; ``next_before`` is the next offset."""
-    query = select(ContentObject).where(ContentObject.deleted_at.is_(None))
+    """One page of the thread's replies, oldest first; ``next_before`` is the next offset. A
+    deleted reply that other replies answer stays, as a placeholder (``removed``), so that the
+    tree keeps its shape; ``total`` counts the others."""
+    answered = select(ContentObject.in_reply_to).where(
+        ContentObject.deleted_at.is_(None), ContentObject.in_reply_to.is_not(None)
+    )
+    if thread.row is not None:
+        answered = answered.join(ThreadReply, ThreadReply.object_id == ContentObject.id).where(
+            ThreadReply.thread_id == thread.key
+        )
+    else:
+        answered = answered.where(_in_context(thread.obj))
+    query = select(ContentObject).where(
+        ContentObject.deleted_at.is_(None) | ContentObject.uri.in_(answered)
+    )
     if thread.row is not None:
         query = query.join(ThreadReply, ThreadReply.object_id == ContentObject.id).where(
             ThreadReply.thread_id == thread.key
         )
     else:
         query = query.where(_in_context(thread.obj), ContentObject.id != thread.key)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    total = await session.scalar(
+        select(func.count()).select_from(query.where(ContentObject.deleted_at.is_(None)).subquery())
+    )
     rows = list(
         (
             await session.scalars(
@@ -250,6 +293,21 @@ async def replies_page(
         for obj in rows
     ]
     return Keyset(views, int(total or 0), offset + limit if more else None)
+
+
+async def pinned_threads(session: AsyncSession, forum: Actor) -> list[ContentObject]:
+    """The forum's pinned threads (not deleted), the last pinned first: its ``featured``."""
+    found = await session.scalars(
+        select(ContentObject)
+        .join(Thread, Thread.object_id == ContentObject.id)
+        .where(
+            Thread.forum_id == forum.id,
+            Thread.pinned_at.is_not(None),
+            ContentObject.deleted_at.is_(None),
+        )
+        .order_by(Thread.pinned_at.desc(), Thread.object_id.desc())
+    )
+    return list(found.all())
 
 
 async def forum_thread_counts(session: AsyncSession, forum_ids: list[int]) -> dict[int, int]:

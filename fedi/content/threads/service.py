@@ -113,7 +113,7 @@ async def _parent(
         member = await session.get(ThreadReply, parent.id)
         if member is None or member.thread_id != thread.key:
             raise error
-    elif parent.context != thread.uri:
+    elif parent.context not in (thread.uri, thread.context_uri):
         raise error
     return parent
 
@@ -129,6 +129,8 @@ async def post_reply(
     ``key`` and send its ``Create``; the stored reply is returned."""
     data = read_reply(fields)
     thread = await find_thread(session, key)
+    if thread.locked:
+        raise ConflictError("this thread is locked: it takes no new replies")
     parent = await _parent(session, thread, data.in_reply_to)
     parent_author = await session.get(Actor, parent.attributed_to_id)
     now = utcnow()

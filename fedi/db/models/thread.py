@@ -20,7 +20,8 @@ class Thread(Base):
     ``last_activity`` is kept by :mod:`fedi.content.threads` as replies join, so that a forum's
     list is ordered without reading the replies (which are counted from ``thread_replies``, so
     that a deleted reply no longer counts); ``solution_id`` is the reply marked as the accepted
-    answer.
+    answer. ``locked_at`` is when a moderator closed it to new replies, ``pinned_at`` when one
+    pinned it above the others (the forum's ``featured`` collection), ``None`` otherwise.
     """
 
     __tablename__ = "threads"
@@ -32,6 +33,8 @@ class Thread(Base):
     forum_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
     last_activity: Mapped[datetime] = mapped_column(default=utcnow)
     solution_id: Mapped[int | None] = mapped_column(ForeignKey("objects.id", ondelete="SET NULL"))
+    locked_at: Mapped[datetime | None]
+    pinned_at: Mapped[datetime | None]
 
 
 class ThreadReply(Base):

@@ -37,6 +37,18 @@ PAGE_SIZE = 20
 # A thread page shows this many replies at once, as one tree.
 REPLIES_SHOWN = 500
 THREAD_FIELDS = ("title", "body", "language")
+# What a redirect to the thread's page tells (its query), as a notice.
+NOTICES = (
+    "started",
+    "replied",
+    "solved",
+    "locked",
+    "unlocked",
+    "pinned",
+    "unpinned",
+    "edited",
+    "deleted",
+)
 
 
 @dataclass
@@ -81,7 +93,7 @@ def _message(name: str, error: ValidationError) -> str:
     return i18n.gettext("The form could not be read; try again.")
 
 
-def _refused(form: FormState, error: ValidationError, fields: tuple[str, ...]) -> None:
+def refuse_form(form: FormState, error: ValidationError, fields: tuple[str, ...]) -> None:
     for name in error.errors or {fields[0]: [str(error)]}:
         target = name if name in fields else fields[0]
         form.fail(target, _message(name, error))
@@ -111,6 +123,7 @@ async def _forum_page(
             "form": form,
             "options": choices(),
             "error_order": THREAD_FIELDS,
+            "deleted": "deleted" in request.query_params,
         },
         status_code=status,
     )
@@ -146,7 +159,7 @@ async def new_thread(request: Request) -> Response:
                 session, context.settings, author, str(info.actor.username), form.values
             )
     except ValidationError as error:
-        _refused(form, error, THREAD_FIELDS)
+        refuse_form(form, error, THREAD_FIELDS)
         return await _forum_page(request, info, form, status=422)
     except ConflictError:
         form.fail("title", i18n.gettext("This forum is archived and takes no new threads."))
@@ -162,7 +175,7 @@ def _moderates(request: Request, thread: ThreadView) -> bool:
     return principal.actor_id == thread.author.id or principal.level >= Access.MODERATOR
 
 
-def _key(request: Request) -> int | None:
+def path_key(request: Request) -> int | None:
     raw = str(request.path_params["key"])
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ROW_ID else None
 
@@ -185,6 +198,13 @@ async def _thread_page(
             may_mark = thread.row is not None and _moderates(request, thread)
     except NotFoundError as error:
         return await not_found_page(request, error)
+    principal = principal_of(request)
+    may_moderate = (
+        thread.row is not None
+        and thread.local
+        and principal is not None
+        and principal.level >= Access.MODERATOR
+    )
     if reply_to is not None:
         chosen = next((r for r in replies.rows if r.key == reply_to), None)
         if chosen is not None:
@@ -202,6 +222,8 @@ async def _thread_page(
             "answering": answering,
             "solution_key": next((r.key for r in replies.rows if r.solution), None),
             "may_mark": may_mark,
+            "may_moderate": may_moderate,
+            "reader": principal.actor_id if principal is not None else None,
             "error_order": ("body",),
             "notice": None,
             **extra,
@@ -211,17 +233,17 @@ async def _thread_page(
 
 
 async def thread_page(request: Request) -> Response:
-    key = _key(request)
+    key = path_key(request)
     if key is None:
         return await not_found_page(request, NotFoundError("no such thread"))
     wanted = request.query_params.get("reply_to", "")
     reply_to = int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) < 11 else None
-    notice = next((k for k in ("started", "replied", "solved") if k in request.query_params), None)
+    notice = next((k for k in NOTICES if k in request.query_params), None)
     return await _thread_page(request, key, FormState(), reply_to=reply_to, notice=notice)
 
 
 async def reply_page(request: Request) -> Response:
-    key = _key(request)
+    key = path_key(request)
     if key is None:
         return await not_found_page(request, NotFoundError("no such thread"))
     form = await read_form(request, "body", "in_reply_to")
@@ -236,13 +258,15 @@ async def reply_page(request: Request) -> Response:
     except NotFoundError as error:
         return await not_found_page(request, error)
     except ValidationError as error:
-        _refused(form, error, ("body", "in_reply_to"))
+        refuse_form(form, error, ("body", "in_reply_to"))
         return await _thread_page(request, key, form, status=422)
+    except ConflictError:
+        return await _thread_page(request, key, FormState(), status=409, notice="is_locked")
     return RedirectResponse(f"/threads/{key}?replied=1#reply-{reply.id}", status_code=303)
 
 
 async def solution_page(request: Request) -> Response:
-    key = _key(request)
+    key = path_key(request)
     if key is None:
         return await not_found_page(request, NotFoundError("no such thread"))
     form = await read_form(request, "reply")
