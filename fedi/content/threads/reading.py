@@ -8,6 +8,7 @@ here may read and answer. Every function works in the caller's session; none com
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +26,7 @@ __all__ = [
     "find_thread",
     "forum_thread_counts",
     "list_threads",
+    "newest_threads",
     "replies_page",
     "thread_url",
 ]
@@ -159,16 +161,47 @@ async def list_threads(
         )
     ).all()
     more = len(rows) > limit
-    rows = rows[:limit]
+    views = await _thread_views(session, [(row, obj) for row, obj in rows[:limit]], [forum])
+    return Keyset(views, int(total or 0), offset + limit if more else None)
+
+
+async def newest_threads(
+    session: AsyncSession, forums: Sequence[Actor], *, limit: int
+) -> list[ThreadView]:
+    """The ``limit`` newest threads (by their first post's date) of any of ``forums``, newest
+    first, whatever their later activity."""
+    if not forums:
+        return []
+    rows = (
+        await session.execute(
+            select(Thread, ContentObject)
+            .join(ContentObject, ContentObject.id == Thread.object_id)
+            .where(
+                Thread.forum_id.in_([forum.id for forum in forums]),
+                ContentObject.deleted_at.is_(None),
+            )
+            .order_by(ContentObject.published.desc(), ContentObject.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return await _thread_views(session, [(row, obj) for row, obj in rows], forums)
+
+
+async def _thread_views(
+    session: AsyncSession, rows: list[tuple[Thread, ContentObject]], forums: Sequence[Actor]
+) -> list[ThreadView]:
+    """The views of threads of ``forums``, in the order of ``rows``, with a fixed number of
+    queries however many there are."""
+    by_id = {forum.id: forum for forum in forums}
     authors = await _actors(session, [obj.attributed_to_id for _, obj in rows])
     solutions = await _uris(session, [row.solution_id for row, _ in rows if row.solution_id])
     counts = await _reply_counts(session, [obj.id for _, obj in rows])
-    views = [
+    return [
         ThreadView(
             obj.id,
             obj,
             authors[obj.attributed_to_id],
-            forum,
+            by_id[row.forum_id],
             row,
             counts.get(obj.id, 0),
             row.last_activity,
@@ -176,7 +209,6 @@ async def list_threads(
         )
         for row, obj in rows
     ]
-    return Keyset(views, int(total or 0), offset + limit if more else None)
 
 
 async def _reply_counts(session: AsyncSession, thread_ids: list[int]) -> dict[int, int]:
