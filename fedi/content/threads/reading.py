@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer, raiseload
 
 from fedi.db.models import Actor, ContentObject, Thread, ThreadReply
 from fedi.db.paging import Keyset
@@ -244,14 +246,26 @@ async def replies_page(
     session: AsyncSession, thread: ThreadView, *, limit: int, offset: int
 ) -> Keyset[ReplyView]:
     """One page of the thread's replies, oldest first; ``next_before`` is the next offset."""
-    query = select(ContentObject).where(ContentObject.deleted_at.is_(None))
+    # A reply is shown by its text alone: neither its stored document nor its tags, mentions,
+    # emoji and attachments are read (each would be hundreds of rows or JSON documents to
+    # decode on a long thread); reading one of them anyway raises instead of querying.
+    query = (
+        select(ContentObject)
+        .where(ContentObject.deleted_at.is_(None))
+        .options(
+            defer(ContentObject.document, raiseload=True),
+            raiseload(ContentObject.tags),
+            raiseload(ContentObject.mentions),
+            raiseload(ContentObject.emojis),
+            raiseload(ContentObject.attachments),
+        )
+    )
     if thread.row is not None:
         query = query.join(ThreadReply, ThreadReply.object_id == ContentObject.id).where(
             ThreadReply.thread_id == thread.key
         )
     else:
         query = query.where(ContentObject.context == thread.uri, ContentObject.id != thread.key)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = list(
         (
             await session.scalars(
@@ -263,12 +277,18 @@ async def replies_page(
     )
     more = len(rows) > limit
     rows = rows[:limit]
+    # The first page that holds them all counts them too.
+    total = len(rows) if offset == 0 and not more else await _count(session, query)
     authors = await _actors(session, [obj.attributed_to_id for obj in rows])
     views = [
         ReplyView(obj.id, obj, authors[obj.attributed_to_id], obj.uri == thread.solution)
         for obj in rows
     ]
     return Keyset(views, int(total or 0), offset + limit if more else None)
+
+
+async def _count(session: AsyncSession, query: Select[Any]) -> int:
+    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 async def forum_thread_counts(session: AsyncSession, forum_ids: list[int]) -> dict[int, int]:
