@@ -116,7 +116,7 @@ async def one_thread(request: Request) -> Response:
     key = _key(request)
     wanted = page_request(request)
     async with context.sessions() as session:
-        thread = await find_thread(session, key)
+        thread = await find_thread(session, key, details=False)
         keyset = await replies_page(session, thread, limit=wanted.limit, offset=wanted.before or 0)
     page = page_of(request, context.settings.base_url, wanted, keyset)
     replies = page.answer([render_reply(context.settings, thread, r) for r in page.rows])
