@@ -20,6 +20,8 @@ from fedi.settings import Settings
 from fedi.testing.web import csrf_token, sign_in
 from fedi.web import create_app
 from tests.web.test_discovery import bootstrap
+from tests.web.test_experiences import FORM as EXPERIENCE
+from tests.web.test_offers import FORM as OFFER
 
 PASSWORD = "a long test password"
 ATOM = "application/atom+xml; charset=utf-8"
@@ -177,3 +179,39 @@ def test_the_forum_feeds_speak_the_reader_language(client: TestClient) -> None:
     assert every.feed.title.startswith("Fora · ")
     english = _parsed(client, "/forums/reporting/feed.rss")
     assert english.feed.description == "Threads started in the forum Reporting"
+
+
+def test_the_network_feed_holds_what_the_network_announces(
+    client: TestClient, settings: Settings
+) -> None:
+    """Experiences, thread starts and partner offers written here, newest first; not the
+    replies, which stay with their threads."""
+    client.cookies.clear()
+    sign_in(client, "anna", PASSWORD)
+    written = client.post(
+        "/experiences/new",
+        data={"csrf_token": csrf_token(client), **EXPERIENCE, "action": "save"},
+        follow_redirects=False,
+    )
+    assert written.status_code == 303, written.text
+    experience = written.headers["location"].split("?")[0]
+    thread = _start(client, "bob", "reporting", "Counting participants", "How do you count?")
+    _reply(client, "anna", thread)
+    sign_in(client, "bob", PASSWORD)
+    offered = client.post(
+        "/offers/new",
+        data={"csrf_token": csrf_token(client), **OFFER, "action": "publish"},
+        follow_redirects=False,
+    )
+    assert offered.status_code == 303, offered.text
+    offer = offered.headers["location"].split("?")[0]
+    client.cookies.clear()
+    base = settings.base_url
+    for ending in ("atom", "rss"):
+        parsed = _parsed(client, f"/feeds/network.{ending}")
+        links = [entry.link for entry in parsed.entries]
+        assert links == [f"{base}{offer}", f"{base}/threads/{thread}", f"{base}{experience}"]
+        titles = [entry.title for entry in parsed.entries]
+        assert titles == [OFFER["title"], "Counting participants", EXPERIENCE["title"]]
+        assert [entry.author for entry in parsed.entries] == ["bob", "bob", "anna"]
+        assert parsed.entries[0].summary == OFFER["summary"]

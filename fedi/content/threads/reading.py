@@ -266,22 +266,25 @@ async def list_threads(
 
 
 async def newest_threads(
-    session: AsyncSession, forums: Sequence[Actor], *, limit: int
+    session: AsyncSession, forums: Sequence[Actor], *, limit: int, local_only: bool = False
 ) -> list[ThreadView]:
     """The ``limit`` newest threads (by their first post's date) of any of ``forums``, newest
-    first, whatever their later activity."""
+    first, whatever their later activity; with ``local_only``, those started here alone."""
     if not forums:
         return []
+    query = (
+        select(Thread, ContentObject)
+        .join(ContentObject, ContentObject.id == Thread.object_id)
+        .where(
+            Thread.forum_id.in_([forum.id for forum in forums]),
+            ContentObject.deleted_at.is_(None),
+        )
+    )
+    if local_only:
+        query = query.where(ContentObject.local.is_(True))
     rows = (
         await session.execute(
-            select(Thread, ContentObject)
-            .join(ContentObject, ContentObject.id == Thread.object_id)
-            .where(
-                Thread.forum_id.in_([forum.id for forum in forums]),
-                ContentObject.deleted_at.is_(None),
-            )
-            .order_by(ContentObject.published.desc(), ContentObject.id.desc())
-            .limit(limit)
+            query.order_by(ContentObject.published.desc(), ContentObject.id.desc()).limit(limit)
         )
     ).all()
     return await _thread_views(session, [(row, obj) for row, obj in rows], forums)

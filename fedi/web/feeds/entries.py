@@ -1,5 +1,5 @@
-"""What each kind of content is as a feed entry: an experience (its original version, its themes)
-and a forum thread (its first post)."""
+"""What each kind of content is as a feed entry: an experience (its original version, its themes),
+a forum thread (its first post) and a partner offer (its title, summary and page)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from fedi.content.experiences.service import ExperienceView
 from fedi.content.markdown import plain_excerpt
 from fedi.content.threads.reading import ThreadView
 from fedi.db.models import Actor
+from fedi.partners.offers import OfferView
 from fedi.web.feeds.document import Category, FeedEntry
 
-__all__ = ["author_name", "experience_entry", "thread_entry"]
+__all__ = ["author_name", "experience_entry", "offer_entry", "thread_entry"]
 
 
 def author_name(actor: Actor) -> str:
@@ -49,4 +50,24 @@ def thread_entry(base_url: str, view: ThreadView) -> FeedEntry:
         updated=view.obj.updated,
         summary=view.obj.summary or plain_excerpt(content),
         content=content,
+    )
+
+
+def offer_entry(base_url: str, view: OfferView, themes: dict[str, str], scheme: str) -> FeedEntry:
+    """The entry of an offer written here, linking to its page; ``themes`` labels its theme
+    codes, ``scheme`` is their vocabulary."""
+    data = view.data
+    return FeedEntry(
+        uri=view.uri,
+        link=f"{base_url}/offers/{view.id}",
+        title=data.title,
+        author_name=author_name(view.author),
+        author_uri=view.author.url or view.author.uri,
+        published=view.row.published or view.created,
+        updated=view.row.updated,
+        summary=data.summary,
+        content=view.row.content or "",
+        categories=tuple(
+            Category(code, themes.get(code, code), scheme) for code in data.codes["themes"]
+        ),
     )

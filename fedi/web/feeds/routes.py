@@ -1,6 +1,6 @@
 """The feeds' routes: the experiences (with the list page's filters), a member's experiences and
-the whole network, each as Atom and as RSS 2.0; what every feed route shares (its head, its
-answer)."""
+the whole network (what its group announces: experiences, thread starts, partner offers), each
+as Atom and as RSS 2.0; what every feed route shares (its head, its answer)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ from starlette.routing import BaseRoute
 
 from fedi.actors.local import served_actor
 from fedi.content.experiences.service import ExperienceFilters, list_experiences
+from fedi.content.threads.reading import newest_threads
 from fedi.db.models import ActorType
 from fedi.instance import context_of
+from fedi.partners.offers import OfferFilters, list_offers
+from fedi.services.forums import list_forums
 from fedi.web.access import Access, rule
 from fedi.web.experiences.choices import choices
 from fedi.web.experiences.filters import read_filters
 from fedi.web.feeds.document import ATOM, RSS, FeedEntry, FeedFormat, FeedHead, feed
-from fedi.web.feeds.entries import experience_entry
+from fedi.web.feeds.entries import experience_entry, offer_entry, thread_entry
 from fedi.web.ui import i18n
 
 __all__ = ["MAX_ENTRIES", "feed_head", "feed_response", "network_name", "routes"]
@@ -104,14 +107,33 @@ async def _member(request: Request, form: FeedFormat) -> Response:
 
 
 async def _network(request: Request, form: FeedFormat) -> Response:
+    """What the network group announces (fedi.content.network): the experiences, the threads
+    started in our forums and the partner offers written here, newest first."""
+    context = context_of(request)
+    settings = context.settings
     name = network_name(request)
     head = feed_head(
         request,
-        page=f"{context_of(request).settings.base_url}/",
+        page=f"{settings.base_url}/",
         title=name,
         subtitle=i18n.gettext("Everything published in public on %(network)s", network=name),
     )
-    return await _answer(request, form, ExperienceFilters(), head)
+    async with context.sessions() as session:
+        experiences = await list_experiences(
+            session, settings, ExperienceFilters(), limit=MAX_ENTRIES
+        )
+        forums = await list_forums(session, settings)
+        threads = await newest_threads(session, forums, limit=MAX_ENTRIES, local_only=True)
+        offers = await list_offers(session, OfferFilters(), limit=MAX_ENTRIES, local_only=True)
+    themes = dict(choices().themes)
+    scheme = f"{settings.base_url}/api/v1/vocabularies/themes"
+    entries = [
+        *(experience_entry(view, themes, scheme) for view in experiences.rows),
+        *(thread_entry(settings.base_url, view) for view in threads),
+        *(offer_entry(settings.base_url, view, themes, scheme) for view in offers.rows),
+    ]
+    entries.sort(key=lambda entry: entry.published, reverse=True)
+    return feed_response(head, entries[:MAX_ENTRIES], form)
 
 
 async def experiences_atom(request: Request) -> Response:
