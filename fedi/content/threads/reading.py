@@ -1,5 +1,5 @@
-"""Threads as pages and the API show them: a forum's threads (newest activity first) and one
-thread with its replies (oldest first, paged by position).
+"""Threads as pages and the API show them: a forum's threads (newest activity first, or newest
+started first) and one thread (its replies: ``fedi.content.threads.replies``).
 
 A thread is the first post of a thread of one of our forums (a row in ``threads``), or a
 ``Page`` held from another server addressed to a forum there (its ``audience``), which members
@@ -15,26 +15,22 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, func, select
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, aliased, raiseload
+from sqlalchemy.orm import aliased, raiseload
 
 from fedi.db.models import Actor, ContentObject, Thread, ThreadReply
 from fedi.db.paging import Keyset
 from fedi.errors import NotFoundError
-from fedi.instance import InstanceContext
 from fedi.settings import Settings
 
 __all__ = [
-    "ReplyPost",
-    "ReplyView",
     "ThreadView",
     "find_thread",
     "forum_thread_counts",
     "list_threads",
     "newest_threads",
-    "read_thread_page",
-    "replies_page",
+    "shown_thread",
+    "thread_query",
     "thread_url",
 ]
 
@@ -67,41 +63,6 @@ class ThreadView:
     @property
     def forum_uri(self) -> str | None:
         return self.forum.uri if self.forum is not None else self.obj.audience
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyPost:
-    """What a reply shows of its post: its columns, read as plain values (a long thread's
-    replies are hundreds of them, which the ORM's objects would cost more to build than the
-    page to render)."""
-
-    id: int
-    uri: str
-    local: bool
-    in_reply_to: str | None
-    content: str | None
-    source: str | None
-    source_media_type: str | None
-    language: str | None
-    published: datetime
-    attributed_to_id: int
-
-
-_POST_COLUMNS = tuple(getattr(ContentObject, name) for name in ReplyPost.__dataclass_fields__)
-
-
-@dataclass(frozen=True)
-class ReplyView:
-    """One reply of a thread; ``obj`` is its post (the stored row, or its columns alone)."""
-
-    key: int
-    obj: ContentObject | ReplyPost
-    author: Actor
-    solution: bool
-
-    @property
-    def uri(self) -> str:
-        return self.obj.uri
 
 
 def thread_url(settings: Settings, key: int) -> str:
@@ -157,7 +118,7 @@ def _is_offer(obj: ContentObject) -> bool:
 
 
 @cache
-def _thread_query(*, details: bool) -> Select[Any]:
+def thread_query(*, details: bool) -> Select[Any]:
     """The thread ``:key``'s post, row, author, forum, accepted answer and count of replies, in
     one statement; without ``details`` the post's tags, mentions, emoji and attachments are
     not read (reading them then raises). Built once: building it costs more than running it."""
@@ -181,8 +142,8 @@ def _thread_query(*, details: bool) -> Select[Any]:
     return query if details else query.options(*_DETAILS)
 
 
-def _shown(found: Row[Any] | None) -> tuple[ContentObject, Actor, ThreadView | None]:
-    """The post and author of what :func:`_thread_query` found, with the view of a thread of
+def shown_thread(found: Row[Any] | None) -> tuple[ContentObject, Actor, ThreadView | None]:
+    """The post and author of what :func:`thread_query` found, with the view of a thread of
     ours (``None`` for one held from another server); NotFoundError when it is no thread."""
     if found is None:
         raise NotFoundError("no such thread")
@@ -202,44 +163,11 @@ def _shown(found: Row[Any] | None) -> tuple[ContentObject, Actor, ThreadView | N
 async def find_thread(session: AsyncSession, key: int, *, details: bool = True) -> ThreadView:
     """The thread whose first post is the object row ``key``; NotFoundError otherwise.
 
-    A thread of ours is read in one statement (:func:`_thread_query`); without ``details`` its
+    A thread of ours is read in one statement (:func:`thread_query`); without ``details`` its
     post's tags, mentions, emoji and attachments are left unread, as pages need them not."""
-    found = (await session.execute(_thread_query(details=details), {"key": key})).first()
-    obj, writer, view = _shown(found)
+    found = (await session.execute(thread_query(details=details), {"key": key})).first()
+    obj, writer, view = shown_thread(found)
     return view if view is not None else await _held_view(session, obj, writer)
-
-
-async def read_thread_page(
-    context: InstanceContext, key: int, *, limit: int
-) -> tuple[ThreadView, Keyset[ReplyView]]:
-    """The thread ``key`` and its first ``limit`` replies, for its page: two statements, run by
-    the instance's :class:`~fedi.db.hot_reads.HotReads` (on SQLite in the caller's thread,
-    with no hand-over to the async driver's). A thread held from another server is read through
-    the sessions. NotFoundError when there is no such thread."""
-
-    def read(
-        connection: Connection,
-    ) -> tuple[ThreadView, list[ReplyPost], list[Actor], int | None] | None:
-        with Session(bind=connection) as session:
-            _, _, view = _shown(session.execute(_thread_query(details=False), {"key": key}).first())
-            if view is None:
-                return None
-            found = session.execute(_replies_query(view, limit=limit, offset=0)).all()
-            posts = [ReplyPost(*row) for row in found]
-            authors = list(session.scalars(_authors_query(posts)).all()) if posts else []
-            total = None
-            if len(posts) > limit:
-                total = int(session.scalar(_count_query(_replies_base(view))) or 0)
-            session.expunge_all()
-        return view, posts, authors, total
-
-    found = await context.hot_reads.run(read)
-    if found is None:
-        async with context.sessions() as session:
-            thread = await find_thread(session, key, details=False)
-            return thread, await replies_page(session, thread, limit=limit, offset=0)
-    thread, posts, authors, total = found
-    return thread, _replies_of(thread, posts, authors, limit=limit, offset=0, total=total)
 
 
 async def list_threads(
@@ -341,71 +269,6 @@ async def _uris(session: AsyncSession, ids: list[int]) -> dict[int, str]:
         select(ContentObject.id, ContentObject.uri).where(ContentObject.id.in_(set(ids)))
     )
     return {ident: uri for ident, uri in found.all()}
-
-
-def _replies_base(thread: ThreadView) -> Select[Any]:
-    """The columns of the thread's replies (not deleted) that pages and the API show."""
-    query = select(*_POST_COLUMNS).where(ContentObject.deleted_at.is_(None))
-    if thread.row is not None:
-        return query.join(ThreadReply, ThreadReply.object_id == ContentObject.id).where(
-            ThreadReply.thread_id == thread.key
-        )
-    return query.where(ContentObject.context == thread.uri, ContentObject.id != thread.key)
-
-
-def _replies_query(thread: ThreadView, *, limit: int, offset: int) -> Select[Any]:
-    """One more than ``limit`` replies from ``offset``, oldest first."""
-    return (
-        _replies_base(thread)
-        .order_by(ContentObject.published, ContentObject.id)
-        .offset(offset)
-        .limit(limit + 1)
-    )
-
-
-def _authors_query(posts: Sequence[ReplyPost]) -> Select[Any]:
-    return select(Actor).where(Actor.id.in_({post.attributed_to_id for post in posts}))
-
-
-def _replies_of(
-    thread: ThreadView,
-    posts: Sequence[ReplyPost],
-    authors: Sequence[Actor],
-    *,
-    limit: int,
-    offset: int,
-    total: int | None,
-) -> Keyset[ReplyView]:
-    by_id = {actor.id: actor for actor in authors}
-    views = [
-        ReplyView(post.id, post, by_id[post.attributed_to_id], post.uri == thread.solution)
-        for post in posts[:limit]
-    ]
-    more = len(posts) > limit
-    counted = len(views) if total is None else total
-    return Keyset(views, counted, offset + limit if more else None)
-
-
-async def replies_page(
-    session: AsyncSession, thread: ThreadView, *, limit: int, offset: int
-) -> Keyset[ReplyView]:
-    """One page of the thread's replies, oldest first; ``next_before`` is the next offset."""
-    found = await session.execute(_replies_query(thread, limit=limit, offset=offset))
-    posts = [ReplyPost(*row) for row in found.all()]
-    authors = list((await session.scalars(_authors_query(posts))).all()) if posts else []
-    # The first page that holds them all counts them too.
-    total = None
-    if offset != 0 or len(posts) > limit:
-        total = await _count(session, _replies_base(thread))
-    return _replies_of(thread, posts, authors, limit=limit, offset=offset, total=total)
-
-
-def _count_query(query: Select[Any]) -> Select[Any]:
-    return select(func.count()).select_from(query.subquery())
-
-
-async def _count(session: AsyncSession, query: Select[Any]) -> int:
-    return int(await session.scalar(_count_query(query)) or 0)
 
 
 async def forum_thread_counts(session: AsyncSession, forum_ids: list[int]) -> dict[int, int]:

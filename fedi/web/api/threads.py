@@ -13,14 +13,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from fedi.content.threads.reading import (
-    ReplyView,
-    ThreadView,
-    find_thread,
-    list_threads,
-    replies_page,
-    thread_url,
-)
+from fedi.content.threads.reading import ThreadView, find_thread, list_threads, thread_url
+from fedi.content.threads.replies import ReplyView, replies_page
 from fedi.content.threads.service import mark_solution, post_reply, start_thread
 from fedi.instance import context_of
 from fedi.services.forums import find_forum

@@ -12,13 +12,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from fedi.content.threads.reading import (
-    ReplyView,
-    ThreadView,
-    forum_thread_counts,
-    list_threads,
-    read_thread_page,
-)
+from fedi.content.threads.reading import ThreadView, forum_thread_counts, list_threads
+from fedi.content.threads.replies import ReplyView, read_thread_page
 from fedi.content.threads.service import mark_solution, post_reply, start_thread
 from fedi.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from fedi.instance import context_of
