@@ -17,6 +17,7 @@ BENCHMARKS = (
     "bench.inbox",
     "bench.search",
     "bench.convergence",
+    "bench.pages",
 )
 
 

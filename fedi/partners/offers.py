@@ -300,10 +300,20 @@ async def view_of(session: AsyncSession, offer: Offer) -> OfferView:
 
 
 async def list_offers(
-    session: AsyncSession, filters: OfferFilters, *, limit: int, before: int | None = None
+    session: AsyncSession,
+    filters: OfferFilters,
+    *,
+    limit: int,
+    before: int | None = None,
+    local_only: bool = False,
 ) -> Keyset[OfferView]:
-    """One page of the published offers ``filters`` selects, newest first."""
+    """One page of the published offers ``filters`` selects, newest first; with
+    ``local_only``, the offers written here alone (not the replicated ones)."""
     query = select(Offer).where(Offer.status == "published")
+    if local_only:
+        query = query.where(
+            Offer.object_id.in_(select(ContentObject.id).where(ContentObject.local.is_(True)))
+        )
     if filters.purpose:
         query = query.where(Offer.purpose == filters.purpose)
     if filters.country:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.actors.local import (
@@ -23,6 +25,7 @@ from fedi.actors.local import (
     local_actor,
     validate_username,
 )
+from fedi.db.hot_reads import HotReads
 from fedi.db.models import Actor, ActorType, Forum, Member, Role
 from fedi.db.paging import Keyset, keyset_page
 from fedi.errors import ConflictError, NotFoundError, ValidationError
@@ -138,6 +141,46 @@ async def list_forums(session: AsyncSession, settings: Settings) -> list[Actor]:
         .order_by(Actor.username)
     )
     return list(groups.all())
+
+
+@dataclass(frozen=True, slots=True)
+class ForumHandle:
+    """How a page names and links a forum."""
+
+    uri: str
+    name: str
+    slug: str
+
+
+@cache
+def _handles_query(domain: str, network_handle: str) -> Select[str, str, str]:
+    # Built once per instance: building a statement costs more than SQLite takes to run it.
+    return (
+        select(Actor.uri, Actor.display_name, Actor.username)
+        .where(
+            Actor.local.is_(True),
+            Actor.type == ActorType.GROUP,
+            Actor.domain == domain,
+            Actor.username != network_handle,
+            Actor.deleted_at.is_(None),
+        )
+        .order_by(Actor.username)
+    )
+
+
+async def forum_handles(reads: HotReads, settings: Settings) -> list[ForumHandle]:
+    """Every forum of this instance by slug, as a list of links names it, read by ``reads``
+    (on SQLite with no hand-over to another thread)."""
+    query = _handles_query(settings.domain, settings.network_handle)
+
+    def read(connection: Connection) -> list[ForumHandle]:
+        found = connection.execute(query)
+        return [
+            ForumHandle(uri, name or slug, slug or "")
+            for uri, name, slug in (tuple(row) for row in found)
+        ]
+
+    return await reads.run(read)
 
 
 async def find_forum(session: AsyncSession, settings: Settings, slug: str) -> Actor:

@@ -14,11 +14,14 @@ import logging
 import unicodedata
 from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fedi.actors.local import local_actor
 from fedi.content.markdown import render_markdown
+from fedi.db.hot_reads import HotReads
 from fedi.db.models import InstanceSettings
 from fedi.errors import ValidationError
 from fedi.services.publishing import publish_actor_update
@@ -69,6 +72,28 @@ def _info(row: InstanceSettings | None, settings: Settings) -> InstanceInfo:
 async def load(session: AsyncSession, settings: Settings) -> InstanceInfo:
     """The settings in force."""
     return _info(await session.get(InstanceSettings, 1), settings)
+
+
+_STORED = select(
+    InstanceSettings.name,
+    InstanceSettings.description,
+    InstanceSettings.rules,
+    InstanceSettings.offers_need_validation,
+).where(InstanceSettings.id == 1)
+
+
+async def load_now(reads: HotReads, settings: Settings) -> InstanceInfo:
+    """The settings in force, read by ``reads`` (on SQLite with no hand-over to another
+    thread), for pages that need nothing else from a session."""
+
+    def read(connection: Connection) -> InstanceInfo:
+        found = connection.execute(_STORED).first()
+        if found is None:
+            return _info(None, settings)
+        name, description, rules, validation = found
+        return InstanceInfo(name, description, rules, validation, saved=True)
+
+    return await reads.run(read)
 
 
 async def name_in_force(

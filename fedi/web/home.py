@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from fedi.instance import context_of
 from fedi.services import instance_settings
-from fedi.services.forums import list_forums
+from fedi.services.forums import forum_handles
 from fedi.vocabulary import country_label
 from fedi.web.ui.i18n import current_locale
 from fedi.web.ui.rendering import render
@@ -19,9 +19,9 @@ __all__ = ["routes"]
 async def home(request: Request) -> Response:
     context = context_of(request)
     settings = context.settings
-    async with context.sessions() as session:
-        forums = [(f.uri, f.display_name, f.username) for f in await list_forums(session, settings)]
-        instance = await instance_settings.load(session, settings)
+    # Two short reads, neither needing a session (fedi.db.hot_reads).
+    forums = [(f.uri, f.name, f.slug) for f in await forum_handles(context.hot_reads, settings)]
+    instance = await instance_settings.load_now(context.hot_reads, settings)
     return render(
         request,
         "home.html",

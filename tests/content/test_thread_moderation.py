@@ -14,7 +14,8 @@ from fedi.actors.local import ensure_instance_actors
 from fedi.content import service as content
 from fedi.content.threads.editing import delete_reply, delete_thread, edit_reply, edit_thread
 from fedi.content.threads.moderation import set_locked, set_pinned
-from fedi.content.threads.reading import find_thread, list_threads, replies_page
+from fedi.content.threads.reading import find_thread, list_threads
+from fedi.content.threads.replies import replies_page
 from fedi.content.threads.service import mark_solution, post_reply, start_thread
 from fedi.db.models import Activity, Actor, Role
 from fedi.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.actors.local import ensure_instance_actors
 from fedi.content import service as content
 from fedi.content.threads.inbound import receive_forum_post
-from fedi.content.threads.reading import find_thread, list_threads, replies_page
+from fedi.content.threads.reading import find_thread, list_threads
+from fedi.content.threads.replies import replies_page
 from fedi.content.threads.service import mark_solution, post_reply, start_thread
 from fedi.db.models import (
     Activity,

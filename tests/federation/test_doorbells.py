@@ -52,6 +52,5 @@ async def test_a_received_follow_is_worked_and_answered_without_waiting_for_a_po
 
 def _accepts_sent(h: InboxHarness) -> bool:
     return any(
-        request.method == "POST" and b'"Accept"' in request.content
-        for request in h.peers.requests
+        request.method == "POST" and b'"Accept"' in request.content for request in h.peers.requests
     )

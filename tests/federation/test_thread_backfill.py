@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from fedi.content.ancestors import fetch_object
 from fedi.content.backfill import MAX_ITEMS, backfill_thread
-from fedi.content.threads.reading import find_thread, replies_page
+from fedi.content.threads.reading import find_thread
+from fedi.content.threads.replies import replies_page
 from fedi.db.models import ActivityState, ContentObject
 from fedi.testing.peers import PUBLIC, InboxHarness, alice, bob, note
 from tests.federation.test_inbound import activity, receive

@@ -221,6 +221,10 @@ ROUTE_STATUS: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/feeds/network.rss"): (200, 200, 200, 200),
     ("GET", "/users/{name}/feed.atom"): (200, 200, 200, 200),
     ("GET", "/users/{name}/feed.rss"): (200, 200, 200, 200),
+    ("GET", "/feeds/forums.atom"): (200, 200, 200, 200),
+    ("GET", "/feeds/forums.rss"): (200, 200, 200, 200),
+    ("GET", "/forums/{slug}/feed.atom"): (404, 404, 404, 404),
+    ("GET", "/forums/{slug}/feed.rss"): (404, 404, 404, 404),
     ("GET", "/admin/members"): (303, 403, 200, 200),
     # Without a role or an action the forms are refused, nothing changes.
     ("POST", "/admin/members/{id:int}/role"): (303, 403, 403, 422),

@@ -1,5 +1,5 @@
-"""Threads as pages and the API show them: a forum's threads (newest activity first) and one
-thread with its replies (oldest first, paged by position).
+"""Threads as pages and the API show them: a forum's threads (newest activity first, or newest
+started first) and one thread (its replies: ``fedi.content.threads.replies``).
 
 A thread is the first post of a thread of one of our forums (a row in ``threads``), or a
 ``Page`` held from another server addressed to a forum there (its ``audience``), which members
@@ -8,11 +8,15 @@ here may read and answer. Every function works in the caller's session; none com
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, raiseload
 
 from fedi.db.models import Actor, ContentObject, Thread, ThreadReply
 from fedi.db.paging import Keyset
@@ -20,13 +24,15 @@ from fedi.errors import NotFoundError
 from fedi.settings import Settings
 
 __all__ = [
-    "ReplyView",
     "ThreadView",
     "find_thread",
     "forum_thread_counts",
+    "in_context",
     "list_threads",
+    "newest_threads",
     "pinned_threads",
-    "replies_page",
+    "shown_thread",
+    "thread_query",
     "thread_url",
 ]
 
@@ -80,25 +86,6 @@ class ThreadView:
         return _document(self.obj).get("stickied") is True
 
 
-@dataclass(frozen=True)
-class ReplyView:
-    """One reply of a thread."""
-
-    key: int
-    obj: ContentObject
-    author: Actor
-    solution: bool
-
-    @property
-    def uri(self) -> str:
-        return self.obj.uri
-
-    @property
-    def removed(self) -> bool:
-        """Deleted or removed, kept in the tree because replies answer it."""
-        return self.obj.deleted_at is not None
-
-
 def _document(obj: ContentObject) -> dict[str, object]:
     return obj.document if isinstance(obj.document, dict) else {}
 
@@ -115,27 +102,15 @@ def _solution_of(obj: ContentObject, row: Thread | None, solution_uri: str | Non
     return found if isinstance(found, str) else None
 
 
-async def _view(session: AsyncSession, obj: ContentObject, row: Thread | None) -> ThreadView:
-    author = await session.get(Actor, obj.attributed_to_id)
-    if author is None:
-        raise NotFoundError("no such thread")
-    if row is not None:
-        forum = await session.get(Actor, row.forum_id)
-        solution = None
-        if row.solution_id is not None:
-            solution = await session.scalar(
-                select(ContentObject.uri).where(ContentObject.id == row.solution_id)
-            )
-        counts = await _reply_counts(session, [obj.id])
-        return ThreadView(
-            obj.id, obj, author, forum, row, counts.get(obj.id, 0), row.last_activity, solution
-        )
+async def _held_view(session: AsyncSession, obj: ContentObject, author: Actor) -> ThreadView:
+    """The view of a thread held from another server: its forum is its ``audience``, its
+    replies are the objects of its ``context``."""
     forum = None
     if obj.audience:
         forum = await session.scalar(select(Actor).where(Actor.uri == obj.audience))
     count = await session.scalar(
         select(func.count()).where(
-            _in_context(obj),
+            in_context(obj),
             ContentObject.id != obj.id,
             ContentObject.deleted_at.is_(None),
         )
@@ -152,7 +127,16 @@ async def _view(session: AsyncSession, obj: ContentObject, row: Thread | None) -
     )
 
 
-def _in_context(page: ContentObject) -> ColumnElement[bool]:
+# The details of a post (tags, mentions, emoji, attachments), which pages of threads never show.
+_DETAILS = (
+    raiseload(ContentObject.tags),
+    raiseload(ContentObject.mentions),
+    raiseload(ContentObject.emojis),
+    raiseload(ContentObject.attachments),
+)
+
+
+def in_context(page: ContentObject) -> ColumnElement[bool]:
     """The posts that name the thread of ``page`` as their context: its ``context``, or its id
     (as threads written before the context collection named it)."""
     contexts = sorted({page.uri, page.context or page.uri})
@@ -165,22 +149,64 @@ def _is_offer(obj: ContentObject) -> bool:
     return document.get("purpose") in ("offer", "request")
 
 
-async def find_thread(session: AsyncSession, key: int) -> ThreadView:
-    """The thread whose first post is the object row ``key``; NotFoundError otherwise."""
-    obj = await session.get(ContentObject, key)
-    if obj is None or obj.deleted_at is not None or not obj.public or obj.type != "Page":
+@cache
+def thread_query(*, details: bool) -> Select[Any]:
+    """The thread ``:key``'s post, row, author, forum, accepted answer and count of replies, in
+    one statement; without ``details`` the post's tags, mentions, emoji and attachments are
+    not read (reading them then raises). Built once: building it costs more than running it."""
+    author, forum = aliased(Actor), aliased(Actor)
+    answer, reply = aliased(ContentObject), aliased(ContentObject)
+    replies = (
+        select(func.count())
+        .select_from(ThreadReply)
+        .join(reply, reply.id == ThreadReply.object_id)
+        .where(ThreadReply.thread_id == ContentObject.id, reply.deleted_at.is_(None))
+        .scalar_subquery()
+    )
+    solution = select(answer.uri).where(answer.id == Thread.solution_id).scalar_subquery()
+    query = (
+        select(ContentObject, Thread, author, forum, solution, replies)
+        .join(author, author.id == ContentObject.attributed_to_id)
+        .outerjoin(Thread, Thread.object_id == ContentObject.id)
+        .outerjoin(forum, forum.id == Thread.forum_id)
+        .where(ContentObject.id == bindparam("key"))
+    )
+    return query if details else query.options(*_DETAILS)
+
+
+def shown_thread(found: Row[Any] | None) -> tuple[ContentObject, Actor, ThreadView | None]:
+    """The post and author of what :func:`thread_query` found, with the view of a thread of
+    ours (``None`` for one held from another server); NotFoundError when it is no thread."""
+    if found is None:
         raise NotFoundError("no such thread")
-    row = await session.get(Thread, key)
-    if row is None and (obj.local or not obj.audience or obj.in_reply_to or _is_offer(obj)):
+    obj, row, writer, group, solution_uri, count = tuple(found)
+    if obj.deleted_at is not None or not obj.public or obj.type != "Page":
         raise NotFoundError("no such thread")
-    return await _view(session, obj, row)
+    if row is None:
+        if obj.local or not obj.audience or obj.in_reply_to or _is_offer(obj):
+            raise NotFoundError("no such thread")
+        return obj, writer, None
+    view = ThreadView(
+        obj.id, obj, writer, group, row, int(count or 0), row.last_activity, solution_uri
+    )
+    return obj, writer, view
+
+
+async def find_thread(session: AsyncSession, key: int, *, details: bool = True) -> ThreadView:
+    """The thread whose first post is the object row ``key``; NotFoundError otherwise.
+
+    A thread of ours is read in one statement (:func:`thread_query`); without ``details`` its
+    post's tags, mentions, emoji and attachments are left unread, as pages need them not."""
+    found = (await session.execute(thread_query(details=details), {"key": key})).first()
+    obj, writer, view = shown_thread(found)
+    return view if view is not None else await _held_view(session, obj, writer)
 
 
 async def list_threads(
     session: AsyncSession, forum: Actor, *, limit: int, offset: int
 ) -> Keyset[ThreadView]:
-    """One page of the forum's threads, the pinned first (the last pinned on top), then the most
-    recently active; ``next_before`` is the offset of the next page."""
+    """One page of the forum's threads, the most recently active first; ``next_before`` is the
+    offset of the next page."""
     query = (
         select(Thread, ContentObject)
         .join(ContentObject, ContentObject.id == Thread.object_id)
@@ -200,16 +226,50 @@ async def list_threads(
         )
     ).all()
     more = len(rows) > limit
-    rows = rows[:limit]
+    views = await _thread_views(session, [(row, obj) for row, obj in rows[:limit]], [forum])
+    return Keyset(views, int(total or 0), offset + limit if more else None)
+
+
+async def newest_threads(
+    session: AsyncSession, forums: Sequence[Actor], *, limit: int, local_only: bool = False
+) -> list[ThreadView]:
+    """The ``limit`` newest threads (by their first post's date) of any of ``forums``, newest
+    first, whatever their later activity; with ``local_only``, those started here alone."""
+    if not forums:
+        return []
+    query = (
+        select(Thread, ContentObject)
+        .join(ContentObject, ContentObject.id == Thread.object_id)
+        .where(
+            Thread.forum_id.in_([forum.id for forum in forums]),
+            ContentObject.deleted_at.is_(None),
+        )
+    )
+    if local_only:
+        query = query.where(ContentObject.local.is_(True))
+    rows = (
+        await session.execute(
+            query.order_by(ContentObject.published.desc(), ContentObject.id.desc()).limit(limit)
+        )
+    ).all()
+    return await _thread_views(session, [(row, obj) for row, obj in rows], forums)
+
+
+async def _thread_views(
+    session: AsyncSession, rows: list[tuple[Thread, ContentObject]], forums: Sequence[Actor]
+) -> list[ThreadView]:
+    """The views of threads of ``forums``, in the order of ``rows``, with a fixed number of
+    queries however many there are."""
+    by_id = {forum.id: forum for forum in forums}
     authors = await _actors(session, [obj.attributed_to_id for _, obj in rows])
     solutions = await _uris(session, [row.solution_id for row, _ in rows if row.solution_id])
     counts = await _reply_counts(session, [obj.id for _, obj in rows])
-    views = [
+    return [
         ThreadView(
             obj.id,
             obj,
             authors[obj.attributed_to_id],
-            forum,
+            by_id[row.forum_id],
             row,
             counts.get(obj.id, 0),
             row.last_activity,
@@ -217,7 +277,6 @@ async def list_threads(
         )
         for row, obj in rows
     ]
-    return Keyset(views, int(total or 0), offset + limit if more else None)
 
 
 async def _reply_counts(session: AsyncSession, thread_ids: list[int]) -> dict[int, int]:
@@ -247,52 +306,6 @@ async def _uris(session: AsyncSession, ids: list[int]) -> dict[int, str]:
         select(ContentObject.id, ContentObject.uri).where(ContentObject.id.in_(set(ids)))
     )
     return {ident: uri for ident, uri in found.all()}
-
-
-async def replies_page(
-    session: AsyncSession, thread: ThreadView, *, limit: int, offset: int
-) -> Keyset[ReplyView]:
-    """One page of the thread's replies, oldest first; ``next_before`` is the next offset. A
-    deleted reply that other replies answer stays, as a placeholder (``removed``), so that the
-    tree keeps its shape; ``total`` counts the others."""
-    answered = select(ContentObject.in_reply_to).where(
-        ContentObject.deleted_at.is_(None), ContentObject.in_reply_to.is_not(None)
-    )
-    if thread.row is not None:
-        answered = answered.join(ThreadReply, ThreadReply.object_id == ContentObject.id).where(
-            ThreadReply.thread_id == thread.key
-        )
-    else:
-        answered = answered.where(_in_context(thread.obj))
-    query = select(ContentObject).where(
-        ContentObject.deleted_at.is_(None) | ContentObject.uri.in_(answered)
-    )
-    if thread.row is not None:
-        query = query.join(ThreadReply, ThreadReply.object_id == ContentObject.id).where(
-            ThreadReply.thread_id == thread.key
-        )
-    else:
-        query = query.where(_in_context(thread.obj), ContentObject.id != thread.key)
-    total = await session.scalar(
-        select(func.count()).select_from(query.where(ContentObject.deleted_at.is_(None)).subquery())
-    )
-    rows = list(
-        (
-            await session.scalars(
-                query.order_by(ContentObject.published, ContentObject.id)
-                .offset(offset)
-                .limit(limit + 1)
-            )
-        ).all()
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    authors = await _actors(session, [obj.attributed_to_id for obj in rows])
-    views = [
-        ReplyView(obj.id, obj, authors[obj.attributed_to_id], obj.uri == thread.solution)
-        for obj in rows
-    ]
-    return Keyset(views, int(total or 0), offset + limit if more else None)
 
 
 async def pinned_threads(session: AsyncSession, forum: Actor) -> list[ContentObject]:

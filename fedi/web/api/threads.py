@@ -18,14 +18,8 @@ from starlette.responses import JSONResponse, Response
 
 from fedi.content.threads.editing import delete_reply, delete_thread, edit_reply, edit_thread
 from fedi.content.threads.moderation import set_locked, set_pinned
-from fedi.content.threads.reading import (
-    ReplyView,
-    ThreadView,
-    find_thread,
-    list_threads,
-    replies_page,
-    thread_url,
-)
+from fedi.content.threads.reading import ThreadView, find_thread, list_threads, thread_url
+from fedi.content.threads.replies import ReplyView, replies_page
 from fedi.content.threads.service import mark_solution, post_reply, start_thread
 from fedi.instance import context_of
 from fedi.services.forums import find_forum
@@ -130,7 +124,7 @@ async def one_thread(request: Request) -> Response:
     key = _key(request)
     wanted = page_request(request)
     async with context.sessions() as session:
-        thread = await find_thread(session, key)
+        thread = await find_thread(session, key, details=False)
         keyset = await replies_page(session, thread, limit=wanted.limit, offset=wanted.before or 0)
     page = page_of(request, context.settings.base_url, wanted, keyset)
     replies = page.answer([render_reply(context.settings, thread, r) for r in page.rows])

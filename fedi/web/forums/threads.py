@@ -12,14 +12,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from fedi.content.threads.reading import (
-    ReplyView,
-    ThreadView,
-    find_thread,
-    forum_thread_counts,
-    list_threads,
-    replies_page,
-)
+from fedi.content.threads.reading import ThreadView, forum_thread_counts, list_threads
+from fedi.content.threads.replies import ReplyView, read_thread_page
 from fedi.content.threads.service import mark_solution, post_reply, start_thread
 from fedi.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from fedi.instance import context_of
@@ -192,10 +186,8 @@ async def _thread_page(
     """The thread's page; ``reply_to`` (a reply's key) fills the form's ``in_reply_to``."""
     context = context_of(request)
     try:
-        async with context.sessions() as session:
-            thread = await find_thread(session, key)
-            replies = await replies_page(session, thread, limit=REPLIES_SHOWN, offset=0)
-            may_mark = thread.row is not None and _moderates(request, thread)
+        thread, replies = await read_thread_page(context, key, limit=REPLIES_SHOWN)
+        may_mark = thread.row is not None and _moderates(request, thread)
     except NotFoundError as error:
         return await not_found_page(request, error)
     principal = principal_of(request)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, cast
 
 import babel.dates
@@ -144,8 +145,10 @@ def format_number(value: int | float | Decimal) -> str:
     return babel.numbers.format_decimal(value, locale=current_locale())
 
 
+@cache
 def language_name(locale: str) -> str:
-    """A language named in itself ("polski", "English"), as a language switch shows it."""
+    """A language named in itself ("polski", "English"), as a language switch shows it (every
+    page's language switch asks: Babel's answer is kept)."""
     name: str = Locale.parse(locale).get_display_name(locale) or locale
     return name[:1].upper() + name[1:] if locale == "en" else name
 
