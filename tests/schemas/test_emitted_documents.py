@@ -17,6 +17,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from starlette.testclient import TestClient
 
 from fedi.cli.common import run_in_session
@@ -366,6 +367,9 @@ async def _threads(
     keep("note", "stored thread reply, edited", await _stored_object(session, reply.uri))
     await delete_reply(session, settings, zoe, reply.id, reason="Off topic")
     keep("tombstone", "stored removed reply", await _stored_object(session, reply.uri))
+    # A reply that stays, answered in turn: its replies collection has an item.
+    kept = await post_reply(session, settings, anna, thread.key, {"body": "Fifty."})
+    await post_reply(session, settings, anna, thread.key, {"body": "Why?", "in_reply_to": kept.uri})
     moderation = await session.scalars(
         select(Activity).where(Activity.actor_id == zoe.id).order_by(Activity.id)
     )
@@ -480,21 +484,28 @@ def _served(settings: Settings) -> Documents:
 
 
 def _thread_uris(settings: Settings) -> tuple[str, str]:
-    """The ids of a thread's Page and of its first reply, which has a reply of its own."""
+    """The ids of a thread's Page and of its first reply (not removed) that has a reply of its
+    own."""
 
     async def work(session: AsyncSession) -> tuple[str, str]:
-        page = await session.scalar(
-            select(ContentObject).join(Thread, Thread.object_id == ContentObject.id).limit(1)
+        child = aliased(ContentObject)
+        answered = select(child.id).where(
+            child.in_reply_to == ContentObject.uri, child.deleted_at.is_(None)
         )
-        assert page is not None
+        page = aliased(ContentObject)
+        pages = select(page.uri).join(Thread, Thread.object_id == page.id)
         reply = await session.scalar(
             select(ContentObject)
-            .where(ContentObject.in_reply_to == page.uri)
+            .where(
+                ContentObject.in_reply_to.in_(pages.scalar_subquery()),
+                ContentObject.deleted_at.is_(None),
+                answered.exists(),
+            )
             .order_by(ContentObject.id)
             .limit(1)
         )
-        assert reply is not None
-        return page.uri, reply.uri
+        assert reply is not None and reply.in_reply_to is not None
+        return reply.in_reply_to, reply.uri
 
     result: tuple[str, str] = run_in_session(settings, work)
     return result
