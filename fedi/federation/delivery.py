@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fedi.crypto import KeyFormatError, PrivateKey, load_private_key_pem
+from fedi.db.hot_reads import HotReads
 from fedi.db.models import Activity, Actor, Delivery, DeliveryState, utcnow
 from fedi.federation.backoff import Attempt, RetryPolicy
 from fedi.federation.hosts import CircuitPolicy
@@ -37,6 +38,7 @@ from fedi.federation.leases import (
     Claim,
     Claimed,
     Outcome,
+    anything_due,
     claim_due,
     host_answered,
     record_outcomes,
@@ -152,7 +154,9 @@ class DeliveryWorker:
     rows and never the others' turn. ``batch_size`` bounds the rows held (claimed, not yet
     recorded) in all. ``lease`` must outlast the longest a held row can wait: two rounds of the
     client's total deadline, plus recording. ``signing_executor``, when given, runs the
-    private-key operations (see :class:`SignatureAuth`).
+    private-key operations (see :class:`SignatureAuth`). ``reads``, when given, first looks
+    whether anything is due by a read alone (:func:`~fedi.federation.leases.anything_due`), so
+    that an idle worker's polls open no write transaction.
     """
 
     def __init__(
@@ -170,6 +174,7 @@ class DeliveryWorker:
         idle_interval: float = 0.2,
         signing_executor: Executor | None = None,
         liveness: Liveness | None = None,
+        reads: HotReads | None = None,
     ) -> None:
         if concurrency_per_host < 1 or batch_size < 1:
             raise ValueError("concurrency_per_host and batch_size must be at least 1")
@@ -185,6 +190,7 @@ class DeliveryWorker:
         self.idle_interval = idle_interval
         self._signing_executor = signing_executor
         self._liveness = liveness
+        self._reads = reads
         self._limiters: dict[str, asyncio.Semaphore] = {}
         self._held: dict[str, int] = {}
         # Consecutive failures per host seen since the last claim, over the stored count: when a
@@ -282,6 +288,11 @@ class DeliveryWorker:
             group.cancel_scope.cancel()
 
     async def _claim(self, limit: int) -> Claim | None:
+        stale = self._liveness.stale if self._liveness else STALE_AFTER
+        if self._reads is not None:
+            now = self._clock()
+            if not await self._reads.run(lambda c: anything_due(c, now=now, stale=stale)):
+                return None
         saturated = [host for host, held in self._held.items() if held >= self.quota_per_host]
         async with self._sessions() as session, session.begin():
             claim = await claim_due(
@@ -294,7 +305,7 @@ class DeliveryWorker:
                 exclude=saturated,
                 circuit=self._circuit_policy,
                 worker_id=self._liveness.worker_id if self._liveness else None,
-                stale=self._liveness.stale if self._liveness else STALE_AFTER,
+                stale=stale,
             )
             if claim is None:
                 return None

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -48,6 +48,7 @@ __all__ = [
     "Outcome",
     "PeerSnapshot",
     "Recorded",
+    "anything_due",
     "claim_due",
     "host_answered",
     "record_outcomes",
@@ -169,6 +170,13 @@ def _due(entity: Any, now: datetime, stale: timedelta) -> ColumnElement[bool]:
             and_(entity.leased_by.is_not(None), ~holder_alive),
         ),
     )
+
+
+def anything_due(connection: Connection, *, now: datetime, stale: timedelta) -> bool:
+    """Whether any row is due as :func:`claim_due` takes them: a read alone, so that a worker
+    with nothing to send does not open a write transaction to find that out."""
+    query = select(Delivery.id).where(_due(Delivery, now, stale)).limit(1)
+    return connection.execute(query).first() is not None
 
 
 async def _postpone_open_circuits(session: AsyncSession, now: datetime, stale: timedelta) -> None:

@@ -38,6 +38,7 @@ class Worker:
             clock=context.clock,
             signing_executor=context.signing,
             liveness=self.liveness,
+            reads=context.hot_reads,
         )
         # E-mail for notifications: only when FEDI_SMTP_URL names a server.
         self.mail = MailQueue(context)

@@ -93,6 +93,17 @@ class RunningInstance:
         token: str = self.run(work)
         return token
 
+    def api(self, token: str, method: str, path: str, **kw: Any) -> httpx.Response:
+        """Call this instance's JSON API at ``path`` with a member's bearer ``token``."""
+        return httpx.request(
+            method,
+            f"{self.base_url}{path}",
+            headers={"Authorization": f"Bearer {token}"},
+            verify=self.verify,
+            timeout=30,
+            **kw,
+        )
+
     def actor_uri(self, login: str) -> str:
         return f"{self.base_url}/users/{login}"
 

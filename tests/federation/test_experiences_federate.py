@@ -3,9 +3,6 @@ Update and its Delete, with every structured field."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,20 +14,9 @@ from fedi.content.experiences.service import (
     update_experience,
 )
 from fedi.services.members import find_member
-from fedi.testing.databases import temporary_database
-from fedi.testing.instances import RunningInstance, collection_items, running_instance, wait_until
+from fedi.testing.instances import RunningInstance, collection_items, wait_until
 
 pytestmark = pytest.mark.federation
-
-
-@pytest.fixture
-def pair(backend: str, tmp_path: Path) -> Iterator[tuple[RunningInstance, RunningInstance]]:
-    with ExitStack() as stack:
-        url_pl = stack.enter_context(temporary_database(backend, tmp_path))
-        url_it = stack.enter_context(temporary_database(backend, tmp_path))
-        pl = stack.enter_context(running_instance(tmp_path / "pl", url_pl, country="PL"))
-        it = stack.enter_context(running_instance(tmp_path / "it", url_it, country="IT"))
-        yield pl, it
 
 
 def test_create_update_and_delete_reach_a_follower_with_every_field(

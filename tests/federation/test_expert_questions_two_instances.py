@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,8 +22,7 @@ from fedi.federation.outbox import publish
 from fedi.instance import build_context
 from fedi.net.client import FetchBudget
 from fedi.services.members import find_member
-from fedi.testing.databases import temporary_database
-from fedi.testing.instances import RunningInstance, running_instance, wait_until
+from fedi.testing.instances import RunningInstance, wait_until
 
 pytestmark = pytest.mark.federation
 
@@ -41,30 +36,8 @@ PROFILE = {
 QUESTION = {"subject": "Mentoring NEETs", "message": "How do you recruit mentors?"}
 
 
-@pytest.fixture
-def pair(backend: str, tmp_path: Path) -> Iterator[tuple[RunningInstance, RunningInstance]]:
-    with ExitStack() as stack:
-        url_pl = stack.enter_context(temporary_database(backend, tmp_path))
-        url_it = stack.enter_context(temporary_database(backend, tmp_path))
-        pl = stack.enter_context(running_instance(tmp_path / "pl", url_pl, country="PL"))
-        it = stack.enter_context(running_instance(tmp_path / "it", url_it, country="IT"))
-        yield pl, it
-
-
-def _api(
-    instance: RunningInstance, token: str, method: str, path: str, **kw: Any
-) -> httpx.Response:
-    return httpx.request(
-        method,
-        f"{instance.base_url}{path}",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-        **kw,
-    )
-
-
 def _notifications(instance: RunningInstance, token: str, kind: str) -> list[dict[str, Any]]:
-    items = _api(instance, token, "GET", "/api/v1/notifications").json()["items"]
+    items = instance.api(token, "GET", "/api/v1/notifications").json()["items"]
     return [item for item in items if item["kind"] == kind]
 
 
@@ -81,7 +54,7 @@ def _fetch(instance: RunningInstance, uri: str) -> None:
 
 def _expert(pl: RunningInstance, login: str, **fields: Any) -> str:
     token = pl.add_member(login)
-    answer = _api(pl, token, "PATCH", "/api/v1/me", json=PROFILE | fields)
+    answer = pl.api(token, "PATCH", "/api/v1/me", json=PROFILE | fields)
     assert answer.status_code == 200, answer.text
     return token
 
@@ -91,10 +64,10 @@ def _ask(pl: RunningInstance, it: RunningInstance) -> tuple[str, str, dict[str, 
     anna = _expert(pl, "anna")
     marco = it.add_member("marco")
     _fetch(it, pl.actor_uri("anna"))
-    listed = _api(it, marco, "GET", "/api/v1/experts", params={"theme": "social-inclusion"})
+    listed = it.api(marco, "GET", "/api/v1/experts", params={"theme": "social-inclusion"})
     (entry,) = listed.json()["items"]
     handle = entry["handle"]
-    sent = _api(it, marco, "POST", f"/api/v1/experts/{handle}/questions", json=QUESTION)
+    sent = it.api(marco, "POST", f"/api/v1/experts/{handle}/questions", json=QUESTION)
     assert sent.status_code == 201, sent.text
     return anna, marco, sent.json()
 
@@ -175,15 +148,14 @@ def test_a_question_reaches_an_expert_of_another_instance_and_the_answer_comes_b
     assert told["data"]["subject"] == "Mentoring NEETs"
     assert told["data"]["comment"] == QUESTION["message"]
     question = told["data"]["question"]
-    talk = _api(pl, anna, "GET", f"/api/v1/questions/{question}").json()
+    talk = pl.api(anna, "GET", f"/api/v1/questions/{question}").json()
     assert talk["subject"] == "Mentoring NEETs"
     assert talk["messages"][0]["uri"] == sent["uri"] and talk["messages"][0]["local"] is False
-    assert _api(pl, piotr, "GET", f"/api/v1/questions/{question}").status_code == 404
-    page = _api(pl, anna, "GET", f"/questions/{question}")
+    assert pl.api(piotr, "GET", f"/api/v1/questions/{question}").status_code == 404
+    page = pl.api(anna, "GET", f"/questions/{question}")
     assert page.status_code == 200 and "How do you recruit mentors?" in page.text
 
-    answered = _api(
-        pl,
+    answered = pl.api(
         anna,
         "POST",
         f"/api/v1/questions/{question}/replies",
@@ -195,12 +167,12 @@ def test_a_question_reaches_an_expert_of_another_instance_and_the_answer_comes_b
     assert back["data"]["question"] == sent["id"]
 
     # The member on IT reads the question and the answer, in order, on the conversation page.
-    page = _api(it, marco, "GET", f"/questions/{sent['id']}")
+    page = it.api(marco, "GET", f"/questions/{sent['id']}")
     assert page.status_code == 200
     assert page.text.index("How do you recruit mentors?") < page.text.index(
         "Through the alumni of our programme."
     )
-    assert _api(it, it.add_member("lucia"), "GET", f"/questions/{sent['id']}").status_code == 404
+    assert it.api(it.add_member("lucia"), "GET", f"/questions/{sent['id']}").status_code == 404
     # Direct messages: never content, on neither side.
     assert _notes_stored(pl) == 0 and _notes_stored(it) == 0
 
@@ -253,7 +225,7 @@ def test_a_mastodon_shaped_reply_lands_and_strangers_are_dropped(
     assert _received(it, note_id) == (ActivityState.PROCESSED, None)
     (back,) = wait_until(lambda: _notifications(it, marco, "question_answer"), timeout=30)
     assert back["data"]["comment"] == "Through the alumni & friends.\n\nWrite again!"
-    talk = _api(it, marco, "GET", f"/api/v1/questions/{sent['id']}").json()
+    talk = it.api(marco, "GET", f"/api/v1/questions/{sent['id']}").json()
     assert [m["message"] for m in talk["messages"]][1] == back["data"]["comment"]
     assert it.stored_object(note_id) is None
 
@@ -278,7 +250,7 @@ def test_a_mastodon_shaped_reply_lands_and_strangers_are_dropped(
 
     # A question to a member of IT who is not discoverable is dropped.
     lucia = it.add_member("lucia")
-    hidden = _api(it, lucia, "PATCH", "/api/v1/me", json=PROFILE | {"discoverable": False})
+    hidden = it.api(lucia, "PATCH", "/api/v1/me", json=PROFILE | {"discoverable": False})
     assert hidden.status_code == 200, hidden.text
     unasked = f"{pl.base_url}/objects/{uuid.uuid4()}"
     _send_raw(

@@ -5,9 +5,6 @@ of PL who is not discoverable is fetched too, and is not listed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,8 +13,7 @@ import pytest
 from fedi.actors.remote import fetch_actor
 from fedi.instance import build_context
 from fedi.net.client import FetchBudget
-from fedi.testing.databases import temporary_database
-from fedi.testing.instances import RunningInstance, running_instance
+from fedi.testing.instances import RunningInstance
 
 pytestmark = pytest.mark.federation
 
@@ -28,16 +24,6 @@ PROFILE = {
     "languages": ["pl", "en"],
     "expertise": {"themes": ["social-inclusion"], "objectives": ["h"]},
 }
-
-
-@pytest.fixture
-def pair(backend: str, tmp_path: Path) -> Iterator[tuple[RunningInstance, RunningInstance]]:
-    with ExitStack() as stack:
-        url_pl = stack.enter_context(temporary_database(backend, tmp_path))
-        url_it = stack.enter_context(temporary_database(backend, tmp_path))
-        pl = stack.enter_context(running_instance(tmp_path / "pl", url_pl, country="PL"))
-        it = stack.enter_context(running_instance(tmp_path / "it", url_it, country="IT"))
-        yield pl, it
 
 
 def _api(instance: RunningInstance, method: str, path: str, **kw: Any) -> httpx.Response:

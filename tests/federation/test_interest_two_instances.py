@@ -13,7 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,20 +43,8 @@ def pair(backend: str, tmp_path: Path) -> Iterator[tuple[RunningInstance, Runnin
         yield pl, it
 
 
-def _api(
-    instance: RunningInstance, token: str, method: str, path: str, **kw: Any
-) -> httpx.Response:
-    return httpx.request(
-        method,
-        f"{instance.base_url}{path}",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-        **kw,
-    )
-
-
 def _notifications(instance: RunningInstance, token: str, kind: str) -> list[dict[str, Any]]:
-    items = _api(instance, token, "GET", "/api/v1/notifications").json()["items"]
+    items = instance.api(token, "GET", "/api/v1/notifications").json()["items"]
     return [item for item in items if item["kind"] == kind]
 
 
@@ -73,7 +60,7 @@ def _offer(pl: RunningInstance, token: str) -> dict[str, Any]:
     payload = offer_payload()
     deadline = (utcnow().date() + timedelta(days=90)).isoformat()
     payload["funding"] = {**payload["funding"], "call_deadline": deadline}
-    created = _api(pl, token, "POST", "/api/v1/offers", json=payload)
+    created = pl.api(token, "POST", "/api/v1/offers", json=payload)
     assert created.status_code == 201, created.text
     offer: dict[str, Any] = created.json()
     return offer
@@ -86,7 +73,7 @@ def test_interest_reaches_the_owner_on_another_instance_and_the_answer_comes_bac
     anna = pl.add_member("anna")
     marco = it.add_member("marco")
     offer = _offer(pl, anna)
-    found = _api(it, marco, "GET", "/api/v1/lookup", params={"id": offer["id"], "resolve": "true"})
+    found = it.api(marco, "GET", "/api/v1/lookup", params={"id": offer["id"], "resolve": "true"})
     assert found.status_code == 200, found.text
     assert found.json()["local"] is False
 
@@ -95,7 +82,7 @@ def test_interest_reaches_the_owner_on_another_instance_and_the_answer_comes_bac
         "message": "Siamo una cooperativa sociale di Torino.",
         "organisation": {"name": "Cooperativa Aurora", "type": "social-economy-enterprise"},
     }
-    sent = _api(it, marco, "POST", f"/api/v1/offers/{key}/interest", json=body)
+    sent = it.api(marco, "POST", f"/api/v1/offers/{key}/interest", json=body)
     assert sent.status_code == 201, sent.text
     assert sent.json()["organisation"]["country"] == "IT"  # the instance's, none in the profile
 
@@ -106,21 +93,21 @@ def test_interest_reaches_the_owner_on_another_instance_and_the_answer_comes_bac
     assert told["data"]["country"] == "IT"
     assert told["data"]["comment"] == body["message"]
     interest = told["data"]["interest"]
-    talk = _api(pl, anna, "GET", f"/api/v1/interests/{interest}").json()
+    talk = pl.api(anna, "GET", f"/api/v1/interests/{interest}").json()
     assert talk["offer"]["id"] == offer["id"]
     assert talk["messages"][0]["uri"] == sent.json()["uri"]
     assert talk["messages"][0]["local"] is False
     # The Note is a direct message: never stored as content, on neither side.
     assert pl.stored_object(sent.json()["uri"]) is None
 
-    answered = _api(
-        pl, anna, "POST", f"/api/v1/interests/{interest}/replies", json={"message": "Volentieri!"}
+    answered = pl.api(
+        anna, "POST", f"/api/v1/interests/{interest}/replies", json={"message": "Volentieri!"}
     )
     assert answered.status_code == 201, answered.text
     (reply,) = wait_until(lambda: _notifications(it, marco, "interest_reply"), timeout=30)
     assert reply["actor"]["handle"] == f"@anna@{pl.settings.domain}"
     assert reply["data"]["comment"] == "Volentieri!"
-    both = _api(it, marco, "GET", f"/api/v1/interests/{sent.json()['id']}").json()
+    both = it.api(marco, "GET", f"/api/v1/interests/{sent.json()['id']}").json()
     assert [m["message"] for m in both["messages"]] == [body["message"], "Volentieri!"]
     assert it.stored_object(answered.json()["uri"]) is None
 
@@ -145,7 +132,7 @@ def test_an_interest_note_for_someone_else_than_the_owner_is_dropped(
     pl.add_member("piotr")
     marco = it.add_member("marco")
     offer = _offer(pl, anna)
-    _api(it, marco, "GET", "/api/v1/lookup", params={"id": offer["id"], "resolve": "true"})
+    it.api(marco, "GET", "/api/v1/lookup", params={"id": offer["id"], "resolve": "true"})
     piotr = pl.actor_uri("piotr")
 
     async def send(session: AsyncSession) -> None:

@@ -50,25 +50,13 @@ def three(backend: str, tmp_path: Path) -> Iterator[dict[str, RunningInstance]]:
         yield found
 
 
-def _api(
-    instance: RunningInstance, token: str, method: str, path: str, **kw: Any
-) -> httpx.Response:
-    return httpx.request(
-        method,
-        f"{instance.base_url}{path}",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-        **kw,
-    )
-
-
 def _offer(instance: RunningInstance, token: str, title: str, **changes: Any) -> dict[str, Any]:
     country = instance.settings.country
     payload = offer_payload(title=title, translations={}, **changes)
     payload["organisation"] = {**payload["organisation"], "country": country}
     deadline = (utcnow().date() + timedelta(days=90)).isoformat()
     payload["funding"] = {**payload["funding"], "call_deadline": deadline}
-    created = _api(instance, token, "POST", "/api/v1/offers", json=payload)
+    created = instance.api(token, "POST", "/api/v1/offers", json=payload)
     assert created.status_code == 201, created.text
     offer: dict[str, Any] = created.json()
     return offer
@@ -80,7 +68,7 @@ def _path(offer: dict[str, Any]) -> str:
 
 def _found(instance: RunningInstance, token: str, **params: Any) -> dict[str, dict[str, Any]]:
     """The offers a search on ``instance`` finds, by id."""
-    answer = _api(instance, token, "GET", "/api/v1/offers/search", params={"limit": 50, **params})
+    answer = instance.api(token, "GET", "/api/v1/offers/search", params={"limit": 50, **params})
     assert answer.status_code == 200, answer.text
     return {item["offer"]["id"]: item["offer"] for item in answer.json()["items"]}
 
@@ -151,7 +139,7 @@ def test_three_peered_networks_search_each_others_offers(
     assert _found(de, tokens["DE"], country="IT").keys() == {mine["IT"]["id"]}
 
     # An edit reaches every replica; a filled offer and a withdrawn one leave the default results.
-    changed = _api(pl, tokens["PL"], "PATCH", _path(mine["PL"]), json={"title": "Seniorzy online"})
+    changed = pl.api(tokens["PL"], "PATCH", _path(mine["PL"]), json={"title": "Seniorzy online"})
     assert changed.status_code == 200, changed.text
     for country in ("IT", "DE"):
         wait_until(
@@ -161,11 +149,9 @@ def test_three_peered_networks_search_each_others_offers(
             ),
             timeout=30,
         )
-    filled = _api(
-        it, tokens["IT"], "POST", _path(mine["IT"]) + "/status", json={"status": "filled"}
-    )
+    filled = it.api(tokens["IT"], "POST", _path(mine["IT"]) + "/status", json={"status": "filled"})
     assert filled.status_code == 200, filled.text
-    withdrawn = _api(pl, tokens["PL"], "DELETE", _path(early))
+    withdrawn = pl.api(tokens["PL"], "DELETE", _path(early))
     assert withdrawn.status_code in (200, 204), withdrawn.text
     for country in ("PL", "DE"):
         wait_until(
@@ -197,8 +183,8 @@ def test_a_synchronisation_catches_up_what_was_missed_and_then_changes_nothing(
 
     pl.run(forget_follower)
     new = _offer(pl, anna, "Published while peering was broken")
-    assert _api(pl, anna, "DELETE", _path(gone)).status_code in (200, 204)
-    changed = _api(pl, anna, "PATCH", _path(kept), json={"title": "Kept, and renamed"})
+    assert pl.api(anna, "DELETE", _path(gone)).status_code in (200, 204)
+    changed = pl.api(anna, "PATCH", _path(kept), json={"title": "Kept, and renamed"})
     assert changed.status_code == 200
     assert set(_found(it, marco)) == {kept["id"], gone["id"]}  # nothing arrived
 
@@ -313,8 +299,7 @@ def test_a_saved_search_alerts_on_a_peers_offer_and_expiry_reaches_the_replica(
     anna, marco = pl.add_member("anna"), it.add_member("marco")
     _peer(it, pl)
     wait_until(lambda: _listed(it)[0].following == "accepted", timeout=30)
-    saved = _api(
-        it,
+    saved = it.api(
         marco,
         "POST",
         "/api/v1/saved-searches",
@@ -324,7 +309,7 @@ def test_a_saved_search_alerts_on_a_peers_offer_and_expiry_reaches_the_replica(
     offer = _offer(pl, anna, "Mentoring for young people not in work")
 
     def alerts() -> list[dict[str, Any]]:
-        items = _api(it, marco, "GET", "/api/v1/notifications").json()["items"]
+        items = it.api(marco, "GET", "/api/v1/notifications").json()["items"]
         return [item for item in items if item["kind"] == "saved_search"]
 
     (alert,) = wait_until(alerts, timeout=30)

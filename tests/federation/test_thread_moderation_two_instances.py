@@ -6,49 +6,21 @@ edited, and drops the removed reply."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Role
 from fedi.services.forums import create_forum
 from fedi.services.members import find_member
-from fedi.testing.databases import temporary_database
 from fedi.testing.instances import (
     RunningInstance,
     collection_items,
-    running_instance,
     wait_until,
 )
 
 pytestmark = pytest.mark.federation
-
-
-@pytest.fixture
-def pair(backend: str, tmp_path: Path) -> Iterator[tuple[RunningInstance, RunningInstance]]:
-    with (
-        temporary_database(backend, tmp_path) as url_pl,
-        temporary_database(backend, tmp_path) as url_it,
-        running_instance(tmp_path / "pl", url_pl, country="PL") as pl,
-        running_instance(tmp_path / "it", url_it, country="IT") as it,
-    ):
-        yield pl, it
-
-
-def _api(
-    instance: RunningInstance, token: str, method: str, path: str, **kw: Any
-) -> httpx.Response:
-    return httpx.request(
-        method,
-        f"{instance.base_url}{path}",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-        **kw,
-    )
 
 
 def test_lock_pin_edit_and_removal_on_pl_reach_it(
@@ -66,40 +38,40 @@ def test_lock_pin_edit_and_removal_on_pl_reach_it(
     forum_uri = pl.run(setup)
     it.follow("marco", forum_uri)
     wait_until(lambda: it.actor_uri("marco") in collection_items(f"{forum_uri}/followers"))
-    thread = _api(
-        pl, anna, "POST", "/api/v1/forums/reporting/threads",
+    thread = pl.api(
+        anna, "POST", "/api/v1/forums/reporting/threads",
         json={"title": "Counting participants", "body": "How do you count them?"},
     ).json()  # fmt: skip
-    reply = _api(
-        pl, anna, "POST", f"/api/v1/threads/{thread['key']}/replies", json={"body": "Like so."}
+    reply = pl.api(
+        anna, "POST", f"/api/v1/threads/{thread['key']}/replies", json={"body": "Like so."}
     ).json()
     for uri in (thread["id"], reply["id"]):
-        found = _api(it, marco, "GET", "/api/v1/lookup", params={"id": uri, "resolve": "true"})
+        found = it.api(marco, "GET", "/api/v1/lookup", params={"id": uri, "resolve": "true"})
         assert found.status_code == 200, found.text
     held = it.stored_object(thread["id"])
     assert held is not None
     on_it = f"/api/v1/threads/{held.id}"
 
     def seen(key: str, value: Any) -> dict[str, Any] | None:
-        answer: dict[str, Any] = _api(it, marco, "GET", on_it).json()
+        answer: dict[str, Any] = it.api(marco, "GET", on_it).json()
         return answer if answer.get(key) == value else None
 
-    assert _api(pl, mira, "POST", f"/api/v1/threads/{thread['key']}/lock").status_code == 200
+    assert pl.api(mira, "POST", f"/api/v1/threads/{thread['key']}/lock").status_code == 200
     wait_until(lambda: seen("locked", True), timeout=30)
-    refused = _api(it, marco, "POST", f"{on_it}/replies", json={"body": "Too late?"})
+    refused = it.api(marco, "POST", f"{on_it}/replies", json={"body": "Too late?"})
     assert refused.status_code == 409, refused.text
 
-    assert _api(pl, mira, "POST", f"/api/v1/threads/{thread['key']}/pin").status_code == 200
+    assert pl.api(mira, "POST", f"/api/v1/threads/{thread['key']}/pin").status_code == 200
     wait_until(lambda: seen("pinned", True), timeout=30)
 
-    edited = _api(
-        pl, anna, "PATCH", f"/api/v1/threads/{thread['key']}",
+    edited = pl.api(
+        anna, "PATCH", f"/api/v1/threads/{thread['key']}",
         json={"title": "Counting participants, edited", "body": "How do you count them now?"},
     )  # fmt: skip
     assert edited.status_code == 200, edited.text
     wait_until(lambda: seen("title", "Counting participants, edited"), timeout=30)
 
-    removed = _api(pl, mira, "DELETE", f"/api/v1/replies/{reply['key']}")
+    removed = pl.api(mira, "DELETE", f"/api/v1/replies/{reply['key']}")
     assert removed.status_code == 204
 
     def gone() -> bool:

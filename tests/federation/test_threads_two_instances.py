@@ -4,8 +4,6 @@ joins the thread on PL, counted, shown in the thread and announced by the forum.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,38 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Activity, Actor
 from fedi.services.forums import create_forum
-from fedi.testing.databases import temporary_database
 from fedi.testing.instances import (
     RunningInstance,
     collection_items,
-    running_instance,
     wait_until,
 )
 
 pytestmark = pytest.mark.federation
-
-
-@pytest.fixture
-def pair(backend: str, tmp_path: Path) -> Iterator[tuple[RunningInstance, RunningInstance]]:
-    with (
-        temporary_database(backend, tmp_path) as url_pl,
-        temporary_database(backend, tmp_path) as url_it,
-        running_instance(tmp_path / "pl", url_pl, country="PL") as pl,
-        running_instance(tmp_path / "it", url_it, country="IT") as it,
-    ):
-        yield pl, it
-
-
-def _api(
-    instance: RunningInstance, token: str, method: str, path: str, **kw: Any
-) -> httpx.Response:
-    return httpx.request(
-        method,
-        f"{instance.base_url}{path}",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-        **kw,
-    )
 
 
 def test_a_reply_from_another_instance_joins_the_thread(
@@ -60,8 +33,7 @@ def test_a_reply_from_another_instance_joins_the_thread(
         return (await create_forum(session, pl.settings, "reporting", "Reporting")).uri
 
     forum_uri = pl.run(forum)
-    started = _api(
-        pl,
+    started = pl.api(
         anna,
         "POST",
         "/api/v1/forums/reporting/threads",
@@ -70,23 +42,23 @@ def test_a_reply_from_another_instance_joins_the_thread(
     assert started.status_code == 201, started.text
     thread = started.json()
 
-    found = _api(it, marco, "GET", "/api/v1/lookup", params={"id": thread["id"], "resolve": "true"})
+    found = it.api(marco, "GET", "/api/v1/lookup", params={"id": thread["id"], "resolve": "true"})
     assert found.status_code == 200, found.text
     assert found.json()["type"] == "thread" and found.json()["local"] is False
     held = it.stored_object(thread["id"])
     assert held is not None and held.audience == forum_uri and held.name == thread["title"]
-    seen = _api(it, marco, "GET", f"/api/v1/threads/{held.id}").json()
+    seen = it.api(marco, "GET", f"/api/v1/threads/{held.id}").json()
     assert seen["local"] is False and seen["forum"] == forum_uri
 
-    sent = _api(
-        it, marco, "POST", f"/api/v1/threads/{held.id}/replies", json={"body": "We count *heads*."}
+    sent = it.api(
+        marco, "POST", f"/api/v1/threads/{held.id}/replies", json={"body": "We count *heads*."}
     )
     assert sent.status_code == 201, sent.text
     reply = sent.json()
     assert reply["in_reply_to"] == thread["id"]
 
     def joined() -> dict[str, Any] | None:
-        answer = _api(pl, anna, "GET", f"/api/v1/threads/{thread['key']}").json()
+        answer = pl.api(anna, "GET", f"/api/v1/threads/{thread['key']}").json()
         return answer if answer["reply_count"] == 1 else None
 
     on_pl = wait_until(joined, timeout=30)
@@ -133,8 +105,7 @@ def test_one_late_reply_brings_the_whole_thread_to_another_instance(
         return (await create_forum(session, pl.settings, "reporting", "Reporting")).uri
 
     forum_uri = pl.run(forum)
-    thread = _api(
-        pl,
+    thread = pl.api(
         anna,
         "POST",
         "/api/v1/forums/reporting/threads",
@@ -150,7 +121,7 @@ def test_one_late_reply_brings_the_whole_thread_to_another_instance(
         payload = {"body": body}
         if parent is not None:
             payload["in_reply_to"] = written[parent]["id"]
-        sent = _api(pl, token, "POST", f"/api/v1/threads/{key}/replies", json=payload)
+        sent = pl.api(token, "POST", f"/api/v1/threads/{key}/replies", json=payload)
         assert sent.status_code == 201, sent.text
         written.append(sent.json())
     assert it.stored_object(thread["id"]) is None
@@ -159,8 +130,8 @@ def test_one_late_reply_brings_the_whole_thread_to_another_instance(
     wait_until(
         lambda: it.actor_uri("marco") in collection_items(f"{pl.actor_uri('bea')}/followers")
     )
-    late = _api(
-        pl, bea, "POST", f"/api/v1/threads/{key}/replies", json={"body": "A late word."}
+    late = pl.api(
+        bea, "POST", f"/api/v1/threads/{key}/replies", json={"body": "A late word."}
     ).json()
     written.append(late)
 
@@ -172,7 +143,7 @@ def test_one_late_reply_brings_the_whole_thread_to_another_instance(
 
     held = wait_until(complete, timeout=60)
     assert held.audience == forum_uri
-    seen = _api(it, marco, "GET", f"/api/v1/threads/{held.id}").json()
+    seen = it.api(marco, "GET", f"/api/v1/threads/{held.id}").json()
     assert seen["reply_count"] == 4 and seen["local"] is False
     assert [item["id"] for item in seen["replies"]["items"]] == [r["id"] for r in written]
     assert seen["replies"]["items"][2]["in_reply_to"] == written[0]["id"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
@@ -20,16 +19,6 @@ from fedi.testing.databases import temporary_database
 from fedi.testing.instances import RunningInstance, collection_items, running_instance, wait_until
 
 pytestmark = pytest.mark.federation
-
-
-@pytest.fixture
-def pair(backend: str, tmp_path: Path) -> Iterator[tuple[RunningInstance, RunningInstance]]:
-    with ExitStack() as stack:
-        url_pl = stack.enter_context(temporary_database(backend, tmp_path))
-        url_it = stack.enter_context(temporary_database(backend, tmp_path))
-        pl = stack.enter_context(running_instance(tmp_path / "pl", url_pl, country="PL"))
-        it = stack.enter_context(running_instance(tmp_path / "it", url_it, country="IT"))
-        yield pl, it
 
 
 def test_follow_post_undo_and_delete(pair: tuple[RunningInstance, RunningInstance]) -> None:
