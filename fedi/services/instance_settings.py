@@ -14,7 +14,7 @@ import logging
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -61,7 +61,10 @@ class InstanceInfo:
         return render_markdown(self.rules) if self.rules else ""
 
 
-def _info(row: InstanceSettings | None, settings: Settings) -> InstanceInfo:
+def _info(
+    row: InstanceSettings | Row[str, str, str, bool] | None, settings: Settings
+) -> InstanceInfo:
+    """The settings in force from the stored row (or its columns, :data:`_STORED`)."""
     if row is None:
         return InstanceInfo(settings.instance_name, "", "", False, saved=False)
     return InstanceInfo(
@@ -87,11 +90,7 @@ async def load_now(reads: HotReads, settings: Settings) -> InstanceInfo:
     thread), for pages that need nothing else from a session."""
 
     def read(connection: Connection) -> InstanceInfo:
-        found = connection.execute(_STORED).first()
-        if found is None:
-            return _info(None, settings)
-        name, description, rules, validation = found
-        return InstanceInfo(name, description, rules, validation, saved=True)
+        return _info(connection.execute(_STORED).first(), settings)
 
     return await reads.run(read)
 
