@@ -37,7 +37,9 @@ _MODERATORS = (Role.ADMIN, Role.MODERATOR)
 
 
 def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    """``published`` and ``updated`` to the millisecond: the replies of a thread written within
+    one second keep their order on the servers that order them by it."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _create(settings: Settings, author: Actor, document: dict[str, Any]) -> dict[str, Any]:
